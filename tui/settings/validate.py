@@ -1,0 +1,185 @@
+"""Validation (errors) and lints (warnings) of one tenant's settings, in words an admin understands.
+
+Errors make the settings unusable; warnings are the setup guide's advice. Both name the field (attribute) they
+belong to, so the form shows them beside it and the `settings` diagnostic step lists them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlsplit
+
+from tui.addresses import AddressError, check_address
+from tui.settings.fields import (
+    CONNECTION_SECURITY,
+    FIELDS_BY_ATTR,
+    GLOBAL_AUTHORITY_HOST,
+    GLOBAL_SCOPE,
+    PROTOCOL_M365,
+    PROTOCOL_SMTP,
+    PROTOCOLS,
+)
+from tui.settings.model import Settings
+
+Severity = Literal["error", "warning"]
+
+GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# A DNS name: labels of letters, digits and hyphens, at least one dot (a verified tenant domain).
+DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
+IPV6_RE = re.compile(r"^\[?[0-9A-Fa-f:.]+\]?$")
+OFFICE365_HOST_RE = re.compile(r"(^|\.)(office365\.(com|us)|outlook\.(com|office\.com|office365\.com)|partner\.outlook\.cn)$", re.I)
+# Sovereign-cloud authority hosts (reference section 8): LogicalDOC cannot use them (it hard-codes the global cloud).
+SOVEREIGN_AUTHORITY_HOSTS = ("login.microsoftonline.us", "login.partner.microsoftonline.cn", "login.chinacloudapi.cn")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about one field."""
+
+    attr: str
+    severity: Severity
+    message: str
+
+    @property
+    def label(self) -> str:
+        return FIELDS_BY_ATTR[self.attr].label if self.attr in FIELDS_BY_ATTR else self.attr
+
+
+def is_guid(text: str) -> bool:
+    return bool(GUID_RE.match(text.strip()))
+
+
+def check_host(host: str) -> str | None:
+    """None when the host name or address looks usable, else the reason."""
+    text = host.strip()
+    if not text:
+        return "Server is required"
+    if text != host:
+        return "Server has leading or trailing spaces"
+    if "://" in text or "/" in text:
+        return "Server is a host name (smtp.office365.com), not a URL"
+    if ":" in text and not IPV6_RE.match(text):
+        return "Server is a host name without a port; put the port in Port"
+    if not (HOSTNAME_RE.match(text) or IPV6_RE.match(text)):
+        return f"Server '{text}' is not a valid host name"
+    return None
+
+
+def check_port(port: object) -> str | None:
+    if isinstance(port, bool) or not isinstance(port, int):
+        return "Port must be a whole number"
+    if not 1 <= port <= 65535:
+        return "Port must be between 1 and 65535"
+    return None
+
+
+def _email_problem(attr: str, value: str, required: bool) -> Problem | None:
+    label = FIELDS_BY_ATTR[attr].label
+    if not value.strip():
+        return Problem(attr, "error", f"{label} is required") if required else None
+    try:
+        check_address(value)
+    except AddressError as exc:
+        return Problem(attr, "error", f"{label} is not a valid email address: {exc}")
+    return None
+
+
+def validate(settings: Settings) -> list[Problem]:
+    """Every error and warning for these settings, in field order."""
+    problems: list[Problem] = []
+    add = problems.append
+    m365 = settings.protocol == PROTOCOL_M365
+
+    if settings.protocol not in PROTOCOLS:
+        add(Problem("protocol", "error", f"Protocol '{settings.protocol}' is unknown; use one of: {', '.join(PROTOCOLS)}"))
+
+    if (reason := check_host(settings.host)) is not None:
+        add(Problem("host", "error", reason))
+    elif settings.protocol == PROTOCOL_SMTP and OFFICE365_HOST_RE.search(settings.host.strip()):
+        add(Problem("protocol", "warning",
+                    "Protocol SMTP (basic authentication) against Microsoft 365: Microsoft switches basic "
+                    "authentication for SMTP off by default at the end of December 2026. Use SMTP Microsoft 365."))
+
+    if (reason := check_port(settings.port)) is not None:
+        add(Problem("port", "error", reason))
+    elif m365 and settings.port != 587:
+        hint = " (implicit TLS on 465 is not offered)" if settings.port == 465 else ""
+        add(Problem("port", "warning", f"Exchange Online accepts client submission on port 587 only{hint}"))
+
+    if settings.connection_security not in CONNECTION_SECURITY:
+        add(Problem("connection_security", "error", "Connection Security must be 0, 1, 2 or 3"))
+    elif not m365 and OFFICE365_HOST_RE.search(settings.host.strip()) and settings.connection_security not in (1, 2):
+        add(Problem("connection_security", "warning", "Exchange Online needs STARTTLS on port 587"))
+    elif not m365 and settings.connection_security == 0 and settings.password:
+        add(Problem("connection_security", "warning", "No encryption: the password would cross the network in clear"))
+
+    if (p := _email_problem("username", settings.username, required=m365)) is not None:
+        add(p)
+    if (p := _email_problem("sender", settings.sender, required=True)) is not None:
+        add(p)
+
+    if m365:
+        client_id = settings.client_id.strip()
+        if not client_id:
+            add(Problem("client_id", "error", "Client ID is required for SMTP Microsoft 365 (setup step S1)"))
+        elif not is_guid(client_id):
+            add(Problem("client_id", "error", "Client ID must be a GUID: the Application (client) ID, setup step S1"))
+        tenant = settings.client_tenant.strip()
+        if not tenant:
+            add(Problem("client_tenant", "error", "Tenant ID is required for SMTP Microsoft 365 (setup step S1)"))
+        elif not (is_guid(tenant) or DOMAIN_RE.match(tenant)):
+            add(Problem("client_tenant", "error",
+                        "Tenant ID must be the Directory (tenant) ID (a GUID) or a verified domain such as contoso.com"))
+        secret = settings.client_secret.reveal()
+        if not secret:
+            add(Problem("client_secret", "error", "Client secret is required for SMTP Microsoft 365 (setup step S2)"))
+        elif is_guid(secret):
+            add(Problem("client_secret", "error",
+                        "This looks like the secret's ID; paste the secret's Value (the cause of AADSTS7000215, step S2)"))
+        elif secret != secret.strip():
+            add(Problem("client_secret", "warning", "Client secret has leading or trailing spaces"))
+
+        authority = urlsplit(settings.authority_host.strip())
+        if authority.scheme != "https" or not authority.hostname:
+            add(Problem("authority_host", "error", "Authority host must be an https URL such as https://login.microsoftonline.com"))
+        elif authority.path not in ("", "/"):
+            add(Problem("authority_host", "error", "Authority host is the host only; the tenant is added from Tenant ID"))
+        elif settings.authority_host.rstrip("/") != GLOBAL_AUTHORITY_HOST and authority.hostname in SOVEREIGN_AUTHORITY_HOSTS:
+            add(Problem("authority_host", "warning",
+                        "A sovereign cloud: outmail can diagnose it, but LogicalDOC always uses the global cloud"))
+        scope = settings.scope.strip()
+        if not scope.endswith("/.default"):
+            add(Problem("scope", "error", "Scope must end in /.default for client credentials (AADSTS1002012)"))
+        elif scope.startswith("https://graph.microsoft"):
+            add(Problem("scope", "error", "A Graph scope cannot be used for SMTP; use https://outlook.office365.com/.default"))
+        elif scope != GLOBAL_SCOPE and authority.hostname == "login.microsoftonline.com":
+            add(Problem("scope", "warning", f"The global cloud's Exchange scope is {GLOBAL_SCOPE}"))
+
+        if settings.userasfrom:
+            add(Problem("userasfrom", "warning",
+                        "With Microsoft 365, sending as each user's own address needs Send As on every such mailbox (S7)"))
+        if settings.sender.strip() and settings.username.strip() and \
+                settings.sender.strip().lower() != settings.username.strip().lower():
+            add(Problem("sender", "warning",
+                        "Sender Email differs from Username: the app needs Send As on the sender (S7), "
+                        "or Exchange answers SendAsDenied"))
+        if settings.password:
+            add(Problem("password", "warning", "Password is ignored by LogicalDOC with SMTP Microsoft 365"))
+    else:
+        if settings.username.strip() and not settings.password:
+            add(Problem("password", "warning", "Username is set but Password is empty: AUTH would fail"))
+
+    if isinstance(settings.timeout_seconds, bool) or not isinstance(settings.timeout_seconds, (int, float)) \
+            or not 0 < settings.timeout_seconds <= 600:
+        add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds between 0 and 600"))
+    if settings.ca_file.strip() and not os.path.isfile(os.path.expanduser(settings.ca_file.strip())):
+        add(Problem("ca_file", "error", f"CA file {settings.ca_file.strip()} does not exist or is not a file"))
+    return problems
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
