@@ -1,0 +1,131 @@
+"""Validation errors and setup-guide lints, by field."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui.secret import Secret
+from tui.settings.model import Settings
+from tui.settings.validate import errors, validate
+
+GUID = "0b5d6f1e-3c2a-4d8e-9f10-2a3b4c5d6e7f"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+
+
+def good_m365(**changes) -> Settings:
+    base = Settings(
+        username="noreply@contoso.com", sender="noreply@contoso.com", client_id=GUID, client_tenant=TENANT,
+        client_secret=Secret("abc8Q~not-a-guid-value"),
+    )
+    return base.with_changes(**changes)
+
+
+def by_attr(settings: Settings) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = {}
+    for p in validate(settings):
+        found.setdefault(p.attr, []).append((p.severity, p.message))
+    return found
+
+
+def test_good_microsoft365_settings_have_no_problems():
+    assert validate(good_m365()) == []
+
+
+@pytest.mark.parametrize("port", [0, 65536, -1])
+def test_port_out_of_range(port):
+    assert by_attr(good_m365(port=port))["port"][0][0] == "error"
+    assert "between 1 and 65535" in by_attr(good_m365(port=port))["port"][0][1]
+
+
+def test_port_other_than_587_is_a_warning_for_exchange():
+    [(severity, message)] = by_attr(good_m365(port=465))["port"]
+    assert severity == "warning" and "587" in message and "465" in message
+
+
+@pytest.mark.parametrize("host,reason", [
+    ("", "required"), ("https://smtp.office365.com", "not a URL"), ("smtp.office365.com:587", "port"),
+    ("bad host", "not a valid host name"), (" smtp.office365.com", "spaces"),
+])
+def test_bad_hosts(host, reason):
+    [(severity, message)] = by_attr(good_m365(host=host))["host"]
+    assert severity == "error" and reason in message
+
+
+@pytest.mark.parametrize("address", ["relay@mail.local", "noreply@contoso.test", "root@localhost", "a@intranet"])
+def test_internal_and_special_use_domains_are_valid(address):
+    assert "sender" not in by_attr(good_m365(sender=address, username=address))
+
+
+@pytest.mark.parametrize("address", ["no-at-sign", "a b@contoso.com", "x@@contoso.com"])
+def test_invalid_addresses(address):
+    found = by_attr(good_m365(sender=address, username="noreply@contoso.com"))["sender"]
+    assert ("error", found[0][1]) == found[0] and "not a valid email address" in found[0][1]
+
+
+def test_client_secret_that_is_a_guid_is_the_secret_id():
+    [(severity, message)] = by_attr(good_m365(client_secret=Secret(GUID)))["client_secret"]
+    assert severity == "error"
+    assert "looks like the secret's ID; paste the secret's Value" in message
+
+
+def test_microsoft365_needs_all_three_fields():
+    found = by_attr(good_m365(client_id="", client_tenant="", client_secret=Secret("")))
+    assert {a for a, ps in found.items() if any(s == "error" for s, _ in ps)} >= {"client_id", "client_tenant", "client_secret"}
+
+
+@pytest.mark.parametrize("tenant,ok", [(TENANT, True), ("contoso.onmicrosoft.com", True), ("contoso", False), ("not a tenant", False)])
+def test_tenant_is_guid_or_domain(tenant, ok):
+    assert ("client_tenant" not in by_attr(good_m365(client_tenant=tenant))) is ok
+
+
+def test_client_id_must_be_guid():
+    assert by_attr(good_m365(client_id="my-app"))["client_id"][0][0] == "error"
+
+
+def test_smtp_protocol_ignores_microsoft365_fields():
+    settings = Settings(protocol="smtp", host="mail.example.org", port=25, connection_security=1,
+                        username="u@example.org", password=Secret("pw"), sender="u@example.org")
+    assert errors(validate(settings)) == []
+
+
+def test_lint_sender_differs_from_username():
+    [(severity, message)] = by_attr(good_m365(sender="other@contoso.com"))["sender"]
+    assert severity == "warning" and "Send As" in message
+
+
+def test_lint_userasfrom_with_microsoft365():
+    [(severity, message)] = by_attr(good_m365(userasfrom=True))["userasfrom"]
+    assert severity == "warning" and "Send As" in message
+
+
+def test_lint_basic_auth_against_office365():
+    settings = Settings(protocol="smtp", username="u@contoso.com", password=Secret("pw"), sender="u@contoso.com")
+    [(severity, message)] = by_attr(settings)["protocol"]
+    assert severity == "warning" and "December 2026" in message
+
+
+def test_lint_exchange_needs_starttls_with_basic_auth():
+    settings = Settings(protocol="smtp", connection_security=3, username="u@contoso.com",
+                        password=Secret("pw"), sender="u@contoso.com")
+    assert by_attr(settings)["connection_security"][0][0] == "warning"
+
+
+def test_scope_must_end_in_default():
+    assert by_attr(good_m365(scope="https://outlook.office365.com/SMTP.Send"))["scope"][0][0] == "error"
+    assert "Graph" in by_attr(good_m365(scope="https://graph.microsoft.com/.default"))["scope"][0][1]
+
+
+def test_authority_host_must_be_https_host():
+    assert by_attr(good_m365(authority_host="http://login.microsoftonline.com"))["authority_host"][0][0] == "error"
+    assert by_attr(good_m365(authority_host="https://login.microsoftonline.com/tenant"))["authority_host"][0][0] == "error"
+
+
+def test_sovereign_cloud_warns_that_logicaldoc_cannot_use_it():
+    found = by_attr(good_m365(authority_host="https://login.microsoftonline.us", scope="https://outlook.office365.us/.default"))
+    assert found["authority_host"][0][0] == "warning" and "LogicalDOC" in found["authority_host"][0][1]
+
+
+def test_missing_ca_file_is_an_error(tmp_path):
+    assert by_attr(good_m365(ca_file=str(tmp_path / "nope.pem")))["ca_file"][0][0] == "error"
+    (tmp_path / "ca.pem").write_text("x")
+    assert "ca_file" not in by_attr(good_m365(ca_file=str(tmp_path / "ca.pem")))
