@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_console(resolve_config_path(args.config), tenant=args.tenant, theme=args.theme)
     if command == "demo":
-        from tui.sandbox.demo import run_demo
+        from tui.demo import run_demo
 
         return run_demo(args)
     if command == "sandbox":
