@@ -1,0 +1,1 @@
+"""The LogicalDOC bridge: read and write conf/context.properties (no Textual here)."""

@@ -1,0 +1,768 @@
+"""The LogicalDOC bridge: outmail's settings file <-> LogicalDOC's conf/context.properties.
+
+No Textual here: the CLI and the console both plan first (new text, unified diff, warnings), show the plan, and apply
+it only when the admin agrees.
+
+Mapping (reference section 1.3): every field of the field table with `section == "smtp"` is the property
+`<tenant>.smtp.<key>`. LogicalDOC's `getTenantProperty` uses the prefixed key when it exists (even empty) and the
+un-prefixed `smtp.<key>` only when the prefixed key is missing; `conf/context-override.properties`, when present, is
+loaded after the main file and wins. Keys outside the field table (`smtp.save.*`, `smtp.nosend`, ...) are never written.
+
+Values: booleans `true|false` (read as LogicalDOC's `getBoolean`: true, yes, 1), whole numbers as digit strings,
+protocol `smtp|smtpmicrosoft365`. Secrets are written (LogicalDOC needs them) but never shown: diffs, change lists and
+warnings show `***`.
+
+Usage (console or CLI):
+    plan = plan_export(config_path, properties_path, tenants=None)      # or plan_export_settings(...) from memory
+    show(plan.diff, plan.warnings); if plan.changed and confirmed: apply_export(plan)
+    plan = plan_import(properties_path, config_path, tenants=None)
+    show(plan.diff, plan.warnings); if plan.changed and confirmed: apply_import(plan)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import difflib
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from tui.logicaldoc.properties import Entry, PropertiesError, PropertiesFile
+from tui.secret import Secret
+from tui.settings.fields import (
+    CONNECTION_SECURITY,
+    FIELDS,
+    GLOBAL_AUTHORITY_HOST,
+    GLOBAL_SCOPE,
+    PROTOCOL_M365,
+    PROTOCOLS,
+    Field,
+)
+from tui.settings.model import Settings
+
+SMTP_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f.section == "smtp")
+SMTP_FIELDS_BY_KEY: dict[str, Field] = {f.key: f for f in SMTP_FIELDS}
+SECRET_KEYS = frozenset(f.key for f in SMTP_FIELDS if f.kind == "secret")  # password, clientSecret
+NOSEND_KEY = "smtp.nosend"
+OVERRIDE_SUFFIX = "-override"
+B64_PREFIX = "_b64_"
+REDACTED = "***"
+_TENANT_KEY = re.compile(r"^(?P<tenant>[^.\s]+)\.smtp\.(?P<key>.+)$")
+_SOVEREIGN_SMTP = re.compile(r"(office365\.us|outlook\.cn|microsoftonline\.(us|cn)|chinacloudapi\.cn)$", re.I)
+
+Severity = Literal["warning", "note"]
+
+
+class BridgeError(Exception):
+    """The bridge cannot go on (unknown tenant, file changed on disk, ...); `str()` is admin-readable."""
+
+
+@dataclass(frozen=True)
+class BridgeWarning:
+    """Something that matters on a real LogicalDOC. Never holds a secret value."""
+
+    message: str
+    tenant: str | None = None
+    severity: Severity = "warning"
+    key: str | None = None  # the property key it is about, when one
+
+    def __str__(self) -> str:
+        prefix = f"tenant {self.tenant}: " if self.tenant else ""
+        return f"{self.severity}: {prefix}{self.message}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One value the plan changes. `old`/`new` are display strings (secrets redacted); None = absent."""
+
+    tenant: str
+    attr: str
+    key: str  # property key (export) or TOML key path (import)
+    old: str | None
+    new: str
+    action: Literal["set", "add"] = "set"
+
+    def __str__(self) -> str:
+        if self.old is None:
+            return f"{self.key}: add {self.new!r}"
+        return f"{self.key}: {self.old!r} -> {self.new!r}"
+
+
+@dataclass(frozen=True)
+class ExportPlan:
+    """What export would write into context.properties."""
+
+    path: Path | None
+    old_bytes: bytes
+    new_bytes: bytes
+    diff: str  # unified diff, secrets redacted ("" when nothing changes)
+    warnings: tuple[BridgeWarning, ...]
+    changes: tuple[Change, ...]
+    tenants: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.new_bytes != self.old_bytes
+
+    @property
+    def changed_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.changes)
+
+    @property
+    def new_text(self) -> str:
+        """The new file for display (UTF-8 reading where it is valid; secrets NOT redacted: do not show it)."""
+        return _display_text(self.new_bytes)
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """What import would write into outmail's settings file."""
+
+    config_path: Path | None
+    config_exists: bool
+    old_text: str
+    new_text: str  # secrets included: write it, never show it
+    diff: str  # unified diff, secrets redacted
+    warnings: tuple[BridgeWarning, ...]
+    changes: tuple[Change, ...]
+    tenants: tuple[str, ...]
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text != self.old_text or not self.config_exists
+
+
+# ------------------------------------------------------------------------------------------------- value mapping
+
+def to_property(f: Field, value: object) -> str:
+    """A settings value as LogicalDOC stores it."""
+    if isinstance(value, Secret):
+        return value.reveal()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def from_property(f: Field, raw: str) -> tuple[Any, str | None]:
+    """(settings value, None) for a stored property value, or (None, why it cannot be imported)."""
+    if raw.startswith(B64_PREFIX):  # ContextProperties.getString decodes these
+        try:
+            raw = base64.b64decode(raw[len(B64_PREFIX):], validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None, f"starts with {B64_PREFIX} but is not valid base64 UTF-8"
+    if f.kind == "bool":
+        v = raw.strip().lower()
+        if v in ("true", "yes", "1"):
+            return True, None
+        if v in ("false", "no", "0"):
+            return False, None
+        return None, f"{raw!r} is not true or false" if v else "is empty"
+    if f.kind == "int" or (f.kind == "choice" and isinstance(f.default, int)):
+        v = raw.strip()
+        if not v:
+            return None, "is empty"
+        if not re.fullmatch(r"[+-]?\d+", v):
+            return None, f"{raw!r} is not a whole number"
+        n = int(v)
+        if f.attr == "port" and not 1 <= n <= 65535:
+            return None, f"{n} is not a port (1-65535)"
+        if f.attr == "connection_security" and n not in CONNECTION_SECURITY:
+            return None, f"{n} is not one of {', '.join(map(str, CONNECTION_SECURITY))}"
+        return n, None
+    if f.attr == "protocol":
+        if raw not in PROTOCOLS:
+            return None, f"protocol {raw!r} is not one outmail handles ({', '.join(PROTOCOLS)})"
+        return raw, None
+    if f.kind == "secret":
+        return Secret(raw), None
+    return raw, None
+
+
+def _display_value(f: Field, value: object) -> str:
+    if f.kind == "secret":
+        return REDACTED if to_property(f, value) else ""
+    return to_property(f, value)
+
+
+def _display_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def property_key(tenant: str, f: Field) -> str:
+    return f"{tenant}.{f.property_key}"
+
+
+# ----------------------------------------------------------------------------------------------- reading the file
+
+class LogicalDocView:
+    """What LogicalDOC reads: the main file, then conf/<name>-override.<ext> on top when it exists."""
+
+    def __init__(self, main: PropertiesFile, override: PropertiesFile | None = None) -> None:
+        self.main = main
+        self.override = override
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> "LogicalDocView":
+        path = Path(path)
+        main = PropertiesFile.read(path)
+        opath = override_path(path)
+        override = PropertiesFile.read(opath) if opath.is_file() else None
+        return cls(main, override)
+
+    def contains(self, key: str) -> bool:
+        return key in self.main or (self.override is not None and key in self.override)
+
+    def get(self, key: str) -> str | None:
+        if self.override is not None and key in self.override:
+            return self.override.get(key)
+        return self.main.get(key)
+
+    def source_of(self, key: str) -> PropertiesFile | None:
+        if self.override is not None and key in self.override:
+            return self.override
+        return self.main if key in self.main else None
+
+    def keys(self) -> list[str]:
+        keys = self.main.keys()
+        if self.override is not None:
+            keys += [k for k in self.override.keys() if k not in self.main]
+        return keys
+
+    def tenant_property(self, tenant: str, f: Field) -> tuple[str | None, str | None]:
+        """(value, key it came from) as `getTenantProperty` resolves it; (None, None) when both are missing."""
+        key = property_key(tenant, f)
+        if self.contains(key):
+            return self.get(key), key
+        if self.contains(f.property_key):
+            return self.get(f.property_key), f.property_key
+        return None, None
+
+
+def override_path(path: Path) -> Path:
+    """conf/context.properties -> conf/context-override.properties (ContextProperties.detectOverrideFile)."""
+    path = Path(path)
+    stem, dot, ext = path.name.rpartition(".")
+    name = f"{stem}{OVERRIDE_SUFFIX}.{ext}" if dot else f"{path.name}{OVERRIDE_SUFFIX}."
+    return path.with_name(name)
+
+
+def discover_tenants(keys: Iterable[str]) -> list[str]:
+    """Tenants that have at least one Outgoing Email key (`<tenant>.smtp.<field key>`), in file order."""
+    found: dict[str, None] = {}
+    for key in keys:
+        m = _TENANT_KEY.match(key)
+        if m and m.group("key") in SMTP_FIELDS_BY_KEY and m.group("tenant") != "smtp":
+            found[m.group("tenant")] = None
+    return list(found)
+
+
+def _has_fallbacks(view: LogicalDocView) -> bool:
+    return any(view.contains(f.property_key) for f in SMTP_FIELDS)
+
+
+def read_tenant(view: LogicalDocView, tenant: str) -> tuple[dict[str, Any], list[BridgeWarning], dict[str, str]]:
+    """One tenant's importable values by attribute, warnings, and where each came from (attr -> key)."""
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    warnings: list[BridgeWarning] = []
+    fallbacks: list[str] = []
+    missing: list[str] = []
+    for f in SMTP_FIELDS:
+        raw, key = view.tenant_property(tenant, f)
+        if key is None:
+            missing.append(property_key(tenant, f))
+            continue
+        if key == f.property_key:
+            fallbacks.append(key)
+        value, problem = from_property(f, raw)
+        if problem is not None:
+            warnings.append(BridgeWarning(f"{key} ({f.label}) {problem}: not imported", tenant, key=key))
+            continue
+        values[f.attr] = value
+        sources[f.attr] = key
+        warnings.extend(_raw_value_warnings(view, tenant, f, key, raw))
+    if fallbacks:
+        warnings.append(BridgeWarning(
+            f"{', '.join(fallbacks)} used for lack of {tenant}.smtp.* keys (LogicalDOC falls back to the un-prefixed "
+            "key; older versions read only prefixed keys)", tenant, "note"))
+    if missing:
+        warnings.append(BridgeWarning(
+            f"missing in the file: {', '.join(missing)} (kept outmail's values; export writes them)", tenant, "note"))
+    return values, warnings, sources
+
+
+def _raw_value_warnings(view: LogicalDocView, tenant: str, f: Field, key: str, raw: str) -> list[BridgeWarning]:
+    out: list[BridgeWarning] = []
+    secret = f.kind == "secret"
+    src = view.source_of(key)
+    if src is not None and view.override is not None and src is view.override:
+        out.append(BridgeWarning(f"{key} comes from {Path(view.override.path or '').name} (it overrides "
+                                 f"{Path(view.main.path or 'context.properties').name})", tenant, key=key))
+    if src is not None:
+        dups = src.occurrences(key)
+        if len(dups) > 1:
+            out.append(BridgeWarning(
+                f"{key} appears {len(dups)} times (lines {', '.join(str(e.line) for e in dups)}); LogicalDOC uses the "
+                "last one, and so does outmail", tenant, key=key))
+        utf8 = src.looks_utf8(key)
+        if utf8 is not None:
+            shown = "" if secret else f": LogicalDOC reads {raw!r}, not {utf8!r}"
+            out.append(BridgeWarning(
+                f"{key} holds raw UTF-8 bytes but LogicalDOC reads the file as ISO-8859-1{shown}; write it as "
+                "\\uXXXX escapes (outmail's export does)", tenant, key=key))
+    if f.kind in ("text", "email", "secret", "choice") and raw != raw.strip():
+        out.append(BridgeWarning(f"{key} has leading or trailing blanks, which LogicalDOC keeps", tenant, key=key))
+    if "${" in raw and not secret:
+        out.append(BridgeWarning(f"{key} contains ${{...}}: LogicalDOC replaces Java system properties in it",
+                                 tenant, "note", key))
+    return out
+
+
+def global_warnings(view: LogicalDocView, tenants: Sequence[str] = ()) -> list[BridgeWarning]:
+    """smtp.nosend (the kill switch), also per tenant."""
+    out: list[BridgeWarning] = []
+    for key in [NOSEND_KEY] + [f"{t}.{NOSEND_KEY}" for t in tenants]:
+        raw = view.get(key)
+        if raw is not None and raw.strip().lower() in ("true", "yes", "1"):
+            out.append(BridgeWarning(
+                f"{key}={raw.strip()}: LogicalDOC sends no email at all (it logs \"not sent because of the config "
+                "parameter smtp.nosend\"); set it to false to send", None, key=key))
+    return out
+
+
+def logicaldoc_warnings(tenant: str, s: Settings, *, userasfrom_missing: bool = False) -> list[BridgeWarning]:
+    """What differs between proving these values in outmail and LogicalDOC using them (reference 1.3, 1.4, 8)."""
+
+    def get(attr: str) -> Any:
+        return getattr(s, attr)
+
+    out: list[BridgeWarning] = []
+    if userasfrom_missing:
+        out.append(BridgeWarning(
+            f"{tenant}.smtp.userasfrom is missing: LogicalDOC's settings screen shows it ticked (true) while its "
+            "sender treats it as false; export writes it explicitly", tenant, key=f"{tenant}.smtp.userasfrom"))
+    if get("protocol") != PROTOCOL_M365:
+        return out
+    ignored: list[str] = []
+    if get("connection_security") != 1:
+        ignored.append(f"Connection Security is {get('connection_security')} "
+                       f"({CONNECTION_SECURITY.get(get('connection_security'), '?')})")
+    if not get("auth_encrypted"):
+        ignored.append("Use secure authentication is off")
+    if get("password"):
+        ignored.append("a Password is set")
+    base = ("with smtpmicrosoft365 LogicalDOC ignores Connection Security, Use secure authentication and Password "
+            "(it always uses opportunistic STARTTLS and XOAUTH2)")
+    out.append(BridgeWarning(base + (": " + "; ".join(ignored) + ", all without effect" if ignored else ""),
+                             tenant, "warning" if ignored else "note"))
+    clouds = []
+    if str(get("authority_host")).rstrip("/") != GLOBAL_AUTHORITY_HOST:
+        clouds.append(f"authority {get('authority_host')}")
+    if get("scope") != GLOBAL_SCOPE:
+        clouds.append(f"scope {get('scope')}")
+    if _SOVEREIGN_SMTP.search(str(get("host")).strip().rstrip(".")):
+        clouds.append(f"server {get('host')}")
+    if clouds:
+        out.append(BridgeWarning(
+            f"outmail proves this tenant with {', '.join(clouds)}, but LogicalDOC always uses the global cloud "
+            f"({GLOBAL_AUTHORITY_HOST}, {GLOBAL_SCOPE}): a sovereign-cloud tenant diagnoses fine here and still "
+            "fails in LogicalDOC", tenant))
+    if get("userasfrom"):
+        out.append(BridgeWarning(
+            "Use user's email as sender (userasfrom) is true: LogicalDOC then sends From each user's own address, "
+            "and app-only XOAUTH2 needs Send As for every such user (setup step S7), else SendAsDenied",
+            tenant, key=f"{tenant}.smtp.userasfrom"))
+    sender, username = str(get("sender")).strip(), str(get("username")).strip()
+    if sender and username and sender.lower() != username.lower():
+        out.append(BridgeWarning(
+            f"Sender Email {sender} differs from Username {username}: needs Send As on {sender} (setup step S7)",
+            tenant, "note"))
+    return out
+
+
+def _override_warnings(view: LogicalDocView, keys: Iterable[str]) -> list[BridgeWarning]:
+    if view.override is None:
+        return []
+    hit = [k for k in keys if k in view.override]
+    if not hit:
+        return []
+    name = Path(view.override.path or "context-override.properties").name
+    return [BridgeWarning(f"{name} sets {', '.join(hit)}: LogicalDOC uses those values, not the ones exported here")]
+
+
+# ----------------------------------------------------------------------------------------------------- redaction
+
+def redact_properties(p: PropertiesFile) -> str:
+    """The file's text with every secret value (password, clientSecret of any tenant) replaced by ***."""
+    text = p.text
+    for e in sorted(_secret_entries(p), key=lambda e: e.value_start, reverse=True):
+        shown = REDACTED if e.value else ""
+        sep = "" if e.has_separator_room or not shown else "="
+        text = text[:e.value_start] + sep + shown + text[e.value_end:]
+    return text
+
+
+def _secret_entries(p: PropertiesFile) -> list[Entry]:
+    out = []
+    for e in p.entries:
+        m = _TENANT_KEY.match(e.key)
+        key = m.group("key") if m else (e.key[5:] if e.key.startswith("smtp.") else None)
+        if key in SECRET_KEYS or (key is not None and "secret" in key.lower()) or (key and "password" in key.lower()):
+            out.append(e)
+    return out
+
+
+def _mark_changed_secrets(old: PropertiesFile, new: PropertiesFile, new_text: str) -> str:
+    """Where a secret changed from one non-empty value to another, show `*** (changed)` so the diff shows it."""
+    changed = {e.key for e in _secret_entries(new) if e.value and old.get(e.key) not in (None, "", e.value)}
+    if not changed:
+        return new_text
+    lines = new_text.splitlines(keepends=True)
+    redacted = PropertiesFile(new_text)
+    for e in sorted((e for e in redacted.entries if e.key in changed), key=lambda e: e.line, reverse=True):
+        idx = e.line - 1
+        body = lines[idx].rstrip("\r\n")
+        lines[idx] = body + " (changed)" + lines[idx][len(body):]
+    return "".join(lines)
+
+
+_TOML_SECRET_LINE = re.compile(r"""^(\s*["']?(?:password|clientSecret|client_secret)["']?\s*=\s*)(.*?)(\s*(#.*)?)$""")
+
+
+def redact_toml(text: str) -> str:
+    """TOML text with non-empty secret values shown as "***"."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        m = _TOML_SECRET_LINE.match(body)
+        if m and m.group(2) not in ('""', "''"):
+            body = m.group(1) + '"***"' + m.group(3)
+        out.append(body + line[len(line.rstrip("\r\n")):])
+    return "".join(out)
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    """A unified diff for display (line endings dropped: CRLF is kept in the file, not in the preview)."""
+    if old == new:
+        return ""
+    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), fromfile=f"{name} (now)",
+                                 tofile=f"{name} (after)", lineterm="", n=2)
+    return "\n".join(lines) + "\n"
+
+
+def _display_lines(text: str) -> str:
+    """Latin-1 text whose bytes are UTF-8 shown as UTF-8 (what an admin's editor shows)."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return text
+
+
+# --------------------------------------------------------------------------------------------------------- export
+
+def _equal(f: Field, raw: str | None, new: object) -> bool:
+    if raw is None:
+        return False
+    value, problem = from_property(f, raw)
+    return problem is None and value == new
+
+
+def plan_export_settings(
+    settings: Mapping[str, Settings],
+    view: LogicalDocView,
+    *,
+    path: Path | None = None,
+) -> ExportPlan:
+    """Plan writing each tenant's settings (tenant -> Settings, e.g. what the console has) into the file."""
+    props = view.main
+    old_bytes = props.render()
+    work = PropertiesFile(props.text, props.path)
+    warnings: list[BridgeWarning] = []
+    changes: list[Change] = []
+    written: list[str] = []
+    fallback_kept: dict[str, list[str]] = {}
+    for tenant, s in settings.items():
+        to_add: list[tuple[str, str]] = []
+        userasfrom_missing = not view.contains(f"{tenant}.smtp.userasfrom") and not view.contains("smtp.userasfrom")
+        for f in SMTP_FIELDS:
+            key = property_key(tenant, f)
+            new_value = getattr(s, f.attr)
+            new_raw = to_property(f, new_value)
+            current, source_key = view.tenant_property(tenant, f)
+            if f.kind == "secret" and not new_raw and current:
+                warnings.append(BridgeWarning(
+                    f"outmail has no {f.label} for this tenant: kept LogicalDOC's existing {source_key} (not shown)",
+                    tenant, "note", key))
+                continue
+            if source_key == key:
+                existing = work.get(key) if key in work else None
+                if key not in work:  # only in the override file: add it to the main file too
+                    to_add.append((key, new_raw))
+                    changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
+                elif not _equal(f, existing, new_value):
+                    work.set(key, new_raw)
+                    old_shown = (REDACTED if existing else "") if f.kind == "secret" else existing
+                    changes.append(Change(tenant, f.attr, key, old_shown, _display_value(f, new_value)))
+                written.append(key)
+                continue
+            if source_key is not None and _equal(f, current, new_value):
+                fallback_kept.setdefault(tenant, []).append(f"{key} (= {source_key})")
+                continue
+            to_add.append((key, new_raw))
+            changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
+            written.append(key)
+        if to_add:
+            anchors = [e for e in work.entries
+                       if (m := _TENANT_KEY.match(e.key)) and m.group("tenant") == tenant]
+            if anchors:
+                work.insert(max(anchors, key=lambda e: e.end).end, to_add)
+            else:
+                work.append(to_add, comment=f"Outgoing Email of tenant {tenant} (written by outmail)")
+        warnings.extend(logicaldoc_warnings(tenant, s, userasfrom_missing=userasfrom_missing))
+    for tenant, kept in fallback_kept.items():
+        warnings.append(BridgeWarning(
+            f"not added, since the un-prefixed fallback already gives the same value: {', '.join(kept)} (older "
+            "LogicalDOC versions read only prefixed keys)", tenant, "note"))
+    warnings.extend(_override_warnings(view, written))
+    warnings.extend(global_warnings(view, list(settings)))
+    new_bytes = work.render()
+    name = str(path) if path else (props.path or "context.properties")
+    diff = ""
+    if new_bytes != old_bytes:
+        old_shown = _display_lines(redact_properties(props))
+        new_shown = _display_lines(_mark_changed_secrets(props, work, redact_properties(work)))
+        diff = unified_diff(old_shown, new_shown, name)
+    return ExportPlan(path=Path(path) if path else (Path(props.path) if props.path else None),
+                      old_bytes=old_bytes, new_bytes=new_bytes, diff=diff, warnings=tuple(warnings),
+                      changes=tuple(changes), tenants=tuple(settings))
+
+
+def _load_config(config_path: Path, *, must_exist: bool) -> tuple[str, bool, dict[str, Any]]:
+    from tui.settings import store
+
+    text = store.read_text(Path(config_path))
+    exists = text is not None
+    if text is None:
+        if must_exist:
+            raise store.SettingsFileError("does not exist", Path(config_path))
+        from tui.settings.example import render_example
+
+        text = render_example()
+    return text, exists, store.parse(text, Path(config_path))
+
+
+def plan_export(
+    config_path: str | os.PathLike[str],
+    properties_path: str | os.PathLike[str],
+    tenants: Sequence[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> ExportPlan:
+    """Plan writing the settings file's tenants (all, or `tenants`) into context.properties.
+
+    Raises SettingsFileError (settings file), PropertiesError (properties file) or BridgeError (unknown tenant).
+    Secrets left empty in the settings file come from the environment as for `check` (`env`, default os.environ).
+    """
+    from tui.settings import store
+
+    config_path = Path(config_path)
+    text, _, data = _load_config(config_path, must_exist=True)
+    names = store.tenant_names(data)
+    if tenants:
+        unknown = [t for t in tenants if t not in names]
+        if unknown:
+            raise BridgeError(f"{config_path}: no tenant {', '.join(unknown)} (tenants: {', '.join(names) or 'none'})")
+        chosen = list(dict.fromkeys(tenants))
+    else:
+        chosen = list(names)
+    if not chosen:
+        raise BridgeError(f"{config_path}: no [tenants.<name>.smtp] table to export")
+    settings = {t: store.settings_from_data(data, t, text=text, path=config_path, env=env) for t in chosen}
+    view = LogicalDocView.read(properties_path)
+    plan = plan_export_settings(settings, view, path=Path(properties_path))
+    notes = [BridgeWarning(f"{s.secret_source(a)[4:]} supplies the {a.replace('_', ' ')} written to LogicalDOC",
+                           t, "note") for t, s in settings.items() for a in ("client_secret", "password")
+             if s.secret_source(a).startswith("env:")
+             and any(c.attr == a and c.tenant == t for c in plan.changes)]
+    if notes:
+        plan = replace(plan, warnings=plan.warnings + tuple(notes))
+    return plan
+
+
+def _backup_name(path: Path, now: float | None = None) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
+    candidate = path.with_name(f"{path.name}.bak-{stamp}")
+    n = 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+        n += 1
+    return candidate
+
+
+def write_bytes_atomic(path: Path, data: bytes, like: os.stat_result | None) -> None:
+    """Temp file in the same folder, same mode (and owner when root) as `like`, fsync, os.replace, fsync folder."""
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            if like is not None:
+                os.fchmod(handle.fileno(), stat.S_IMODE(like.st_mode))
+                if os.geteuid() == 0 and (like.st_uid, like.st_gid) != (0, 0):
+                    os.fchown(handle.fileno(), like.st_uid, like.st_gid)
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def apply_export(plan: ExportPlan, *, backup: bool = True) -> Path | None:
+    """Write the plan's file: backup `<name>.bak-YYYYmmdd-HHMMSS` next to it, then an atomic replace that keeps
+    the owner and mode. Returns the backup's path (None when nothing changed or no backup was asked).
+
+    Raises BridgeError when the file changed on disk since the plan was made (nothing is written).
+    """
+    if plan.path is None:
+        raise BridgeError("the plan has no file path")
+    path = plan.path
+    if not plan.changed:
+        return None
+    try:
+        current = path.read_bytes()
+        st = path.stat()
+    except OSError as exc:
+        raise BridgeError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    if current != plan.old_bytes:
+        raise BridgeError(f"{path} changed on disk since the diff was made: nothing written; run export again")
+    target = path.resolve()  # write through a symlink, keep the link
+    saved: Path | None = None
+    if backup:
+        saved = _backup_name(path)
+        shutil.copy2(target, saved)
+        if os.geteuid() == 0:
+            os.chown(saved, st.st_uid, st.st_gid)
+    write_bytes_atomic(target, plan.new_bytes, target.stat())
+    return saved
+
+
+# --------------------------------------------------------------------------------------------------------- import
+
+def plan_import_text(
+    view: LogicalDocView,
+    config_text: str,
+    tenants: Sequence[str] | None = None,
+    *,
+    config_path: Path | None = None,
+    config_exists: bool = True,
+) -> ImportPlan:
+    """Plan reading the tenants' smtp keys (all tenants found, or `tenants`) into the settings text."""
+    import tomlkit
+
+    from tui.settings import store
+
+    data = store.parse(config_text, config_path)
+    found = discover_tenants(view.keys())
+    if tenants:
+        chosen = list(dict.fromkeys(tenants))
+        unknown = [t for t in chosen if t not in found]
+        if unknown and not _has_fallbacks(view):
+            raise BridgeError(f"{view.main.path or 'properties'}: no {', '.join(f'{t}.smtp.*' for t in unknown)} keys "
+                              f"(tenants found: {', '.join(found) or 'none'})")
+    else:
+        chosen = found or (["default"] if _has_fallbacks(view) else [])
+    if not chosen:
+        raise BridgeError(f"{view.main.path or 'properties'}: no Outgoing Email keys (<tenant>.smtp.* or smtp.*)")
+    existing = store.tenant_names(data)
+    doc = tomlkit.parse(config_text)
+    warnings: list[BridgeWarning] = []
+    changes: list[Change] = []
+    for tenant in chosen:
+        values, tw, _ = read_tenant(view, tenant)
+        warnings.extend(tw)
+        current = store.settings_from_data(data, tenant, text=config_text, path=config_path, env={})
+        if tenant in existing:
+            updates = {a: v for a, v in values.items() if getattr(current, a) != v}
+        else:
+            updates = dict(values)
+        if updates:
+            ordered = {f.attr: updates[f.attr] for f in SMTP_FIELDS if f.attr in updates}
+            store.set_values(doc, tenant, ordered)
+            for attr, v in ordered.items():
+                f = next(f for f in SMTP_FIELDS if f.attr == attr)
+                old = _display_value(f, getattr(current, attr)) if tenant in existing else None
+                changes.append(Change(tenant, attr, f"tenants.{tenant}.smtp.{f.key}", old, _display_value(f, v),
+                                      "set" if old is not None else "add"))
+        merged = current.with_changes(**values)
+        warnings.extend(logicaldoc_warnings(
+            tenant, merged,
+            userasfrom_missing=not view.contains(f"{tenant}.smtp.userasfrom") and not view.contains("smtp.userasfrom")))
+    warnings.extend(global_warnings(view, chosen))
+    new_text = tomlkit.dumps(doc)
+    store.parse(new_text, config_path)  # never plan a file that would not load
+    name = str(config_path) if config_path else "settings.toml"
+    diff = unified_diff("" if not config_exists else redact_toml(config_text), redact_toml(new_text), name) \
+        if (new_text != config_text or not config_exists) else ""
+    return ImportPlan(config_path=config_path, config_exists=config_exists, old_text=config_text, new_text=new_text,
+                      diff=diff, warnings=tuple(warnings), changes=tuple(changes), tenants=tuple(chosen))
+
+
+def plan_import(
+    properties_path: str | os.PathLike[str],
+    config_path: str | os.PathLike[str],
+    tenants: Sequence[str] | None = None,
+) -> ImportPlan:
+    """Plan reading context.properties (and its -override file) into the settings file (created from the example
+    when missing). Raises PropertiesError, SettingsFileError or BridgeError; writes nothing."""
+    config_path = Path(config_path)
+    view = LogicalDocView.read(properties_path)
+    text, exists, _ = _load_config(config_path, must_exist=False)
+    return plan_import_text(view, text, tenants, config_path=config_path, config_exists=exists)
+
+
+def apply_import(plan: ImportPlan) -> None:
+    """Write the settings file atomically (0600 when it holds a secret); BridgeError if it changed on disk."""
+    from tui.settings import store
+
+    if plan.config_path is None:
+        raise BridgeError("the plan has no settings file path")
+    if not plan.changed:
+        return
+    on_disk = store.read_text(plan.config_path)
+    if on_disk != (plan.old_text if plan.config_exists else None):
+        raise BridgeError(f"{plan.config_path} changed on disk since the diff was made: nothing written; run import "
+                          "again")
+    mode = 0o600 if store.holds_secret(plan.new_text) else (None if plan.config_exists else 0o644)
+    store.atomic_write(plan.config_path, plan.new_text, mode=mode)
+
+
+__all__ = [
+    "BridgeError", "BridgeWarning", "Change", "ExportPlan", "ImportPlan", "LogicalDocView", "PropertiesError",
+    "apply_export", "apply_import", "discover_tenants", "from_property", "logicaldoc_warnings", "plan_export",
+    "plan_export_settings", "plan_import", "plan_import_text", "read_tenant", "redact_properties", "redact_toml",
+    "to_property",
+]

@@ -1,0 +1,119 @@
+"""`outmail import` and `outmail export`: the LogicalDOC bridge on the command line.
+
+Exit codes: 0 done (or nothing to do, or --dry-run), 1 nothing written because the admin declined, 2 unusable input
+(a file that cannot be read or parsed, an unknown tenant, no terminal to confirm on without --yes, a file changed
+on disk meanwhile). Warnings go to standard error; the diff (secrets shown as ***) to standard output.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from tui.logicaldoc.bridge import (
+    BridgeError,
+    BridgeWarning,
+    apply_export,
+    apply_import,
+    plan_export,
+    plan_import,
+)
+from tui.logicaldoc.properties import PropertiesError
+
+EXIT_OK = 0
+EXIT_DECLINED = 1
+EXIT_UNUSABLE = 2
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    from tui.settings.store import SettingsFileError
+
+    return (PropertiesError, SettingsFileError, BridgeError, OSError)
+
+
+def _print_warnings(warnings: tuple[BridgeWarning, ...], err: TextIO) -> None:
+    for w in warnings:
+        print(str(w), file=err)
+
+
+def _config_path(args) -> Path:
+    from tui.cli import resolve_config_path
+
+    return resolve_config_path(getattr(args, "config", None))
+
+
+def _tenants(args) -> list[str] | None:
+    value = getattr(args, "tenant", None)
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Read PROPERTIES' smtp keys into the settings file (no question asked: the settings file is outmail's own)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    config = _config_path(args)
+    try:
+        plan = plan_import(args.properties, config, _tenants(args))
+    except _errors() as exc:
+        print(f"outmail import: {exc}", file=err)
+        return EXIT_UNUSABLE
+    _print_warnings(plan.warnings, err)
+    if not plan.changed:
+        print(f"{config} already has these values (tenants: {', '.join(plan.tenants)}); nothing written.", file=out)
+        return EXIT_OK
+    out.write(plan.diff)
+    try:
+        apply_import(plan)
+    except _errors() as exc:
+        print(f"outmail import: {exc}", file=err)
+        return EXIT_UNUSABLE
+    print(f"Wrote {config} ({len(plan.changes)} value(s), tenants: {', '.join(plan.tenants)}).", file=out)
+    return EXIT_OK
+
+
+def _confirm(question: str, stdin: TextIO, out: TextIO) -> bool:
+    out.write(question)
+    out.flush()
+    answer = stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+def run_export(args, out: TextIO | None = None, err: TextIO | None = None, stdin: TextIO | None = None) -> int:
+    """Write the settings file's values into PROPERTIES after showing the diff and asking (unless --yes)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    stdin = stdin or sys.stdin
+    config = _config_path(args)
+    path = Path(args.properties)
+    try:
+        plan = plan_export(config, path, _tenants(args))
+    except _errors() as exc:
+        print(f"outmail export: {exc}", file=err)
+        return EXIT_UNUSABLE
+    _print_warnings(plan.warnings, err)
+    if not plan.changed:
+        print(f"{path} already has these values (tenants: {', '.join(plan.tenants)}); nothing to write.", file=out)
+        return EXIT_OK
+    out.write(plan.diff)
+    if getattr(args, "dry_run", False):
+        print(f"Dry run: {len(plan.changes)} change(s), nothing written.", file=out)
+        return EXIT_OK
+    if not getattr(args, "yes", False):
+        if not stdin.isatty():
+            print("outmail export: not a terminal and no --yes: nothing written (review the diff, then run again "
+                  "with --yes)", file=err)
+            return EXIT_UNUSABLE
+        if not _confirm(f"Write these changes to {path}? [y/N] ", stdin, out):
+            print("Nothing written.", file=out)
+            return EXIT_DECLINED
+    try:
+        backup = apply_export(plan)
+    except _errors() as exc:
+        print(f"outmail export: {exc}", file=err)
+        return EXIT_UNUSABLE
+    print(f"Wrote {path} ({len(plan.changes)} change(s)); backup: {backup}. Restart LogicalDOC to use them.",
+          file=out)
+    return EXIT_OK
