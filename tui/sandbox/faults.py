@@ -1,0 +1,92 @@
+"""The sandbox's faults: one table, read by the sandbox services, `outmail sandbox --list-faults` and the docs.
+
+Each fault makes one of the two local services (the Entra ID token service or the Exchange Online SMTP server) fail
+the way Microsoft's does, with Microsoft's exact texts. A fault is chosen at start (`Sandbox(fault=...)`,
+`outmail sandbox --fault NAME`) and can be switched while the sandbox runs (`Sandbox.set_fault`); the token service
+reads it for each request, the SMTP server once per connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Service = Literal["token", "smtp"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault: its name, the one-line description shown to users, the service it breaks and what it makes it do."""
+
+    name: str
+    description: str
+    service: Service
+    effect: str  # what the sandbox does, with the exact reply or error it produces
+    step: str = ""  # the setup step (S1-S9) the failure points at, or "" when it is the network or a policy
+
+
+FAULT_TABLE: tuple[Fault, ...] = (
+    Fault("wrong-secret", "the client secret is rejected (AADSTS7000215, a wrong value or the Secret ID pasted)",
+          "token", "token POST answers 401 invalid_client AADSTS7000215, even for the right secret", "S2"),
+    Fault("expired-secret", "the client secret has expired (AADSTS7000222)",
+          "token", "token POST answers 401 invalid_client AADSTS7000222", "S2"),
+    Fault("unknown-client", "no application with this client ID in the tenant (AADSTS700016)",
+          "token", "token POST answers 400 unauthorized_client AADSTS700016, even for the right client ID", "S1"),
+    Fault("unknown-tenant", "the tenant does not exist (AADSTS90002; msal raises ValueError at discovery)",
+          "token", "OpenID discovery and token POST answer 400 AADSTS90002 for every tenant", "S1"),
+    Fault("bad-scope", "the scope is refused (AADSTS1002012), even https://outlook.office365.com/.default",
+          "token", "token POST answers 400 invalid_scope AADSTS1002012", "config"),
+    Fault("no-smtp-role", "the token lacks the SMTP.SendAsApp role (permission or admin consent missing)",
+          "token", "token issued without a roles claim; SMTP AUTH then answers 535 5.7.3", "S3, S4"),
+    Fault("no-mailbox-permission", "Exchange refuses the token: no service principal or no FullAccess (535 5.7.3)",
+          "smtp", "AUTH XOAUTH2 answers 535 5.7.3 Authentication unsuccessful [...] for a valid token", "S5, S6"),
+    Fault("smtp-auth-disabled-tenant", "SMTP AUTH is disabled for the tenant (535 5.7.139)",
+          "smtp", "AUTH answers 535 5.7.139 ... SmtpClientAuthentication is disabled for the Tenant ...", "S8"),
+    Fault("smtp-auth-disabled-mailbox", "SMTP AUTH is disabled for the mailbox (535 5.7.139)",
+          "smtp", "AUTH answers 535 5.7.139 ... SmtpClientAuthentication is disabled for the Mailbox ...", "S8"),
+    Fault("no-starttls", "the server does not offer STARTTLS (and so no AUTH)",
+          "smtp", "EHLO lacks STARTTLS; STARTTLS answers 500 5.3.3 Unrecognized command 'STARTTLS'", "S9"),
+    Fault("silent-server", "the server accepts the TCP connection but never sends its banner",
+          "smtp", "no 220 banner; the connection is closed after the idle timeout", "S9"),
+    Fault("drop-during-starttls", "the connection is dropped when TLS starts",
+          "smtp", "STARTTLS answers 220 2.0.0 SMTP server ready, then the server closes the socket", "S9"),
+    Fault("untrusted-cert", "the STARTTLS certificate comes from a CA that is not in the CA file",
+          "smtp", "the TLS handshake presents a certificate from a second, unpublished CA", "S9"),
+    Fault("slow-smtp", "every SMTP reply is delayed (1 s by default)",
+          "smtp", "each reply (banner included) is sent after delay_seconds", "S9"),
+    Fault("slow-token", "every token service answer is delayed (1 s by default)",
+          "token", "each HTTP answer (discovery and token) is sent after delay_seconds", "S9"),
+    Fault("token-hang", "the token service never answers the token request",
+          "token", "discovery answers; the token POST is held open unanswered until the client gives up", "S9"),
+    Fault("sendas-denied", "Send As is denied for every From, the mailbox's own address included (554 5.2.252)",
+          "smtp", "MAIL FROM is accepted; after DATA: 554 5.2.252 SendAsDenied; <mailbox> not allowed to send "
+                  "as <from>; ...", "S7"),
+)
+
+FAULTS_BY_NAME: dict[str, Fault] = {f.name: f for f in FAULT_TABLE}
+
+# The public table of the contract: name -> one-line description.
+FAULTS: dict[str, str] = {f.name: f.description for f in FAULT_TABLE}
+
+
+class UnknownFaultError(ValueError):
+    """A fault name that is not in the table."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"unknown fault {name!r}; known faults: {', '.join(FAULTS)}")
+
+
+def check_fault(name: str | None) -> str | None:
+    """The name itself when it is a known fault or None; raises UnknownFaultError otherwise."""
+    if name is None or name == "":
+        return None
+    if name not in FAULTS_BY_NAME:
+        raise UnknownFaultError(name)
+    return name
+
+
+def list_faults_text() -> str:
+    """One line per fault, as `outmail sandbox --list-faults` prints it."""
+    width = max(len(f.name) for f in FAULT_TABLE)
+    return "\n".join(f"{f.name:<{width}}  {f.description}" for f in FAULT_TABLE)
