@@ -153,6 +153,23 @@ def to_property(f: Field, value: object) -> str:
     return str(value)
 
 
+def absent_value(f: Field) -> tuple[bool, Any]:
+    """(True, value) LogicalDOC works with when neither <tenant>.smtp.<key> nor smtp.<key> exists (what Java's
+    getBoolean/getInt/getProperty give for a missing key), or (False, None) when there is no sensible one."""
+    if f.kind == "bool":
+        return True, False
+    if f.attr == "connection_security":
+        return True, 0
+    if f.kind == "secret":
+        return True, Secret("")
+    if f.kind in ("text", "email"):
+        return True, ""
+    return False, None  # protocol, port
+
+
+ALWAYS_WRITTEN = ("userasfrom",)  # reference 1.3: its missing-key defaults disagree, so always write it
+
+
 def from_property(f: Field, raw: str) -> tuple[Any, str | None]:
     """(settings value, None) for a stored property value, or (None, why it cannot be imported)."""
     if raw.startswith(B64_PREFIX):  # ContextProperties.getString decodes these
@@ -283,7 +300,12 @@ def read_tenant(view: LogicalDocView, tenant: str) -> tuple[dict[str, Any], list
     for f in SMTP_FIELDS:
         raw, key = view.tenant_property(tenant, f)
         if key is None:
-            missing.append(property_key(tenant, f))
+            known, value = absent_value(f)
+            if known:
+                values[f.attr] = value
+                missing.append(f"{property_key(tenant, f)} (taken as {_display_value(f, value) or 'empty'})")
+            else:
+                missing.append(f"{property_key(tenant, f)} (outmail's value kept)")
             continue
         if key == f.property_key:
             fallbacks.append(key)
@@ -300,7 +322,7 @@ def read_tenant(view: LogicalDocView, tenant: str) -> tuple[dict[str, Any], list
             "key; older versions read only prefixed keys)", tenant, "note"))
     if missing:
         warnings.append(BridgeWarning(
-            f"missing in the file: {', '.join(missing)} (kept outmail's values; export writes them)", tenant, "note"))
+            f"missing in the file: {', '.join(missing)}", tenant, "note"))
     return values, warnings, sources
 
 
@@ -439,19 +461,41 @@ def _mark_changed_secrets(old: PropertiesFile, new: PropertiesFile, new_text: st
     return "".join(lines)
 
 
-_TOML_SECRET_LINE = re.compile(r"""^(\s*["']?(?:password|clientSecret|client_secret)["']?\s*=\s*)(.*?)(\s*(#.*)?)$""")
+_TOML_SECRET_KEYS = ("password", "clientSecret")
+_TOML_SECRET_LINE = re.compile(r"""^(\s*["']?(?:password|clientSecret)["']?\s*=).*$""")
 
 
-def redact_toml(text: str) -> str:
-    """TOML text with non-empty secret values shown as "***"."""
-    out = []
-    for line in text.splitlines(keepends=True):
-        body = line.rstrip("\r\n")
-        m = _TOML_SECRET_LINE.match(body)
-        if m and m.group(2) not in ('""', "''"):
-            body = m.group(1) + '"***"' + m.group(3)
-        out.append(body + line[len(line.rstrip("\r\n")):])
-    return "".join(out)
+def redact_toml(text: str, before: str | None = None) -> str:
+    """TOML text with every non-empty secret shown as "***" ("*** (changed)" where it differs from `before`)."""
+    import tomlkit
+
+    try:
+        doc = tomlkit.parse(text)
+        old = tomlkit.parse(before) if before is not None else None
+    except Exception:  # not TOML: blank out whole secret lines rather than risk showing one
+        return "".join(_TOML_SECRET_LINE.sub(r'\1 "***"', line.rstrip("\r\n")) + line[len(line.rstrip("\r\n")):]
+                       for line in text.splitlines(keepends=True))
+    tenants = doc.get("tenants")
+    if not isinstance(tenants, Mapping):
+        return text
+    for name, table in tenants.items():
+        smtp = table.get("smtp") if isinstance(table, Mapping) else None
+        if not isinstance(smtp, Mapping):
+            continue
+        for key in _TOML_SECRET_KEYS:
+            value = smtp.get(key)
+            if value is None or value == "":
+                continue
+            shown = REDACTED
+            if old is not None:
+                try:
+                    prev = old["tenants"][name]["smtp"].get(key)
+                except (KeyError, TypeError, AttributeError):
+                    prev = None
+                if prev not in (None, "", value):
+                    shown = REDACTED + " (changed)"
+            smtp[key] = shown
+    return tomlkit.dumps(doc)
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
@@ -521,6 +565,10 @@ def plan_export_settings(
             if source_key is not None and _equal(f, current, new_value):
                 fallback_kept.setdefault(tenant, []).append(f"{key} (= {source_key})")
                 continue
+            if source_key is None and f.attr not in ALWAYS_WRITTEN:
+                known, absent = absent_value(f)
+                if known and absent == new_value:
+                    continue  # LogicalDOC already works with this value; adding the key would change nothing
             to_add.append((key, new_raw))
             changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
             written.append(key)
@@ -725,7 +773,8 @@ def plan_import_text(
     new_text = tomlkit.dumps(doc)
     store.parse(new_text, config_path)  # never plan a file that would not load
     name = str(config_path) if config_path else "settings.toml"
-    diff = unified_diff("" if not config_exists else redact_toml(config_text), redact_toml(new_text), name) \
+    diff = unified_diff("" if not config_exists else redact_toml(config_text), redact_toml(new_text, config_text),
+                        name) \
         if (new_text != config_text or not config_exists) else ""
     return ImportPlan(config_path=config_path, config_exists=config_exists, old_text=config_text, new_text=new_text,
                       diff=diff, warnings=tuple(warnings), changes=tuple(changes), tenants=tuple(chosen))
