@@ -1,0 +1,143 @@
+"""Decode the access token (no signature check: it is meant for Exchange) and judge its claims (reference section 4).
+
+`check_claims` returns one `ClaimFinding` per claim, each `ok`, `info`, `warn` or `fail` with the hint id to use
+when it fails. Claims only confirm setup steps S1-S4: a token can pass every check and still get `535 5.7.3`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+REQUIRED_ROLE = "SMTP.SendAsApp"
+EXCHANGE_APP_ID = "00000002-0000-0ff1-ce00-000000000000"  # Office 365 Exchange Online's well-known app id
+EXCHANGE_AUDIENCES = frozenset({
+    "https://outlook.office365.com", "https://outlook.office.com", "https://ps.outlook.com",
+    "https://outlook.office365.us", "https://outlook-dod.office365.us", "https://partner.outlook.cn",
+    EXCHANGE_APP_ID,
+})
+GRAPH_AUDIENCES = frozenset({"https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"})
+_GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+CLOCK_SKEW_WARN_SECONDS = 300
+
+
+class ClaimsError(ValueError):
+    """The token is not a decodable JWT."""
+
+
+@dataclass(frozen=True)
+class ClaimFinding:
+    claim: str
+    status: str  # "ok" | "info" | "warn" | "fail"
+    text: str
+    hint_id: str | None = None
+
+
+def decode(token: str) -> dict[str, Any]:
+    """The token's payload claims, without verifying the signature (PyJWT, imported here)."""
+    import jwt  # PyJWT; lazy so that importing the engine stays light
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False, "verify_aud": False,
+                                            "verify_iat": False, "verify_nbf": False})
+    except Exception as exc:  # jwt.DecodeError and friends
+        raise ClaimsError(f"not a JWT: {type(exc).__name__}") from None
+    if not isinstance(claims, dict):
+        raise ClaimsError("not a JWT: payload is not an object")
+    return claims
+
+
+def _resource_of(scope: str) -> str:
+    return scope.strip().removesuffix("/.default").rstrip("/")
+
+
+def _roles(claims: Mapping[str, Any]) -> list[str]:
+    roles = claims.get("roles") or []
+    return [str(r) for r in roles] if isinstance(roles, list) else [str(roles)]
+
+
+def check_claims(claims: Mapping[str, Any], *, client_id: str, tenant: str, scope: str = "",
+                 now: float | None = None) -> list[ClaimFinding]:
+    """Judge aud, roles, scp, tid, appid/azp, exp (and nbf/iat skew); show oid and the credential type."""
+    now = time.time() if now is None else now
+    out: list[ClaimFinding] = []
+
+    aud = str(claims.get("aud") or "")
+    expected = set(EXCHANGE_AUDIENCES)
+    if scope:
+        expected.add(_resource_of(scope))
+    if aud.rstrip("/") in expected:
+        out.append(ClaimFinding("aud", "ok", f"aud {aud} (Exchange Online)"))
+    elif aud.rstrip("/") in GRAPH_AUDIENCES:
+        out.append(ClaimFinding("aud", "fail", f"aud {aud} is Microsoft Graph, not Exchange Online", "claim-aud"))
+    else:
+        out.append(ClaimFinding("aud", "fail", f"aud {aud or '(missing)'} is not Exchange Online "
+                                f"(expected https://outlook.office365.com)", "claim-aud"))
+
+    roles = _roles(claims)
+    if REQUIRED_ROLE in roles:
+        out.append(ClaimFinding("roles", "ok", f"roles {', '.join(roles)}"))
+    else:
+        extra = " (Mail.Send is a Graph or mailbox permission, not SMTP)" if "Mail.Send" in roles else ""
+        out.append(ClaimFinding("roles", "fail", f"roles {', '.join(roles) or '(none)'}: no {REQUIRED_ROLE}{extra}",
+                                "claim-roles"))
+
+    if claims.get("scp"):
+        out.append(ClaimFinding("scp", "fail", f"scp {claims['scp']}: a delegated (user) token", "claim-scp"))
+
+    tid = str(claims.get("tid") or "")
+    tenant = (tenant or "").strip()
+    if not tid:
+        out.append(ClaimFinding("tid", "warn", "tid missing"))
+    elif _GUID_RE.match(tenant):
+        if tid.lower() == tenant.lower():
+            out.append(ClaimFinding("tid", "ok", f"tid {tid}"))
+        else:
+            out.append(ClaimFinding("tid", "fail", f"tid {tid} is not the configured Tenant ID {tenant}", "claim-tid"))
+    else:
+        out.append(ClaimFinding("tid", "info", f"tid {tid} (Tenant ID {tenant or '(empty)'} is a domain; its GUID "
+                                f"is {tid})"))
+
+    app = str(claims.get("appid") or claims.get("azp") or "")
+    which = "appid" if claims.get("appid") else "azp"
+    if not app:
+        out.append(ClaimFinding("appid", "warn", "neither appid nor azp present"))
+    elif app.lower() == (client_id or "").strip().lower():
+        out.append(ClaimFinding("appid", "ok", f"{which} {app}"))
+    else:
+        out.append(ClaimFinding("appid", "fail", f"{which} {app} is not the configured Client ID {client_id}",
+                                "claim-appid"))
+
+    oid = claims.get("oid")
+    if oid:
+        out.append(ClaimFinding("oid", "info", f"oid {oid}: the Enterprise Application object id "
+                                "(New-ServicePrincipal -ObjectId, setup step S5)"))
+    acr = claims.get("appidacr") or claims.get("azpacr")
+    if acr is not None:
+        kind = {"0": "public client", "1": "client secret", "2": "certificate"}.get(str(acr), str(acr))
+        out.append(ClaimFinding("appidacr", "info", f"credential: {kind}"))
+
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)):
+        left = exp - now
+        if left <= 0:
+            out.append(ClaimFinding("exp", "fail", f"expired {int(-left // 60)} min ago", "claim-expired"))
+        else:
+            out.append(ClaimFinding("exp", "ok", f"expires in {int(left // 60)} min"))
+    else:
+        out.append(ClaimFinding("exp", "warn", "exp missing"))
+    for key in ("nbf", "iat"):
+        v = claims.get(key)
+        if isinstance(v, (int, float)) and v - now > CLOCK_SKEW_WARN_SECONDS:
+            out.append(ClaimFinding(key, "warn", f"{key} is {int((v - now) // 60)} min in the future: this "
+                                    "machine's clock is behind", "claim-expired"))
+    return out
+
+
+def summary(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """The claims worth showing (no signature, nothing secret)."""
+    keys = ("aud", "iss", "tid", "appid", "azp", "oid", "roles", "scp", "idtyp", "ver", "appidacr", "azpacr",
+            "iat", "nbf", "exp")
+    return {k: claims[k] for k in keys if k in claims}

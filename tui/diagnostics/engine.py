@@ -1,0 +1,854 @@
+"""The diagnostics engine: prove one tenant's Outgoing Email settings step by step. No Textual here.
+
+Steps, in order (`STEPS`): settings, token, connect, ehlo, starttls, auth, quit.
+
+    settings ──┬── token (msal, in a daemon thread) ───────────────┐
+               └── connect ── ehlo ── starttls ─────────────────────┴── auth ── [after_auth] ── quit
+
+The token path and the SMTP path up to STARTTLS run concurrently; `auth` waits for both, so on a real link a run
+takes about the longer of the two paths. A failed step stops its own path; steps that can no longer run end
+`skipped`. For Microsoft 365 STARTTLS is required whatever Connection Security says: no credential or token is ever
+sent before TLS. Certificates are always verified. Every step is bounded by `settings.timeout_seconds`.
+
+Using it (the console runs `diagnose` in an async worker; cancelling the worker cancels the run at once, even while
+msal blocks: the token thread is a daemon and is abandoned, bounded by its own HTTP timeout):
+
+    report = await diagnose(settings, emit=callback)          # callback(event) on the event-loop thread
+    report.ok, report.steps, report.transcript, report.token, report.to_json(), report.to_text()
+
+Events passed to `emit` (plain dataclasses): `RunStarted(steps)`, `StepStarted(step)`, `StepFinished(step)`,
+`TranscriptAdded(line)`, `RunFinished(report)`. `step` is a snapshot copy of a `StepResult`.
+
+The test-send feature passes `after_auth=async_fn(session)`: it runs on the authenticated connection after a
+successful `auth` and before `quit`, and reports its own steps through `session.step(id, title)`; see `Session`.
+
+Importing this module imports neither msal, requests, PyJWT nor aiosmtplib: they load inside the steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import socket
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, AsyncIterator, Awaitable, Callable, Literal
+
+from tui.diagnostics import hints as H
+from tui.diagnostics.hints import Hint, HintContext
+from tui.diagnostics.redact import Redactor, token_preview
+from tui.diagnostics.token import DEFAULT_TOKEN_CACHE, TokenCache, TokenOutcome
+from tui.diagnostics.transcript import Recorder, TranscriptLine
+
+Status = Literal["pending", "running", "ok", "warn", "fail", "skipped"]
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    id: str
+    title: str
+
+
+STEPS: tuple[StepSpec, ...] = (
+    StepSpec("settings", "Settings"),
+    StepSpec("token", "Token"),
+    StepSpec("connect", "Connect"),
+    StepSpec("ehlo", "Banner and EHLO"),
+    StepSpec("starttls", "STARTTLS"),
+    StepSpec("auth", "AUTH"),
+    StepSpec("quit", "QUIT"),
+)
+STEP_IDS = tuple(s.id for s in STEPS)
+
+
+@dataclass
+class StepResult:
+    """One step's state. `started_ms` is the offset from the run's start (for a waterfall); `detail` and `hint` are
+    already redacted."""
+
+    id: str
+    title: str
+    status: Status = "pending"
+    duration_ms: float | None = None
+    detail: list[str] = field(default_factory=list)
+    hint: Hint | None = None
+    started_ms: float | None = None
+
+    def copy(self) -> "StepResult":
+        return replace(self, detail=list(self.detail))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "status": self.status, "duration_ms": self.duration_ms,
+                "detail": list(self.detail), "hint": self.hint.to_json() if self.hint else None}
+
+
+# ---- events ----
+@dataclass(frozen=True)
+class RunStarted:
+    steps: tuple[StepResult, ...]
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    step: StepResult
+
+
+@dataclass(frozen=True)
+class StepFinished:
+    step: StepResult
+
+
+@dataclass(frozen=True)
+class TranscriptAdded:
+    line: TranscriptLine
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    report: "Report"
+
+
+Event = RunStarted | StepStarted | StepFinished | TranscriptAdded | RunFinished
+
+
+@dataclass
+class TokenInfo:
+    """What the token step learnt (no token value)."""
+
+    source: str  # "identity_provider" | "cache"
+    preview: str  # first characters only
+    expires_in: int | None
+    claims: dict[str, Any]  # claims.summary(): aud, tid, appid/azp, oid, roles, exp, ...
+    oid: str | None
+    ca_source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "preview": self.preview, "expires_in": self.expires_in,
+                "claims": self.claims, "oid": self.oid, "ca_source": self.ca_source}
+
+
+@dataclass
+class Report:
+    """The outcome of one run. `ok` is True when no step failed (warnings allowed): the CLI's exit-code rule."""
+
+    steps: list[StepResult]
+    transcript: list[TranscriptLine]
+    token: TokenInfo | None = None
+    target: str = ""  # "smtpmicrosoft365 smtp.office365.com:587 (tenant default)"
+    duration_ms: float = 0.0
+    cancelled: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.cancelled and not any(s.status == "fail" for s in self.steps)
+
+    @property
+    def failed_step(self) -> StepResult | None:
+        return next((s for s in self.steps if s.status == "fail"), None)
+
+    def step(self, step_id: str) -> StepResult:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `outmail check --json` document: {"ok", "steps": [{id, title, status, duration_ms, detail, hint}]}."""
+        return {"ok": self.ok, "steps": [s.to_json() for s in self.steps]}
+
+    def to_full_json(self) -> dict[str, Any]:
+        """to_json() plus the transcript, the token summary and the target (for saving a run)."""
+        doc = self.to_json()
+        doc["target"] = self.target
+        doc["duration_ms"] = self.duration_ms
+        doc["token"] = self.token.to_json() if self.token else None
+        doc["transcript"] = [{"t_ms": l.t_ms, "direction": l.direction, "text": l.text} for l in self.transcript]
+        return doc
+
+    def transcript_text(self) -> str:
+        return "\n".join(l.render() for l in self.transcript) + ("\n" if self.transcript else "")
+
+    def to_text(self, *, verbose: bool = False) -> str:
+        """Plain text for the CLI: one line per step, the detail and hint under a failure (and a warning)."""
+        out = [f"outmail check: {self.target}"] if self.target else []
+        for s in self.steps:
+            mark = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skipped": "skip", "pending": "-",
+                    "running": "..."}.get(s.status, s.status)
+            dur = f"{s.duration_ms:.0f} ms" if s.duration_ms is not None else ""
+            summary = s.detail[0] if s.detail else ""
+            out.append(f"  {mark:<5} {s.id:<9} {s.title:<16} {dur:>8}  {summary}".rstrip())
+            if s.status in ("fail", "warn") or verbose:
+                for d in s.detail[1:]:
+                    out.append(f"{'':>9}{d}")
+                if s.hint and s.status in ("fail", "warn"):
+                    out.extend(f"{'':>9}{line}" for line in s.hint.lines())
+        verdict = "cancelled" if self.cancelled else ("passed" if self.ok else
+                                                         f"FAILED at {self.failed_step.id}" if self.failed_step else "")
+        warn = sum(1 for s in self.steps if s.status == "warn")
+        out.append(f"Result: {verdict}{f' with {warn} warning(s)' if warn and self.ok else ''} "
+                   f"in {self.duration_ms:.0f} ms")
+        return "\n".join(out) + "\n"
+
+
+class StepFailed(Exception):
+    """Raised inside a step to end it `fail` with a hint."""
+
+    def __init__(self, hint: Hint | None, *details: str) -> None:
+        super().__init__(hint.id if hint else "failed")
+        self.hint = hint
+        self.details = details
+
+
+class StepHandle:
+    """What a step body (the engine's or an after_auth step's) works with."""
+
+    def __init__(self, run: "_Run", result: StepResult) -> None:
+        self._run = run
+        self.result = result
+        self.status: Status = "ok"
+        self.hint: Hint | None = None
+
+    def detail(self, text: str) -> None:
+        """Add a detail line (redacted)."""
+        self.result.detail.append(self._run.redactor.text(text))
+
+    def warn(self, hint: Hint | None = None) -> None:
+        """End the step `warn` (it goes on), optionally with a hint."""
+        if self.status != "fail":
+            self.status = "warn"
+            if hint is not None:
+                self.hint = hint
+
+    def fail(self, hint: Hint | None, *details: str) -> None:
+        """End the step `fail` now."""
+        raise StepFailed(hint, *details)
+
+
+class Session:
+    """Handed to `after_auth` on the authenticated connection (before QUIT).
+
+    - `smtp`: the `TracedSMTP` (an aiosmtplib.SMTP, authenticated): `await session.smtp.mail(...)`, `.rcpt(...)`,
+      `.data(...)`, `.sendmail(...)`, `.send_message(...)`, `.rset()`; every line lands in the transcript.
+    - `step(id, title)`: an async context manager reporting a step of your own (appended before `quit`):
+          async with session.step("send", "Send test message") as step:
+              step.detail("MAIL FROM ...")
+              await session.smtp.sendmail(...)      # SMTP errors end the step `fail` with the table's hint
+      Exceptions inside are caught and turned into `fail` with a hint (SMTP replies via the hint table); the block
+      is bounded by the run's timeout. Afterwards `step.status` tells how it ended.
+    - `hint_for_reply(code, message)`: the hint table for a reply, with this run's client id, oid, mailbox, sender.
+    - `recorder` (transcript), `emit`, `settings`, `claims` (token claims or None), `hint_context`, `redactor`.
+    """
+
+    def __init__(self, run: "_Run") -> None:
+        self._run = run
+        self.settings = run.settings
+        self.smtp = run.smtp
+        self.recorder = run.recorder
+        self.emit = run.emit_event
+        self.claims = run.claims
+        self.redactor = run.redactor
+        self.timeout = run.timeout
+
+    @property
+    def hint_context(self) -> HintContext:
+        return self._run.hint_ctx()
+
+    def hint_for_reply(self, code: int, message: str) -> Hint:
+        return H.for_smtp_reply(code, message, self.hint_context).redacted(self.redactor.text)
+
+    def step(self, step_id: str, title: str) -> contextlib.AbstractAsyncContextManager[StepHandle]:
+        return self._run.custom_step(step_id, title)
+
+
+def _hostname() -> str:
+    name = socket.gethostname() or "localhost"
+    name = "".join(c for c in name if c.isalnum() or c in "-.") or "localhost"
+    return name
+
+
+async def _in_daemon_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run a blocking function in a daemon thread; cancelling the await abandons the thread at once."""
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def settle(result: Any, exc: BaseException | None) -> None:
+        if fut.done():
+            return
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
+
+    def runner() -> None:
+        try:
+            result, exc = fn(*args), None
+        except BaseException as e:  # noqa: BLE001 - handed to the loop
+            result, exc = None, e
+        try:
+            loop.call_soon_threadsafe(settle, result, exc)
+        except RuntimeError:  # loop closed: the run was abandoned
+            pass
+
+    threading.Thread(target=runner, name="outmail-token", daemon=True).start()
+    return await fut
+
+
+class _Run:
+    def __init__(self, settings: Any, emit: Callable[[Any], None] | None, token_cache: TokenCache | None) -> None:
+        self.settings = settings
+        self._emit = emit
+        self.token_cache = token_cache if token_cache is not None else DEFAULT_TOKEN_CACHE
+        self.t0 = time.perf_counter()
+        self.redactor = Redactor([settings.client_secret.reveal(), settings.password.reveal()])
+        self.recorder = Recorder(self.redactor, self.t0, on_line=lambda line: self.emit_event(TranscriptAdded(line)))
+        self.steps: list[StepResult] = [StepResult(s.id, s.title) for s in STEPS]
+        try:
+            self.timeout = float(settings.timeout_seconds)
+            if not self.timeout > 0:
+                raise ValueError
+        except (TypeError, ValueError):
+            self.timeout = 20.0
+        self.m365 = bool(settings.is_m365)
+        self.host = settings.host.strip()
+        self.port = int(settings.port) if str(settings.port).isdigit() else 0
+        self.implicit_tls = (not self.m365) and settings.connection_security == 3
+        self.smtp: Any = None
+        self.sock: socket.socket | None = None
+        self.token: str | None = None
+        self.claims: dict[str, Any] | None = None
+        self.token_info: TokenInfo | None = None
+        self.ssl_ctx: ssl.SSLContext | None = None
+        self.ca_source = ""
+        self.closed = False
+        self.banner_seen = False
+
+    # ---- plumbing ----
+    def emit_event(self, event: Any) -> None:
+        if self._emit is not None and not self.closed:
+            self._emit(event)
+
+    def now_ms(self) -> float:
+        return round((time.perf_counter() - self.t0) * 1000, 1)
+
+    def result(self, step_id: str) -> StepResult:
+        return next(s for s in self.steps if s.id == step_id)
+
+    def hint_ctx(self) -> HintContext:
+        return HintContext.from_settings(self.settings, self.claims)
+
+    def _start(self, r: StepResult) -> float:
+        r.status = "running"
+        r.started_ms = self.now_ms()
+        self.emit_event(StepStarted(r.copy()))
+        return time.perf_counter()
+
+    def _finish(self, r: StepResult, status: Status, t: float, hint: Hint | None = None) -> None:
+        r.status = status
+        r.duration_ms = round((time.perf_counter() - t) * 1000, 1)
+        r.detail = [self.redactor.text(d) for d in r.detail]
+        r.hint = hint.redacted(self.redactor.text) if hint is not None else None
+        self.emit_event(StepFinished(r.copy()))
+
+    def skip(self, step_id: str, why: str) -> None:
+        r = self.result(step_id)
+        if r.status != "pending":
+            return
+        r.status = "skipped"
+        r.detail.append(self.redactor.text(why))
+        self.emit_event(StepFinished(r.copy()))
+
+    async def run_step(self, step_id: str, body: Callable[[StepHandle], Awaitable[None]],
+                       timeout_kind: str = "timeout") -> bool:
+        """Run one step under the timeout; True when it ended ok or warn."""
+        r = self.result(step_id)
+        handle = StepHandle(self, r)
+        t = self._start(r)
+        try:
+            async with asyncio.timeout(self.timeout) as cm:
+                await body(handle)
+        except StepFailed as f:
+            for d in f.details:
+                handle.detail(d)
+            self._finish(r, "fail", t, f.hint)
+            return False
+        except asyncio.CancelledError:
+            r.detail.append("cancelled")
+            self._finish(r, "skipped", t)
+            raise
+        except TimeoutError as exc:
+            kind = timeout_kind if cm.expired() else self.classify(exc, step_id)[0]
+            handle.detail(f"no answer within {self.timeout:g} s" if cm.expired() else f"{type(exc).__name__}: {exc}")
+            self._finish(r, "fail", t, H.for_exception(kind, None, self.hint_ctx()))
+            return False
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a hint
+            hint = await self.hint_for_exception(exc, step_id, handle)
+            self._finish(r, "fail", t, hint)
+            return False
+        self._finish(r, handle.status, t, handle.hint)
+        return True
+
+    @contextlib.asynccontextmanager
+    async def custom_step(self, step_id: str, title: str) -> AsyncIterator[StepHandle]:
+        """A step reported by after_auth (inserted before quit)."""
+        r = StepResult(step_id, title)
+        self.steps.insert(self.steps.index(self.result("quit")), r)
+        handle = StepHandle(self, r)
+        t = self._start(r)
+        try:
+            async with asyncio.timeout(self.timeout) as cm:
+                yield handle
+        except StepFailed as f:
+            for d in f.details:
+                handle.detail(d)
+            handle.status = "fail"
+            self._finish(r, "fail", t, f.hint)
+            return
+        except asyncio.CancelledError:
+            r.detail.append("cancelled")
+            self._finish(r, "skipped", t)
+            raise
+        except Exception as exc:  # noqa: BLE001
+            if isinstance(exc, TimeoutError) and cm.expired():
+                handle.detail(f"no answer within {self.timeout:g} s")
+                hint = H.for_exception("timeout", None, self.hint_ctx())
+            else:
+                hint = await self.hint_for_exception(exc, step_id, handle)
+            handle.status = "fail"
+            self._finish(r, "fail", t, hint)
+            return
+        self._finish(r, handle.status, t, handle.hint)
+
+    def classify(self, exc: BaseException, step_id: str) -> tuple[str, str]:
+        """(exception kind for hints.for_exception, text)."""
+        import aiosmtplib  # loaded by now whenever an SMTP step ran
+
+        text = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, socket.gaierror):
+            return "dns", text
+        if isinstance(exc, ConnectionRefusedError):
+            return "connection-refused", text
+        if isinstance(exc, ssl.SSLError):
+            from tui.diagnostics.tls import classify_ssl_error
+
+            return classify_ssl_error(exc), text
+        cause = exc.__cause__
+        if isinstance(cause, ssl.SSLError):
+            from tui.diagnostics.tls import classify_ssl_error
+
+            return classify_ssl_error(cause), f"{type(cause).__name__}: {cause}"
+        if isinstance(exc, aiosmtplib.SMTPTimeoutError) or isinstance(exc, TimeoutError):
+            if step_id == "connect" and not self.banner_seen and not self.implicit_tls:
+                return "connect-timeout", text
+            if not self.banner_seen:
+                return "banner-timeout", text
+            return "timeout", text
+        if isinstance(exc, (aiosmtplib.SMTPServerDisconnected, ConnectionError, EOFError)):
+            return "disconnected", text
+        if isinstance(exc, OSError) and step_id == "connect":
+            return "connection-refused", text
+        return "disconnected", text
+
+    async def hint_for_exception(self, exc: BaseException, step_id: str, handle: StepHandle) -> Hint:
+        try:
+            import aiosmtplib
+        except ImportError:  # pragma: no cover
+            aiosmtplib = None  # type: ignore[assignment]
+        if aiosmtplib is not None and isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code > 0:
+            return H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())
+        kind, text = self.classify(exc, step_id)
+        handle.detail(text)
+        details: tuple[str, ...] = ()
+        if kind in ("tls-verify", "tls-hostname"):
+            handle.detail(self.ca_source)
+            names = await self.peek_cert(self.host, self.port, starttls=not self.implicit_tls)
+            for line in names:
+                handle.detail(line)
+            details = tuple(names)
+        return H.for_exception(kind, text, self.hint_ctx(), details=details)
+
+    async def peek_cert(self, host: str, port: int, *, starttls: bool) -> list[str]:
+        from tui.diagnostics.tls import peek_certificate
+
+        try:
+            async with asyncio.timeout(min(self.timeout, 5.0)):
+                return await _in_daemon_thread(functools.partial(
+                    peek_certificate, host, port, starttls=starttls, timeout=min(self.timeout, 5.0)))
+        except Exception:  # noqa: BLE001
+            return []
+
+    # ---- the steps ----
+    async def step_settings(self, h: StepHandle) -> None:
+        s = self.settings
+        h.detail(f"{s.protocol} {s.host}:{s.port}" + (f", tenant {s.client_tenant}, client {s.client_id}"
+                                                       if self.m365 else ""))
+        try:
+            from tui.settings.validate import validate
+        except ImportError:  # pragma: no cover - the settings package always ships it
+            return
+        problems = validate(s)
+        errors = [p for p in problems if p.severity == "error"]
+        warnings = [p for p in problems if p.severity != "error"]
+        for p in errors:
+            h.detail(f"error: {p.label}: {p.message}")
+        for p in warnings:
+            h.detail(f"warning: {p.label}: {p.message}")
+        if errors:
+            h.result.detail[0:0] = [f"{len(errors)} error(s), {len(warnings)} warning(s)"]
+            raise StepFailed(H.by_id("settings-invalid", self.hint_ctx()))
+        if warnings:
+            h.result.detail.insert(0, f"{len(warnings)} warning(s)")
+            h.warn(H.by_id("settings-warnings", self.hint_ctx()))
+
+    async def step_token(self, h: StepHandle) -> None:
+        from tui.diagnostics.token import fetch_token
+
+        loop = asyncio.get_running_loop()
+
+        def log(text: str) -> None:
+            at = time.perf_counter()
+            try:
+                loop.call_soon_threadsafe(self._token_line, text, at)
+            except RuntimeError:
+                pass
+
+        out: TokenOutcome = await _in_daemon_thread(fetch_token, self.settings, self.token_cache, self.timeout, log)
+        ctx = self.hint_ctx()
+        if out.exc_kind:
+            h.detail(out.exc_text)
+            for d in out.exc_details:
+                h.detail(d)
+            h.detail(out.ca_source)
+            details = out.exc_details
+            if out.exc_kind == "requests-ssl":
+                from urllib.parse import urlsplit
+
+                u = urlsplit(self.settings.authority_host.strip())
+                names = await self.peek_cert(u.hostname or "", u.port or 443, starttls=False)
+                for line in names:
+                    h.detail(line)
+                details = details + tuple(names)
+            raise StepFailed(H.for_exception(out.exc_kind, out.exc_text, ctx, details=details))
+        if out.error is not None:
+            err = out.error
+            code = H.aadsts_code(err)
+            h.detail(f"Entra ID refused: {err.get('error', '?')}" + (f" AADSTS{code}" if code else ""))
+            for d in H.token_error_details(err):
+                h.detail(d)
+            raise StepFailed(H.for_token_error(err, ctx))
+        assert out.token is not None
+        self.token = out.token
+        self.redactor.add_token(out.token)
+        from tui.diagnostics.claims import check_claims, summary
+
+        source = "cache" if out.source == "cache" else "identity_provider"
+        h.detail(f"token from {'cache' if source == 'cache' else 'the identity provider'}"
+                 f"{', expires in ' + str(out.expires_in // 60) + ' min' if out.expires_in else ''}")
+        h.detail(f"token {token_preview(out.token)}")
+        h.detail(out.ca_source)
+        claims = out.claims or {}
+        self.claims = claims or None
+        self.token_info = TokenInfo(source, token_preview(out.token), out.expires_in, summary(claims),
+                                    str(claims.get("oid")) if claims.get("oid") else None, out.ca_source)
+        if out.claims is None:
+            h.detail(f"claims not checked: {out.claims_error}")
+            h.warn(H.for_claim("jwt", out.claims_error, ctx))
+            return
+        ctx = self.hint_ctx()
+        failed = None
+        for finding in check_claims(claims, client_id=self.settings.client_id, tenant=self.settings.client_tenant,
+                                    scope=self.settings.scope):
+            mark = {"ok": "ok", "info": "  ", "warn": "warn", "fail": "FAIL"}[finding.status]
+            h.detail(f"{mark} {finding.text}")
+            if finding.status == "fail" and failed is None:
+                failed = finding
+            elif finding.status == "warn" and finding.hint_id:
+                h.warn(H.by_id(finding.hint_id, ctx, reply=finding.text))
+            elif finding.status == "warn":
+                h.warn()
+        if failed is not None:
+            raise StepFailed(H.by_id(failed.hint_id or "claim-not-jwt", ctx, reply=failed.text))
+
+    def _token_line(self, text: str, at: float) -> None:
+        if not self.closed:
+            self.recorder.add("I", text, at=at)
+
+    async def step_connect(self, h: StepHandle) -> None:
+        from tui.diagnostics.smtp import TracedSMTP
+        from tui.diagnostics.tls import smtp_context
+
+        loop = asyncio.get_running_loop()
+        t = time.perf_counter()
+        infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        addrs: list[tuple[int, Any]] = []
+        for family, _type, _proto, _name, sockaddr in infos:
+            if (family, sockaddr) not in addrs:
+                addrs.append((family, sockaddr))
+        shown = ", ".join(str(a[1][0]) for a in addrs)
+        h.detail(f"{self.host} resolves to {shown} ({(time.perf_counter() - t) * 1000:.0f} ms)")
+        last: BaseException | None = None
+        sock = None
+        for family, sockaddr in addrs:
+            s = socket.socket(family, socket.SOCK_STREAM)
+            s.setblocking(False)
+            t = time.perf_counter()
+            try:
+                await loop.sock_connect(s, sockaddr)
+            except (OSError, asyncio.CancelledError) as exc:
+                s.close()
+                if isinstance(exc, asyncio.CancelledError):
+                    raise
+                last = exc
+                h.detail(f"{sockaddr[0]}:{sockaddr[1]} {type(exc).__name__}: {exc}")
+                continue
+            sock = s
+            break
+        if sock is None:
+            raise last or OSError("no address to connect to")
+        self.sock = sock
+        peer = sock.getpeername()
+        h.result.detail.insert(0, f"connected to {peer[0]}:{peer[1]} in {(time.perf_counter() - t) * 1000:.0f} ms")
+        self.recorder.add("I", f"TCP connected to {peer[0]}:{peer[1]} ({self.host})")
+        self.ssl_ctx, self.ca_source = smtp_context(_expand(self.settings.ca_file))
+        self.smtp = TracedSMTP(self.recorder, hostname=self.host, local_hostname=_hostname(), timeout=self.timeout,
+                               tls_context=self.ssl_ctx)
+        if self.implicit_tls:
+            h.detail("Connection Security SSL: implicit TLS")
+            self.sock = None  # aiosmtplib owns it now
+            await self.smtp.connect(sock=sock, use_tls=True, hostname=self.host)
+            self.banner_seen = True
+            self._tls_details(h)
+
+    def _tls_details(self, h: StepHandle) -> None:
+        from tui.diagnostics.tls import cert_lines
+
+        obj = self.smtp.ssl_object
+        if obj is None:
+            return
+        lines, days = cert_lines(obj)
+        for line in lines:
+            h.detail(line)
+            self.recorder.add("I", f"TLS {line}")
+        h.detail(self.ca_source)
+        if days is not None and days < 14:
+            h.detail(f"warning: the certificate expires in {days} days")
+            h.warn()
+
+    async def step_ehlo(self, h: StepHandle) -> None:
+        if not self.implicit_tls:
+            sock, self.sock = self.sock, None
+            banner = await self.smtp.connect(sock=sock)
+        else:
+            banner = self.smtp.banner
+        self.banner_seen = True
+        h.detail(f"banner: {banner.code} {banner.message.splitlines()[0] if banner.message else ''}")
+        response = await self.smtp.ehlo()
+        caps = [line.split(" ", 1)[0].upper() + (" " + line.split(" ", 1)[1] if " " in line else "")
+                for line in response.message.splitlines()[1:]]
+        h.detail("capabilities: " + (", ".join(caps) or "(none)"))
+        if self.m365 and not self.implicit_tls and "auth" in self.smtp.esmtp_extensions:
+            h.detail("AUTH is offered before TLS; outmail never uses it there")
+
+    async def step_starttls(self, h: StepHandle) -> None:
+        smtp = self.smtp
+        if not smtp.supports_extension("starttls"):
+            h.detail("EHLO does not list STARTTLS")
+            if not self.m365 and self.settings.connection_security == 1:
+                h.detail("Connection Security STARTTLS is opportunistic: LogicalDOC would go on without TLS")
+                h.warn(H.by_id("starttls-not-offered", self.hint_ctx()))
+                return
+            smtp.esmtp_extensions["starttls"] = ""  # ask anyway, to quote the server's refusal
+        import aiosmtplib
+
+        try:
+            await smtp.starttls(server_hostname=self.host, tls_context=self.ssl_ctx)
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code > 0:
+                raw = f"{exc.code} {' '.join(exc.message.split())}"
+                hint = H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())
+                if hint.id in ("smtp-temporary", "smtp-permanent", "unrecognized-command"):
+                    hint = H.by_id("starttls-not-offered", self.hint_ctx(), reply=raw)
+                raise StepFailed(hint) from None
+            raise
+        self._tls_details(h)
+        response = await smtp.ehlo()
+        self.recorder.add("I", "EHLO again after STARTTLS")
+        methods = [m.upper() for m in smtp.server_auth_methods]
+        h.detail("AUTH " + (" ".join(methods) if methods else "not offered"))
+        self._check_auth_methods(methods)
+        del response
+
+    def _check_auth_methods(self, methods: list[str]) -> None:
+        if self.m365:
+            if "XOAUTH2" not in methods:
+                raise StepFailed(H.by_id("xoauth2-not-offered", self.hint_ctx(),
+                                         reply="AUTH " + (" ".join(methods) or "(not offered)")))
+        elif self.settings.username.strip() and not ({"PLAIN", "LOGIN"} & set(methods)):
+            raise StepFailed(H.by_id("auth-not-offered", self.hint_ctx(),
+                                     reply="AUTH " + (" ".join(methods) or "(not offered)")))
+
+    async def step_auth(self, h: StepHandle) -> None:
+        smtp = self.smtp
+        user = self.settings.username.strip()
+        tls = smtp.ssl_object is not None
+        if self.m365:
+            assert tls, "no credential before TLS"
+            from tui.diagnostics.smtp import xoauth2_string
+
+            encoded = xoauth2_string(user, self.token or "")
+            self.redactor.add_secret(encoded, f"<redacted, {len(encoded)} bytes>")
+            h.detail(f"AUTH XOAUTH2 user={user}")
+            response = await smtp.execute_command(b"AUTH", b"XOAUTH2", encoded.encode("ascii"))
+            if response.code == 334:
+                response = await smtp.execute_command(b"")
+        else:
+            if not tls:
+                methods = [m.upper() for m in smtp.server_auth_methods]
+                self._check_auth_methods(methods)
+                h.detail("warning: the password is sent without TLS (Connection Security None)")
+                h.warn()
+            methods = [m.upper() for m in smtp.server_auth_methods]
+            mech = "PLAIN" if "PLAIN" in methods else "LOGIN"
+            h.detail(f"AUTH {mech} as {user}")
+            import aiosmtplib
+
+            try:
+                if mech == "PLAIN":
+                    response = await smtp.auth_plain(user, self.settings.password.reveal())
+                else:
+                    response = await smtp.auth_login(user, self.settings.password.reveal())
+            except aiosmtplib.SMTPAuthenticationError as exc:
+                raise StepFailed(H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())) from None
+        if response.code != 235:
+            raise StepFailed(H.for_smtp_reply(response.code, response.message, self.hint_ctx()))
+        h.result.detail.insert(0, f"{response.code} {' '.join(response.message.split())}")
+
+    async def step_quit(self, h: StepHandle) -> None:
+        response = await self.smtp.quit()
+        h.detail(f"{response.code} {' '.join(response.message.split())}")
+
+    # ---- orchestration ----
+    async def token_path(self) -> bool:
+        return await self.run_step("token", self.step_token, timeout_kind="requests-timeout")
+
+    async def smtp_path(self) -> bool:
+        if not await self.run_step("connect", self.step_connect, timeout_kind="connect-timeout"):
+            return False
+        if not await self.run_step("ehlo", self.step_ehlo,
+                                   timeout_kind="timeout" if self.implicit_tls else "banner-timeout"):
+            return False
+        needs_tls = self.m365 or self.settings.connection_security in (1, 2)
+        if self.implicit_tls:
+            self.skip("starttls", "implicit TLS (Connection Security SSL): TLS was set up in connect")
+            if self.smtp.esmtp_extensions:
+                methods = [m.upper() for m in self.smtp.server_auth_methods]
+                try:
+                    self._check_auth_methods(methods)
+                except StepFailed:
+                    pass
+            return True
+        if not needs_tls:
+            self.skip("starttls", "Connection Security None: no TLS")
+            return True
+        return await self.run_step("starttls", self.step_starttls)
+
+    async def main(self, after_auth: Callable[[Session], Awaitable[None]] | None) -> None:
+        self.emit_event(RunStarted(tuple(s.copy() for s in self.steps)))
+        if not await self.run_step("settings", self.step_settings):
+            for sid in STEP_IDS[1:]:
+                self.skip(sid, "settings have errors")
+            return
+        tasks: list[asyncio.Task[bool]] = []
+        if self.m365:
+            tasks.append(asyncio.create_task(self.token_path()))
+        else:
+            self.skip("token", "protocol smtp: no token")
+        smtp_task = asyncio.create_task(self.smtp_path())
+        tasks.append(smtp_task)
+        try:
+            results = await asyncio.gather(*tasks)
+        finally:
+            for task in tasks:
+                task.cancel()
+        if self.m365:
+            token_ok, smtp_ok = results
+        else:
+            token_ok, smtp_ok = True, results[0]
+        # skip whatever could not run on the SMTP path
+        for sid in ("connect", "ehlo", "starttls"):
+            self.skip(sid, "an earlier step failed")
+        connected = self.smtp is not None and self.smtp.is_connected
+        if not (token_ok and smtp_ok):
+            why = "no token" if not token_ok else "the connection is not ready"
+            self.skip("auth", why)
+        elif self.settings.username.strip() == "" and not self.m365:
+            self.skip("auth", "no Username: LogicalDOC sends without AUTH")
+            if after_auth is not None:
+                await after_auth(Session(self))
+        else:
+            auth_ok = await self.run_step("auth", self.step_auth)
+            if auth_ok and after_auth is not None:
+                await after_auth(Session(self))
+        connected = self.smtp is not None and self.smtp.is_connected
+        if connected:
+            ok = await self.run_step("quit", self.step_quit)
+            if not ok:  # a failed QUIT is harmless: the work is done
+                q = self.result("quit")
+                q.status = "warn"
+        else:
+            self.skip("quit", "not connected")
+
+    def close(self) -> None:
+        self.closed = True
+        if self.smtp is not None:
+            try:
+                self.smtp.close()
+            except Exception:  # noqa: BLE001
+                pass
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+    def report(self, cancelled: bool = False) -> Report:
+        s = self.settings
+        target = f"{s.protocol} {s.host}:{s.port} (tenant {getattr(s, 'tenant', 'default')})"
+        if getattr(s, "source_path", None):
+            target = f"{s.source_path} {target}"
+        return Report(steps=[r.copy() for r in self.steps], transcript=list(self.recorder.lines),
+                      token=self.token_info, target=target, duration_ms=self.now_ms(), cancelled=cancelled)
+
+
+def _expand(path: str) -> str:
+    import os
+
+    return os.path.expanduser(path.strip()) if path and path.strip() else ""
+
+
+async def diagnose(settings: Any, *, emit: Callable[[Any], None] | None = None,
+                   token_cache: TokenCache | None = None,
+                   after_auth: Callable[[Session], Awaitable[None]] | None = None) -> Report:
+    """Prove `settings` (a tui.settings.model.Settings, saved or not) step by step and return the Report.
+
+    emit(event): called for every RunStarted / StepStarted / StepFinished / TranscriptAdded / RunFinished, on the
+        event-loop thread, synchronously (keep it cheap; a Textual worker can post_message from it).
+    token_cache: the process-wide cache by default (`token.DEFAULT_TOKEN_CACHE`); pass a fresh `TokenCache()` to
+        force a network token.
+    after_auth: async callable(Session) run after a successful auth, before quit (the test send).
+    Cancelling the awaiting task ends the run at once (CancelledError propagates; the socket is closed).
+    """
+    run = _Run(settings, emit, token_cache)
+    try:
+        await run.main(after_auth)
+    except asyncio.CancelledError:
+        for r in run.steps:
+            if r.status in ("pending", "running"):
+                r.status = "skipped"
+                r.detail.append("cancelled")
+        run.close()
+        raise
+    except BaseException:
+        run.close()
+        raise
+    report = run.report()
+    run.emit_event(RunFinished(report))
+    run.close()
+    return report

@@ -1,0 +1,477 @@
+"""The failure table as data: what went wrong, why, which setup step it points at, and the exact fix.
+
+ONE table (`RULES`) keyed by AADSTS code, SMTP reply (code, enhanced status and a text pattern), exception kind and
+claim check, covering every row of the reference failure tables 7.1, 7.2 and 7.3 and the claim table of section 4.
+The diagnostics engine, `outmail check`, `outmail send`, the console and the tests all read it.
+
+A `HintRule` is the table row; `Hint` is a rule rendered for one run: its `command` (PowerShell) filled in with the
+admin's own client id, object id (the token's `oid`), mailbox, sender and tenant, plus the raw reply or error it
+was matched from. Matching entry points:
+
+- `for_token_error(error_dict)`   the Entra error JSON msal returns (maps on `error_codes[0]`)
+- `for_smtp_reply(code, message)` an SMTP reply; Exchange's bracketed `[host ts id]` suffix is stripped to match
+                                  and kept for display; unknown replies get a hint by class (4.x.x / 5.x.x)
+- `for_exception(kind, text)`     an exception kind (see EXCEPTION_KINDS)
+- `for_claim(claim, text)`        a failed claim check (see tui.diagnostics.claims)
+- `by_id(hint_id)`                any rule by id
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from tui.diagnostics.setup_steps import SETUP_STEPS_BY_ID, SETTLING_NOTE
+
+# Exception kinds the engine classifies failures into (hints.for_exception).
+EXCEPTION_KINDS = (
+    "dns", "connection-refused", "connect-timeout", "banner-timeout", "timeout", "disconnected",
+    "tls-verify", "tls-hostname", "tls-version", "tls-handshake",
+    "starttls-not-offered", "auth-not-offered", "xoauth2-not-offered",
+    "msal-bad-authority", "msal-unknown-tenant", "msal-instance-discovery",
+    "requests-connection", "requests-timeout", "requests-ssl", "http-5xx", "token-not-json",
+)
+
+
+@dataclass(frozen=True)
+class HintRule:
+    """One row of the failure table. Matching keys are optional; a rule matches on any one of its key kinds."""
+
+    id: str
+    cause: str
+    step: str | None  # "S1".."S9", "S3, S4", "config", "client", "policy", or None (network, Microsoft's side)
+    fix: str
+    command: str | None = None  # PowerShell template: {client_id} {object_id} {mailbox} {sender} {tenant}
+    source: str = ""  # where it surfaces: "token error", "msal ValueError", "requests", "SMTP reply", "claim", ...
+    aadsts: tuple[int, ...] = ()
+    smtp_code: tuple[int, ...] = ()
+    enhanced: tuple[str, ...] = ()
+    pattern: str | None = None  # regex searched (case-insensitive) in the reply text without the [..] suffix
+    exceptions: tuple[str, ...] = ()
+    claim: str | None = None
+    generic: bool = False  # a fallback (unknown code or reply)
+
+    def matches_reply(self, code: int, enhanced: str, text: str) -> bool:
+        if not (self.smtp_code or self.enhanced or self.pattern) or self.generic:
+            return False
+        if self.smtp_code and code not in self.smtp_code:
+            return False
+        if self.enhanced and enhanced not in self.enhanced:
+            return False
+        if self.pattern and not re.search(self.pattern, text, re.IGNORECASE):
+            return False
+        return True
+
+
+@dataclass(frozen=True)
+class HintContext:
+    """The values a command template is filled with (settings plus the token's oid)."""
+
+    client_id: str = ""
+    object_id: str = ""
+    mailbox: str = ""
+    sender: str = ""
+    tenant: str = ""
+
+    PLACEHOLDERS = {
+        "client_id": "<APPLICATION_ID>",
+        "object_id": "<OBJECT_ID of the Enterprise application>",
+        "mailbox": "<mailbox>",
+        "sender": "<from-address>",
+        "tenant": "<tenantId>",
+    }
+
+    @classmethod
+    def from_settings(cls, settings: Any, claims: Mapping[str, Any] | None = None) -> "HintContext":
+        claims = claims or {}
+        return cls(
+            client_id=str(getattr(settings, "client_id", "") or "").strip(),
+            object_id=str(claims.get("oid") or ""),
+            mailbox=str(getattr(settings, "username", "") or "").strip(),
+            sender=str(getattr(settings, "sender", "") or getattr(settings, "username", "") or "").strip(),
+            tenant=str(claims.get("tid") or getattr(settings, "client_tenant", "") or "").strip(),
+        )
+
+    def values(self) -> dict[str, str]:
+        return {k: (getattr(self, k) or v) for k, v in self.PLACEHOLDERS.items()}
+
+
+class _Fill(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def fill(template: str | None, ctx: HintContext | None) -> str | None:
+    """A template with the placeholders filled in (unknown values become <PLACEHOLDER>s)."""
+    if template is None:
+        return None
+    return template.format_map(_Fill((ctx or HintContext()).values()))
+
+
+@dataclass(frozen=True)
+class Hint:
+    """A rule rendered for one failure: cause, setup step, fix, the filled PowerShell and the raw text matched."""
+
+    id: str
+    cause: str
+    step: str | None
+    fix: str
+    command: str | None = None
+    reply: str | None = None  # the raw reply or error text, kept whole (Exchange's [..] suffix included)
+    source: str = ""
+    details: tuple[str, ...] = ()  # e.g. correlation_id, trace_id, timestamp for token errors
+
+    @property
+    def step_title(self) -> str:
+        first = (self.step or "").split(",")[0].strip()
+        s = SETUP_STEPS_BY_ID.get(first)
+        return f"{self.step} {s.title}" if s else (self.step or "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "cause": self.cause, "step": self.step, "fix": self.fix, "command": self.command,
+            "reply": self.reply, "source": self.source, "details": list(self.details),
+        }
+
+    def lines(self) -> list[str]:
+        """Plain-text rendering (CLI, transcript file)."""
+        out = []
+        if self.reply:
+            out.append(f"Reply: {self.reply}")
+        out.append(f"Cause: {self.cause}")
+        if self.step:
+            out.append(f"Setup step: {self.step_title}")
+        out.append(f"Fix: {self.fix}")
+        out.extend(self.details)
+        if self.command:
+            out.append("PowerShell:")
+            out.extend("    " + c for c in self.command.splitlines())
+        out.append(f"(hint {self.id})")
+        return out
+
+    def redacted(self, redact) -> "Hint":
+        """A copy with every string passed through `redact` (a str -> str function)."""
+        r = lambda s: redact(s) if s else s  # noqa: E731
+        return Hint(self.id, r(self.cause), self.step, r(self.fix), r(self.command), r(self.reply), self.source,
+                    tuple(r(d) for d in self.details))
+
+
+_S5 = SETUP_STEPS_BY_ID["S5"].command
+_S6 = SETUP_STEPS_BY_ID["S6"].command
+_S7 = SETUP_STEPS_BY_ID["S7"].command
+_S8_TENANT = "Get-TransportConfig | fl SmtpClientAuthenticationDisabled\nSet-TransportConfig -SmtpClientAuthenticationDisabled $false"
+_S8_MAILBOX = ('Get-CASMailbox -Identity "{mailbox}" | fl SmtpClientAuthenticationDisabled\n'
+               'Set-CASMailbox -Identity "{mailbox}" -SmtpClientAuthenticationDisabled $false')
+
+RULES: tuple[HintRule, ...] = (
+    # ---- 7.2 token endpoint (Entra ID error JSON, mapped on error_codes[0]) ----
+    HintRule("invalid-secret", "Entra ID rejects the client secret (AADSTS7000215): a wrong value, or the Secret ID "
+             "was pasted instead of the secret's Value.", "S2",
+             "Copy the client secret's Value (shown only once, when it is created) into Client secret; if it is lost, "
+             "create a new client secret.", source="token error", aadsts=(7000215,)),
+    HintRule("expired-secret", "The client secret has expired (AADSTS7000222).", "S2",
+             "Create a new client secret (Certificates & secrets > New client secret) and paste its Value into "
+             "Client secret; note its expiry date.", source="token error", aadsts=(7000222,)),
+    HintRule("unknown-client", "No application with this client ID in the tenant (AADSTS700016): a wrong Client ID, "
+             "or the app is registered in another tenant.", "S1",
+             "Copy the Application (client) ID from the app registration's Overview into Client ID, and check that "
+             "Tenant ID is the directory the app is registered in.", source="token error", aadsts=(700016,)),
+    HintRule("unknown-tenant", "The tenant does not exist (AADSTS90002): a wrong Tenant ID, or a tenant in another "
+             "cloud.", "S1",
+             "Copy the Directory (tenant) ID from the app registration's Overview into Tenant ID; for a sovereign "
+             "cloud set the authority host of that cloud.", source="token error / msal ValueError",
+             aadsts=(90002,), exceptions=("msal-unknown-tenant",)),
+    HintRule("malformed-tenant", "The tenant identifier is neither a GUID nor a valid domain (AADSTS900023): a typo "
+             "or stray spaces.", "S1",
+             "Enter the Directory (tenant) ID (a GUID) or a verified domain of the tenant in Tenant ID.",
+             source="token error", aadsts=(900023,)),
+    HintRule("scope-not-default", "The scope is refused (AADSTS1002012): client credential flows need a scope "
+             "ending in /.default.", "config",
+             "Set Scope to https://outlook.office365.com/.default.", source="token error", aadsts=(1002012,)),
+    HintRule("unknown-resource", "The scope's resource was not found in the tenant (AADSTS500011): a typo in the "
+             "scope host, or another cloud's resource.", "config, S3",
+             "Set Scope to https://outlook.office365.com/.default (or the sovereign cloud's Exchange resource), and "
+             "add the Office 365 Exchange Online permission SMTP.SendAsApp.", source="token error",
+             aadsts=(500011,)),
+    HintRule("invalid-scope", "The scope is malformed (AADSTS70011).", "config",
+             "Set Scope to https://outlook.office365.com/.default.", source="token error", aadsts=(70011,)),
+    HintRule("permission-not-listed", "The app requests a resource that is not in its API permissions "
+             "(AADSTS650057).", "S3",
+             "Add the API permission Office 365 Exchange Online > Application permissions > SMTP.SendAsApp, then "
+             "grant admin consent.", source="token error", aadsts=(650057,)),
+    HintRule("token-error", "Entra ID refused the token request.", None,
+             "Look the AADSTS code up in Microsoft's error reference (https://login.microsoftonline.com/error); "
+             "quote the correlation id and trace id to Microsoft support.", source="token error", generic=True),
+    # ---- 7.1 raised by msal or requests instead of an error dict ----
+    HintRule("malformed-authority", "The authority URL built from the authority host and the Tenant ID is malformed "
+             "(msal ValueError).", "S1",
+             "Correct Tenant ID (a GUID or a verified domain, no slashes or spaces) and the authority host "
+             "(https://login.microsoftonline.com).", source="msal ValueError", exceptions=("msal-bad-authority",)),
+    HintRule("instance-discovery", "msal could not validate the authority host (instance discovery).", "config",
+             "Use the authority host of a Microsoft cloud (https://login.microsoftonline.com for the global cloud).",
+             source="msal ValueError", exceptions=("msal-instance-discovery",)),
+    HintRule("token-network", "The login host could not be reached (no route, DNS, proxy or firewall).", "S9",
+             "Allow outbound HTTPS (443) to the authority host; set HTTPS_PROXY if a proxy is required.",
+             source="requests", exceptions=("requests-connection",)),
+    HintRule("token-timeout", "The token service did not answer within the timeout.", "S9",
+             "Check outbound HTTPS to the authority host and any proxy; retry, or raise [console] timeout_seconds.",
+             source="requests", exceptions=("requests-timeout",)),
+    HintRule("token-tls", "The login host's TLS certificate is not trusted (TLS interception by a proxy, or a "
+             "missing CA).", "S9",
+             "Trust the CA that signs the certificate: set [console] ca_file to its PEM bundle (outmail makes it win "
+             "over REQUESTS_CA_BUNDLE), or fix REQUESTS_CA_BUNDLE.", source="requests",
+             exceptions=("requests-ssl",)),
+    HintRule("entra-outage", "The token service answered with a server error (HTTP 5xx): a Microsoft Entra ID "
+             "outage.", None, "Retry later; check the Microsoft 365 service health page.", source="requests",
+             exceptions=("http-5xx",)),
+    HintRule("token-not-json", "The token service did not answer with JSON: the authority host is not a Microsoft "
+             "login endpoint, or a proxy answered instead.", "config",
+             "Check the authority host and any proxy between outmail and it.", source="msal ValueError",
+             exceptions=("token-not-json",)),
+    # ---- section 4: token claims ----
+    HintRule("claim-aud", "The token is for another resource (aud is not Exchange Online): a wrong scope, e.g. a "
+             "Microsoft Graph scope.", "config",
+             "Set Scope to https://outlook.office365.com/.default; a Graph token cannot be used for SMTP.",
+             source="claim", claim="aud"),
+    HintRule("claim-roles", "The token has no SMTP.SendAsApp role: the permission is missing, admin consent was not "
+             "granted, or Graph Mail.Send was added instead.", "S3, S4",
+             "Add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp, then Grant admin consent.",
+             source="claim", claim="roles"),
+    HintRule("claim-scp", "The token carries delegated scopes (scp): it is a user token, not an app-only token.",
+             "config", "Use the client credentials flow with the scope https://outlook.office365.com/.default.",
+             source="claim", claim="scp"),
+    HintRule("claim-tid", "The token was issued by another tenant than the configured Tenant ID.", "S1",
+             "Set Tenant ID to the Directory (tenant) ID of the tenant that holds the mailbox.",
+             source="claim", claim="tid"),
+    HintRule("claim-appid", "The token was issued to another application than the configured Client ID.", "S1",
+             "Set Client ID to the Application (client) ID of the app registration.", source="claim",
+             claim="appid"),
+    HintRule("claim-expired", "The token has expired (or the clock is wrong).", None,
+             "Check this machine's clock (time zone and NTP); rerun to get a fresh token.", source="claim",
+             claim="exp"),
+    HintRule("claim-not-jwt", "The access token is not a readable JWT, so its claims cannot be checked.", None,
+             "Nothing to fix if AUTH succeeds; otherwise check that the authority is Microsoft Entra ID.",
+             source="claim", claim="jwt"),
+    # ---- 7.3 SMTP (Exchange Online) ----
+    HintRule("connect-refused", "The connection was refused: nothing listens on that host and port, or a firewall "
+             "rejects it.", "S9",
+             "Check Server and Port (smtp.office365.com, 587) and open outbound TCP 587.", source="exception",
+             exceptions=("connection-refused",)),
+    HintRule("connect-timeout", "The TCP connection timed out: port 587 is blocked (egress firewall, ISP).", "S9",
+             "Open outbound TCP 587 to the server (smtp.office365.com).", source="exception",
+             exceptions=("connect-timeout",)),
+    HintRule("dns-failure", "The server name does not resolve.", "S9",
+             "Check Server (smtp.office365.com) and this machine's DNS.", source="exception", exceptions=("dns",)),
+    HintRule("server-silent", "The server accepted the connection but sent no greeting (220 banner) within the "
+             "timeout: not an SMTP server, a proxy that holds the connection, or an overloaded server.", "S9",
+             "Check Server and Port; check that no firewall or proxy intercepts port 587.", source="exception",
+             exceptions=("banner-timeout",)),
+    HintRule("step-timeout", "The server stopped answering within the timeout.", "S9",
+             "Retry; check the network path to the server, or raise [console] timeout_seconds.", source="exception",
+             exceptions=("timeout",)),
+    HintRule("connection-dropped", "The server or a middlebox closed the connection.", "S9",
+             "Check that no firewall, proxy or antivirus intercepts port 587 (many break STARTTLS); retry.",
+             source="exception", exceptions=("disconnected",)),
+    HintRule("tls-verify", "The server's TLS certificate is not trusted: it is signed by a CA that is not in the "
+             "trust store (TLS interception, or a private CA).", "S9",
+             "Trust the CA that signs it: set [console] ca_file to its PEM bundle, or SSL_CERT_FILE; never turn "
+             "verification off.", source="exception", exceptions=("tls-verify",)),
+    HintRule("tls-hostname", "The server's certificate does not name the server host: a wrong Server name, or TLS "
+             "interception.", "S9",
+             "Use the host name the certificate is issued for (smtp.office365.com).", source="exception",
+             exceptions=("tls-hostname",)),
+    HintRule("tls-old-version", "TLS below 1.2 was negotiated or offered; Exchange Online (and outmail) require TLS "
+             "1.2 or newer.", "S9", "Allow TLS 1.2+ on this machine and on any proxy in between.",
+             source="SMTP reply / exception", smtp_code=(421,), enhanced=("4.7.66",),
+             pattern=r"TLS 1\.0 and 1\.1 are not supported", exceptions=("tls-version",)),
+    HintRule("tls-handshake", "The TLS handshake failed.", "S9",
+             "Check that the port speaks the chosen security (587 = STARTTLS, 465 = implicit TLS) and that nothing "
+             "intercepts TLS.", source="exception", exceptions=("tls-handshake",)),
+    HintRule("starttls-not-offered", "The server does not offer STARTTLS; outmail never sends a credential or token "
+             "without TLS (Exchange Online requires STARTTLS on 587).", "S9",
+             "Check Server and Port (smtp.office365.com, 587); a proxy or antivirus may strip STARTTLS.",
+             source="SMTP reply / exception", smtp_code=(500, 502), pattern=r"STARTTLS",
+             exceptions=("starttls-not-offered",)),
+    HintRule("auth-not-offered", "AUTH is not offered, or the mechanism is not one the server offers (504 5.7.4): "
+             "STARTTLS was skipped, or an unoffered mechanism was used.", "S9",
+             "Use STARTTLS first, then AUTH XOAUTH2 (SMTP Microsoft 365).", source="SMTP reply / exception",
+             smtp_code=(504,), enhanced=("5.7.4",), exceptions=("auth-not-offered",)),
+    HintRule("xoauth2-not-offered", "The server does not offer AUTH XOAUTH2 after STARTTLS: it is not Exchange "
+             "Online, or a proxy rewrote the capability list.", "S9",
+             "Use smtp.office365.com:587 and check for TLS-intercepting proxies.", source="exception",
+             exceptions=("xoauth2-not-offered",)),
+    HintRule("xoauth2-malformed", "The server could not parse the XOAUTH2 string (501 5.5.124).", "client",
+             "A client bug: the string must be base64(\"user=<mailbox>\\x01auth=Bearer <token>\\x01\\x01\").",
+             source="SMTP reply", smtp_code=(501,), enhanced=("5.5.124",)),
+    HintRule("smtp-auth-disabled-tenant", "SMTP AUTH is disabled for the tenant (535 5.7.139); the switch applies "
+             "to XOAUTH2 too.", "S8",
+             "Enable SMTP AUTH for the tenant, or only for the mailbox (the mailbox setting wins).",
+             _S8_TENANT + "\n" + _S8_MAILBOX, source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",),
+             pattern=r"disabled for the Tenant"),
+    HintRule("smtp-auth-disabled-mailbox", "SMTP AUTH is disabled for the mailbox (535 5.7.139).", "S8",
+             "Enable SMTP AUTH for the mailbox.", _S8_MAILBOX, source="SMTP reply", smtp_code=(535,),
+             enhanced=("5.7.139",), pattern=r"disabled for the Mailbox"),
+    HintRule("policy-blocked", "A tenant policy (Conditional Access or another) blocks the sign-in (535 5.7.139, "
+             "'did not meet the criteria').", "policy",
+             "Ask the tenant administrator to exclude this app or mailbox from the blocking Conditional Access "
+             "policy; check the Entra sign-in logs.", source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",),
+             pattern=r"did not meet the criteria"),
+    HintRule("security-defaults", "Security Defaults lock the mailbox (535 5.7.139).", "policy",
+             "Ask the tenant administrator to review Security Defaults (Entra admin center > Overview > Properties > "
+             "Manage security defaults).", source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",),
+             pattern=r"security defaults"),
+    HintRule("basic-auth-disabled", "AUTH LOGIN (basic authentication) was used and is disabled (535 5.7.139).",
+             "client", "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply",
+             smtp_code=(535,), enhanced=("5.7.139",), pattern=r"basic authentication is disabled"),
+    HintRule("exchange-refused-token", "Entra ID issued the token but Exchange refuses it (535 5.7.3): the service "
+             "principal is missing or was made with the App registration's Object ID; no FullAccess on the user= "
+             "mailbox; Username is not a mailbox (UPN mismatch); or a change is not yet applied.", "S5, S6",
+             "Check the token's claims first (aud, roles). Then register the service principal with the token's "
+             "oid (S5) and give it FullAccess to the mailbox (S6). " + SETTLING_NOTE,
+             _S5 + "\n" + _S6, source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",)),
+    HintRule("basic-auth-retired", "Basic authentication is not supported for client submission (550 5.7.30).",
+             "client", "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply", smtp_code=(550,),
+             enhanced=("5.7.30",)),
+    HintRule("not-authenticated", "The client is not authenticated (530 5.7.57): AUTH was never sent (empty "
+             "Username) or it failed unnoticed.", "client",
+             "Fill Username with the mailbox; never send mail without a 235 reply to AUTH.", source="SMTP reply",
+             smtp_code=(530,), enhanced=("5.7.57",)),
+    HintRule("sendas-no-permission", "From differs from the authenticated mailbox and the app has no Send As on it "
+             "(550 5.7.60).", "S7",
+             "Grant Send As on the From address, or make Sender Email the Username's mailbox and turn off "
+             "'Use user's email as sender'.", _S7, source="SMTP reply", smtp_code=(550,), enhanced=("5.7.60",)),
+    HintRule("sendas-denied", "Exchange denied sending as this From address (554 SendAsDenied): no Send As for the "
+             "app's service principal.", "S7",
+             "Grant Send As on the From address, or make Sender Email the Username's mailbox and turn off "
+             "'Use user's email as sender'.", _S7, source="SMTP reply", smtp_code=(554,),
+             enhanced=("5.2.252", "5.2.0"), pattern=r"SendAsDenied"),
+    HintRule("thread-limit", "Too many concurrent connections for this mailbox (432 4.3.2; Exchange allows 3).",
+             None, "Retry later; send over one connection at a time.", source="SMTP reply", smtp_code=(432,),
+             enhanced=("4.3.2",)),
+    HintRule("rate-limit", "The message submission rate limit was exceeded (421 4.4.2).", None,
+             "Retry later; Exchange allows about 30 messages a minute per mailbox.", source="SMTP reply",
+             smtp_code=(421,), enhanced=("4.4.2",)),
+    HintRule("server-busy", "Exchange is throttling (4.7.500 server busy).", None, "Retry later.",
+             source="SMTP reply", smtp_code=(421, 451), enhanced=("4.7.500",)),
+    HintRule("ip-blocked", "Outbound restriction on a new or trial tenant (550 5.7.708): the message is bounced "
+             "after a successful SMTP exchange.", None, "Open a case with Microsoft support.",
+             source="bounce after 250", smtp_code=(550,), enhanced=("5.7.708",)),
+    HintRule("unrecognized-command", "The server does not know a command (500 5.3.3).", "client",
+             "A client or server mismatch; check Server and Port.", source="SMTP reply", smtp_code=(500,),
+             enhanced=("5.3.3",)),
+    # ---- generic fallbacks by reply class ----
+    HintRule("smtp-temporary", "The server answered with a temporary error (4.x.x): the same request may succeed "
+             "later.", None, "Retry later; if it persists, look the reply up in Microsoft's SMTP error reference.",
+             source="SMTP reply", generic=True),
+    HintRule("smtp-permanent", "The server answered with a permanent error (5.x.x): retrying unchanged will fail "
+             "again.", None, "Read the reply text; it names what the server refuses.", source="SMTP reply",
+             generic=True),
+    # ---- settings ----
+    HintRule("settings-invalid", "The settings have errors, so nothing was sent.", "config",
+             "Correct the fields listed above (F2 in the console, or the settings file).", source="settings"),
+    HintRule("settings-warnings", "The settings work but differ from the setup guide's advice.", "config",
+             "Read the warnings listed above.", source="settings"),
+)
+
+RULES_BY_ID: dict[str, HintRule] = {r.id: r for r in RULES}
+assert len(RULES_BY_ID) == len(RULES), "duplicate hint ids"
+
+_ENHANCED_RE = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b\s*")
+_SUFFIX_RE = re.compile(r"\s*\[[^\[\]]*\]\s*$")
+
+
+def split_reply(message: str) -> tuple[str, str, str]:
+    """(enhanced status, text without the status and without Exchange's trailing [..] suffix, the suffix)."""
+    text = " ".join(line.strip() for line in message.splitlines()).strip()
+    enhanced = ""
+    m = _ENHANCED_RE.match(text)
+    if m:
+        enhanced = m.group(1)
+        text = text[m.end():]
+    suffix = ""
+    m = _SUFFIX_RE.search(text)
+    if m:
+        suffix = m.group(0).strip()
+        text = text[: m.start()]
+    return enhanced, text.strip(), suffix
+
+
+def render(rule: HintRule, ctx: HintContext | None = None, *, reply: str | None = None,
+           details: tuple[str, ...] = (), cause: str | None = None) -> Hint:
+    return Hint(rule.id, cause or fill(rule.cause, ctx), rule.step, fill(rule.fix, ctx), fill(rule.command, ctx),
+                reply, rule.source, details)
+
+
+def by_id(hint_id: str, ctx: HintContext | None = None, **kw: Any) -> Hint:
+    return render(RULES_BY_ID[hint_id], ctx, **kw)
+
+
+def for_smtp_reply(code: int, message: str, ctx: HintContext | None = None) -> Hint:
+    """The hint for an SMTP reply (aiosmtplib's message: the text after the code, lines joined by newlines)."""
+    enhanced, text, _suffix = split_reply(message)
+    raw = f"{code} " + " ".join(line.strip() for line in message.splitlines()).strip()
+    for rule in RULES:
+        if rule.matches_reply(code, enhanced, text):
+            return render(rule, ctx, reply=raw)
+    rule = RULES_BY_ID["smtp-temporary" if 400 <= code < 500 or enhanced.startswith("4.") else "smtp-permanent"]
+    return render(rule, ctx, reply=raw)
+
+
+def first_line(text: str) -> str:
+    return (text or "").strip().splitlines()[0].strip() if (text or "").strip() else ""
+
+
+def token_error_details(err: Mapping[str, Any]) -> tuple[str, ...]:
+    """The lines Microsoft support asks for: error, first line of error_description, correlation/trace id, time."""
+    out = []
+    if err.get("error"):
+        out.append(f"error: {err['error']}")
+    if err.get("error_description"):
+        out.append(f"error_description: {first_line(str(err['error_description']))}")
+    for key in ("correlation_id", "trace_id", "timestamp"):
+        if err.get(key):
+            out.append(f"{key}: {err[key]}")
+    return tuple(out)
+
+
+def aadsts_code(err: Mapping[str, Any]) -> int | None:
+    codes = err.get("error_codes") or []
+    if codes:
+        try:
+            return int(codes[0])
+        except (TypeError, ValueError):
+            pass
+    m = re.search(r"AADSTS(\d+)", str(err.get("error_description", "")))
+    return int(m.group(1)) if m else None
+
+
+def for_aadsts(code: int | None, ctx: HintContext | None = None, **kw: Any) -> Hint:
+    for rule in RULES:
+        if code is not None and code in rule.aadsts:
+            return render(rule, ctx, **kw)
+    return render(RULES_BY_ID["token-error"], ctx, **kw)
+
+
+def for_token_error(err: Mapping[str, Any], ctx: HintContext | None = None) -> Hint:
+    """The hint for the Entra error JSON (as msal returns it)."""
+    code = aadsts_code(err)
+    reply = first_line(str(err.get("error_description") or err.get("error") or ""))
+    return for_aadsts(code, ctx, reply=reply or None, details=token_error_details(err))
+
+
+def for_exception(kind: str, text: str | None = None, ctx: HintContext | None = None,
+                  details: tuple[str, ...] = ()) -> Hint:
+    """The hint for an exception kind (EXCEPTION_KINDS); `text` is the exception's own message, kept as the reply."""
+    for rule in RULES:
+        if kind in rule.exceptions:
+            return render(rule, ctx, reply=text, details=details)
+    raise KeyError(f"no hint for exception kind {kind!r}")
+
+
+def for_claim(claim: str, text: str | None = None, ctx: HintContext | None = None) -> Hint:
+    """The hint for a failed claim check (claim: aud, roles, scp, tid, appid, exp, jwt)."""
+    for rule in RULES:
+        if rule.claim == claim:
+            return render(rule, ctx, reply=text)
+    raise KeyError(f"no hint for claim {claim!r}")

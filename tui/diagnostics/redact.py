@@ -1,0 +1,94 @@
+"""Redaction: every transcript line and every detail or hint string passes through a `Redactor` before anyone sees it.
+
+Rules:
+- client AUTH lines: `AUTH XOAUTH2 <redacted, N bytes>`, `AUTH LOGIN <redacted>`, `AUTH PLAIN <redacted>`;
+- any client line answering a 334 challenge: `<redacted, N bytes>`;
+- the access token appears only as its first characters (`eyJ0eXAi…<redacted>`);
+- belt and braces: the redactor knows this run's secret values (client secret, password, token, XOAUTH2 string) and
+  replaces them wherever they appear, plus anything that looks like a JWT or an `auth=Bearer`/`client_secret=` value.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+from typing import Iterable
+
+TOKEN_PREFIX_CHARS = 8
+REDACTED = "<redacted>"
+
+_JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+_BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{8,}+)(?!…)", re.IGNORECASE)
+_FORM_SECRET_RE = re.compile(r"((?:client_secret|password|access_token|client_assertion)[\"']?\s*[=:]\s*[\"']?)"
+                             r"([^&\s\"',}]+)", re.IGNORECASE)
+_AUTH_LINE_RE = re.compile(r"^(AUTH)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
+
+
+def token_preview(token: str) -> str:
+    """The first characters of a token followed by a redaction mark."""
+    return f"{token[:TOKEN_PREFIX_CHARS]}…{REDACTED}" if token else ""
+
+
+class Redactor:
+    """Knows the secret values of one run and scrubs them from any text. Thread-safe."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: dict[str, str] = {}  # value -> replacement
+        for s in secrets:
+            self.add_secret(s)
+
+    def add_secret(self, value: str | None, replacement: str = REDACTED) -> None:
+        """Scrub `value` (and its base64 form) from every later text. Short values (< 4 chars) are ignored."""
+        if not value or len(value) < 4:
+            return
+        with self._lock:
+            self._secrets[value] = replacement
+            try:
+                b64 = base64.b64encode(value.encode()).decode()
+                if len(b64) >= 8:
+                    self._secrets.setdefault(b64, REDACTED)
+            except Exception:  # pragma: no cover
+                pass
+
+    def add_token(self, token: str | None) -> None:
+        """A bearer token: shown only as its first characters."""
+        if token:
+            self.add_secret(token, token_preview(token))
+
+    def text(self, text: str | None) -> str:
+        """`text` with every known secret and every token-looking value scrubbed."""
+        if not text:
+            return text or ""
+        with self._lock:
+            items = sorted(self._secrets.items(), key=lambda kv: -len(kv[0]))
+        for value, replacement in items:
+            if value in text:
+                text = text.replace(value, replacement)
+        text = _BEARER_RE.sub(lambda m: m.group(1) + _preview_or_keep(m.group(2)), text)
+        text = _JWT_RE.sub(lambda m: token_preview(m.group(0)), text)
+        text = _FORM_SECRET_RE.sub(lambda m: m.group(1) + REDACTED, text)
+        return text
+
+    __call__ = text
+
+    def client_line(self, line: str, *, after_334: bool = False) -> str:
+        """A line the client sends, as the transcript shows it."""
+        if after_334:
+            return f"<redacted, {len(line)} bytes>" if line else "<empty line>"
+        m = _AUTH_LINE_RE.match(line)
+        if m:
+            mech = m.group(2).upper()
+            if m.group(3) is None:
+                return f"AUTH {mech}"
+            if mech == "XOAUTH2":
+                return f"AUTH XOAUTH2 <redacted, {len(m.group(3))} bytes>"
+            return f"AUTH {mech} {REDACTED}"
+        return self.text(line)
+
+
+def _preview_or_keep(value: str) -> str:
+    if value.startswith(("<", "…")) or REDACTED in value:
+        return value
+    return token_preview(value)

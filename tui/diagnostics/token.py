@@ -1,0 +1,222 @@
+"""The token path: msal client credentials, blocking, run by the engine in a daemon thread.
+
+A fresh `msal.ConfidentialClientApplication` per run (its HTTP layer caches HTTP 400 answers for 60 s, so a fixed
+problem would otherwise keep failing), but one shared `TokenCache`: per credential key an msal token cache and a
+discovery-only HTTP cache, so a rerun with unchanged credentials takes msal's cached token (`token_source` "cache")
+without any network I/O. msal, requests and PyJWT are imported inside `fetch_token` only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from tui.diagnostics.tls import requests_verify
+
+logging.getLogger("msal").addHandler(logging.NullHandler())  # msal's warnings must not reach a terminal UI
+
+
+class _DiscoveryOnlyCache(dict):
+    """An msal `http_cache` that keeps only successful discovery GETs (never POST answers, never tokens)."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key == "_index_" or (isinstance(key, str) and key.startswith("GET ")):
+            super().__setitem__(key, value)
+
+
+@dataclass
+class _Entry:
+    msal_cache: Any
+    http_cache: _DiscoveryOnlyCache = field(default_factory=_DiscoveryOnlyCache)
+
+
+class TokenCache:
+    """Process-wide and thread-safe. Keyed so that a change of authority, tenant, client id, secret, scope or CA
+    file misses. Holds msal token caches in memory only; nothing is written to disk."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, _Entry] = {}
+
+    @staticmethod
+    def key(settings: Any) -> str:
+        parts = [settings.authority_host.strip().rstrip("/"), settings.client_tenant.strip(),
+                 settings.client_id.strip(), settings.client_secret.reveal(), settings.scope.strip(),
+                 (settings.ca_file or "").strip()]
+        return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+    def entry(self, settings: Any) -> _Entry:
+        import msal
+
+        k = self.key(settings)
+        with self._lock:
+            e = self._entries.get(k)
+            if e is None:
+                e = self._entries[k] = _Entry(msal.TokenCache())
+            return e
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+DEFAULT_TOKEN_CACHE = TokenCache()
+
+
+@dataclass
+class TokenOutcome:
+    """What the token thread hands back to the event loop."""
+
+    token: str | None = None
+    source: str = ""  # "identity_provider" | "cache"
+    expires_in: int | None = None
+    token_type: str = ""
+    error: dict[str, Any] | None = None  # Entra's error JSON (msal's error dict)
+    exc_kind: str | None = None  # hints.EXCEPTION_KINDS
+    exc_text: str = ""
+    exc_details: tuple[str, ...] = ()
+    ca_source: str = ""
+    lines: list[tuple[float, str]] = field(default_factory=list)  # (perf_counter, text) for the transcript
+    claims: dict[str, Any] | None = None
+    claims_error: str = ""
+
+
+def _make_session(verify: Any, timeout: float, log: Callable[[str], None]):
+    import requests
+
+    class PinnedSession(requests.Session):
+        """requests.Session whose every request passes `verify` explicitly (so REQUESTS_CA_BUNDLE cannot override
+        ca_file) and a timeout (msal ignores its own `timeout` when given an http_client)."""
+
+        def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+            kwargs["verify"] = verify
+            kwargs["timeout"] = kwargs.get("timeout") or timeout
+            t = time.perf_counter()
+            shown = urlsplit(url)._replace(query="").geturl()
+            log(f"{method} {shown}")
+            try:
+                resp = super().request(method, url, *args, **kwargs)
+            except Exception as exc:
+                log(f"{method} {shown} failed after {(time.perf_counter() - t) * 1000:.0f} ms: "
+                    f"{type(exc).__name__}")
+                raise
+            log(f"HTTP {resp.status_code} {resp.reason or ''} ({(time.perf_counter() - t) * 1000:.0f} ms)".rstrip())
+            return resp
+
+    return PinnedSession()
+
+
+def _classify_value_error(exc: ValueError) -> tuple[str, tuple[str, ...]]:
+    text = str(exc)
+    low = text.lower()
+    chained = str(exc.__context__ or exc.__cause__ or "")
+    details = (f"cause: {chained.splitlines()[0][:300]}",) if chained else ()
+    if "unable to get authority configuration" in low or "tenant" in low and "discovery" in chained.lower():
+        return "msal-unknown-tenant", details
+    if "invalid_instance" in low or "instance_discovery" in low or "instance discovery" in low:
+        return "msal-instance-discovery", details
+    if "https url" in low or "minimum of one segment" in low or "authority" in low:
+        return "msal-bad-authority", details
+    if "json" in low:
+        return "token-not-json", details
+    return "msal-bad-authority", details
+
+
+def _well_known_hosts() -> frozenset[str]:
+    try:
+        from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+
+        return frozenset(WELL_KNOWN_AUTHORITY_HOSTS)
+    except Exception:  # pragma: no cover
+        return frozenset({"login.microsoftonline.com", "login.chinacloudapi.cn", "login-us.microsoftonline.com",
+                          "login.microsoftonline.us"})
+
+
+def fetch_token(settings: Any, cache: TokenCache, timeout: float,
+                log: Callable[[str], None] | None = None) -> TokenOutcome:
+    """Blocking: build a fresh msal app (shared token cache), acquire a token for the client, decode its claims.
+
+    `log(text)` receives the transcript lines (request summary, HTTP status and time; never a body or secret)."""
+    out = TokenOutcome()
+    sink = log
+
+    def log(text: str) -> None:  # noqa: F811
+        out.lines.append((time.perf_counter(), text))
+        if sink is not None:
+            sink(text)
+
+    try:
+        import msal
+        import requests
+    except ImportError as exc:  # pragma: no cover
+        out.exc_kind, out.exc_text = "token-not-json", f"msal is not installed: {exc}"
+        return out
+    verify, out.ca_source = requests_verify(settings.ca_file)
+    authority_host = settings.authority_host.strip().rstrip("/")
+    authority = f"{authority_host}/{settings.client_tenant.strip()}"
+    host = (urlsplit(authority_host).hostname or "").lower()
+    kwargs: dict[str, Any] = {}
+    if host not in _well_known_hosts():
+        kwargs["instance_discovery"] = False
+    entry = cache.entry(settings)
+    session = _make_session(verify, timeout, log)
+    log(f"token request: client credentials, client_id {settings.client_id.strip()}, scope {settings.scope.strip()}, "
+        f"authority {authority}{'' if 'instance_discovery' not in kwargs else ' (instance discovery off)'}; "
+        f"{out.ca_source}")
+    try:
+        app = msal.ConfidentialClientApplication(
+            settings.client_id.strip(), client_credential=settings.client_secret.reveal(), authority=authority,
+            token_cache=entry.msal_cache, http_client=session, http_cache=entry.http_cache, **kwargs)
+        result = app.acquire_token_for_client(scopes=[settings.scope.strip()])
+    except ValueError as exc:
+        out.exc_kind, out.exc_details = _classify_value_error(exc)
+        out.exc_text = f"ValueError: {str(exc).splitlines()[0][:400]}"
+        return out
+    except requests.exceptions.SSLError as exc:
+        out.exc_kind, out.exc_text = "requests-ssl", f"SSLError: {_short(exc)}"
+        return out
+    except requests.exceptions.Timeout as exc:
+        out.exc_kind, out.exc_text = "requests-timeout", f"{type(exc).__name__}: {_short(exc)}"
+        return out
+    except requests.exceptions.HTTPError as exc:
+        out.exc_kind, out.exc_text = "http-5xx", f"HTTPError: {_short(exc)}"
+        return out
+    except requests.exceptions.RequestException as exc:
+        out.exc_kind, out.exc_text = "requests-connection", f"{type(exc).__name__}: {_short(exc)}"
+        return out
+    finally:
+        session.close()
+    if not isinstance(result, dict) or "access_token" not in result:
+        out.error = {k: v for k, v in (result or {}).items() if k != "access_token"}
+        log(f"token error: {out.error.get('error', '?')}")
+        return out
+    out.token = result["access_token"]
+    out.source = result.get("token_source", "identity_provider")
+    out.expires_in = result.get("expires_in")
+    out.token_type = result.get("token_type", "")
+    log(f"token from {'cache' if out.source == 'cache' else 'the identity provider'}: {out.token_type or 'Bearer'}, "
+        f"expires_in {out.expires_in}")
+    try:
+        from tui.diagnostics.claims import decode
+
+        out.claims = decode(out.token)
+    except ValueError as exc:
+        out.claims_error = str(exc)
+    return out
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    # requests' messages nest the reason deep inside; keep the readable tail
+    for marker in ("Caused by ", "(Caused by "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text[:400]
