@@ -21,7 +21,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from tui.sandbox.identity import KNOWN_RESOURCES, SandboxIdentity
 from tui.sandbox.tokens import TOKEN_LIFETIME, TokenIssuer, entra_error
@@ -221,28 +221,26 @@ class _Server(ThreadingHTTPServer):
     def finish_request(self, request, client_address) -> None:
         """TLS handshake in the connection's own thread (a slow client cannot stall accept), then HTTP."""
         request.settimeout(self.service.request_timeout)
-        with self._conn_lock:
-            self._connections.add(request)
         try:
-            try:
-                tls = self.service.ssl_context.wrap_socket(request, server_side=True)
-            except (OSError, ValueError):
+            tls = self.service.ssl_context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+        except (OSError, ValueError):
+            return
+        with self._conn_lock:
+            self._connections.add(tls)
+        try:
+            if self.service.stopping.is_set():
                 return
-            with self._conn_lock:
-                self._connections.discard(request)
-                self._connections.add(tls)
-            try:
-                self.RequestHandlerClass(tls, client_address, self)
-            finally:
-                with self._conn_lock:
-                    self._connections.discard(tls)
-                try:
-                    tls.close()
-                except OSError:
-                    pass
+            tls.do_handshake()
+            self.RequestHandlerClass(tls, client_address, self)
+        except (OSError, ValueError):
+            pass
         finally:
             with self._conn_lock:
-                self._connections.discard(request)
+                self._connections.discard(tls)
+            try:
+                tls.close()
+            except OSError:
+                pass
 
     def close_connections(self) -> None:
         with self._conn_lock:
@@ -277,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
     # -- dispatch -----------------------------------------------------------------------------------------------------
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        segments = [s for s in url.path.split("/") if s]
+        segments = [unquote(s) for s in url.path.split("/") if s]
         query = {k: v[0] for k, v in parse_qs(url.query).items()}
         cid = self.headers.get("client-request-id")
         svc = self.service
@@ -298,7 +296,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
-        segments = [s for s in url.path.split("/") if s]
+        segments = [unquote(s) for s in url.path.split("/") if s]
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             self.close_connection = True
