@@ -178,10 +178,12 @@ class Report:
             summary = s.detail[0] if s.detail else ""
             out.append(f"  {mark:<5} {s.id:<9} {s.title:<16} {dur:>8}  {summary}".rstrip())
             if s.status in ("fail", "warn") or verbose:
+                shown = set(s.detail)
                 for d in s.detail[1:]:
                     out.append(f"{'':>9}{d}")
                 if s.hint and s.status in ("fail", "warn"):
-                    out.extend(f"{'':>9}{line}" for line in s.hint.lines())
+                    out.extend(f"{'':>9}{line}" for line in s.hint.lines()
+                               if line not in shown and line.removeprefix("Reply: ") not in shown)
         verdict = "cancelled" if self.cancelled else ("passed" if self.ok else
                                                          f"FAILED at {self.failed_step.id}" if self.failed_step else "")
         warn = sum(1 for s in self.steps if s.status == "warn")
@@ -515,8 +517,6 @@ class _Run:
         ctx = self.hint_ctx()
         if out.exc_kind:
             h.detail(out.exc_text)
-            for d in out.exc_details:
-                h.detail(d)
             h.detail(out.ca_source)
             details = out.exc_details
             if out.exc_kind == "requests-ssl":
@@ -532,8 +532,6 @@ class _Run:
             err = out.error
             code = H.aadsts_code(err)
             h.detail(f"Entra ID refused: {err.get('error', '?')}" + (f" AADSTS{code}" if code else ""))
-            for d in H.token_error_details(err):
-                h.detail(d)
             raise StepFailed(H.for_token_error(err, ctx))
         assert out.token is not None
         self.token = out.token

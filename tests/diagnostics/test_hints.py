@@ -1,0 +1,249 @@
+"""The hint table against every row of the reference failure tables (7.1, 7.2, 7.3) with the reference's exact texts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tui.diagnostics import hints as H
+from tui.diagnostics.hints import HintContext
+from tui.diagnostics.setup_steps import SETUP_STEPS, SETUP_STEPS_BY_ID
+
+CTX = HintContext(client_id="11111111-2222-3333-4444-555555555555", object_id="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                  mailbox="john.smith@contoso.com", sender="shared@contoso.com", tenant="contoso.onmicrosoft.com")
+
+# 7.2: (code, exact text prefix from the reference, HTTP error, expected hint id, expected setup step)
+TOKEN_ROWS = [
+    (7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, "
+              "not the client secret ID, for a secret added to app '<appid>'.", "invalid_client", "invalid-secret", "S2"),
+    (7000222, "The provided client secret keys for app '<appid>' are expired. Visit the Azure portal to create new keys "
+              "for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added "
+              "security: https://aka.ms/certCreds.", "invalid_client", "expired-secret", "S2"),
+    (700016, "Application with identifier '<id>' was not found in the directory '<tenant>'. This can happen if the "
+             "application has not been installed by the administrator of the tenant or consented to by any user in the "
+             "tenant. You may have sent your authentication request to the wrong tenant.", "unauthorized_client",
+     "unknown-client", "S1"),
+    (90002, "Tenant '<x>' not found. This may happen if there are no active subscriptions for the tenant. Check to make "
+            "sure you have the correct tenant ID. Check with your subscription administrator.", "invalid_request",
+     "unknown-tenant", "S1"),
+    (900023, "Specified tenant identifier '<x>' is neither a valid DNS name, nor a valid external domain.",
+     "invalid_request", "malformed-tenant", "S1"),
+    (1002012, "The provided value for scope <x> is not valid. Client credential flows must have a scope value with "
+              "/.default suffixed to the resource identifier (application ID URI).", "invalid_scope",
+     "scope-not-default", "config"),
+    (500011, "The resource principal named <x> was not found in the tenant named <t>. This can happen if the application "
+             "has not been installed by the administrator of the tenant or consented to by any user in the tenant. You "
+             "might have sent your authentication request to the wrong tenant.", "invalid_resource",
+     "unknown-resource", "config, S3"),
+    (70011, "The provided value for the input parameter 'scope' is not valid ...", "invalid_scope", "invalid-scope",
+     "config"),
+    (650057, "Invalid resource. The client has requested access to a resource which is not listed in the requested "
+             "permissions in the client's application registration.", "invalid_request", "permission-not-listed", "S3"),
+]
+
+
+def entra_error(code: int, text: str, error: str) -> dict:
+    return {
+        "error": error,
+        "error_description": f"AADSTS{code}: {text}\r\nTrace ID: 0f1e\r\nCorrelation ID: 9a8b\r\nTimestamp: 2025-01-01",
+        "error_codes": [code], "timestamp": "2025-01-01 10:00:00Z", "trace_id": "0f1e-trace",
+        "correlation_id": "9a8b-corr", "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+    }
+
+
+@pytest.mark.parametrize("code,text,error,hint_id,step", TOKEN_ROWS)
+def test_token_error_rows(code, text, error, hint_id, step):
+    hint = H.for_token_error(entra_error(code, text, error), CTX)
+    assert hint.id == hint_id
+    assert hint.step == step
+    # Microsoft support asks for these: error, first line of error_description, correlation id, trace id, time
+    assert f"error: {error}" in hint.details
+    assert f"error_description: AADSTS{code}: {text}" in hint.details
+    assert "correlation_id: 9a8b-corr" in hint.details
+    assert "trace_id: 0f1e-trace" in hint.details
+    assert "timestamp: 2025-01-01 10:00:00Z" in hint.details
+    assert hint.reply == f"AADSTS{code}: {text}"
+
+
+def test_unknown_aadsts_gets_generic_hint_with_raw_text():
+    hint = H.for_token_error(entra_error(123456, "Something new.", "invalid_request"), CTX)
+    assert hint.id == "token-error"
+    assert hint.reply == "AADSTS123456: Something new."
+
+
+def test_aadsts_from_description_when_codes_missing():
+    err = {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}
+    assert H.for_token_error(err).id == "invalid-secret"
+
+
+# 7.1: raised by msal or requests (exception kinds as the engine classifies them)
+EXCEPTION_ROWS = [
+    ("msal-bad-authority", "ValueError: Your given address (https://login.microsoftonline.com) should consist of an "
+                           "https url with a minimum of one segment in a path: e.g. https://login.microsoftonline.com/"
+                           "{tenant}", "malformed-authority", "S1"),
+    ("msal-unknown-tenant", "ValueError: Unable to get authority configuration for https://login.microsoftonline.com/x. "
+                            "Also please double check your tenant name or GUID is correct.", "unknown-tenant", "S1"),
+    ("requests-connection", "ConnectionError: no route", "token-network", "S9"),
+    ("requests-timeout", "ReadTimeout", "token-timeout", "S9"),
+    ("requests-ssl", "SSLError: certificate verify failed", "token-tls", "S9"),
+    ("http-5xx", "HTTPError: 503 Server Error", "entra-outage", None),
+    ("token-not-json", "ValueError: Token response is not in json format", "token-not-json", "config"),
+    ("msal-instance-discovery", "ValueError: invalid_instance", "instance-discovery", "config"),
+]
+
+
+@pytest.mark.parametrize("kind,text,hint_id,step", EXCEPTION_ROWS)
+def test_exception_rows(kind, text, hint_id, step):
+    hint = H.for_exception(kind, text, CTX)
+    assert hint.id == hint_id and hint.step == step and hint.reply == text
+
+
+def test_every_exception_kind_has_a_hint():
+    for kind in H.EXCEPTION_KINDS:
+        assert H.for_exception(kind).id
+
+
+# 7.3: (code, message as aiosmtplib gives it (text after the code), expected hint id, expected step)
+SMTP_ROWS = [
+    (421, "4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit "
+          "https://aka.ms/smtp_auth_tls", "tls-old-version", "S9"),
+    (504, "5.7.4 Unrecognized authentication type", "auth-not-offered", "S9"),
+    (501, "5.5.124 Invalid XOAUTH2 auth data", "xoauth2-malformed", "client"),
+    (535, "5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com]", "exchange-refused-token",
+     "S5, S6"),
+    (535, "5.7.3 Authentication unsuccessful [HOST.namprd.. 2024-03-20T10:27:56.998Z 08DC48BEE95C08E5]",
+     "exchange-refused-token", "S5, S6"),
+    (535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit "
+          "https://aka.ms/smtp_auth_disabled for more information.", "smtp-auth-disabled-tenant", "S8"),
+    (535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
+          "https://aka.ms/smtp_auth_disabled for more information.", "smtp-auth-disabled-mailbox", "S8"),
+    (535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated "
+          "successfully. Contact your administrator.", "policy-blocked", "policy"),
+    (535, "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy",
+     "security-defaults", "policy"),
+    (535, "5.7.139 Authentication unsuccessful, basic authentication is disabled.", "basic-auth-disabled", "client"),
+    (550, "5.7.30 Basic authentication is not supported for Client Submission.", "basic-auth-retired", "client"),
+    (530, "5.7.57 Client not authenticated to send mail.", "not-authenticated", "client"),
+    (530, "5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM [host]",
+     "not-authenticated", "client"),
+    (550, "5.7.60 SMTP; Client does not have permissions to send as this sender [host]", "sendas-no-permission", "S7"),
+    (554, "5.2.252 SendAsDenied; app@contoso.com not allowed to send as other@contoso.com; "
+          "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message "
+          "due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. ...",
+     "sendas-denied", "S7"),
+    (554, "5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied", "sendas-denied", "S7"),
+    (432, "4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded", "thread-limit", None),
+    (421, "4.4.2 Message submission rate for this client has exceeded the configured limit", "rate-limit", None),
+    (451, "4.7.500 Server busy. Please try again later from [x.x.x.x]. (S77)", "server-busy", None),
+    (421, "4.7.500 Server busy, please try again later.", "server-busy", None),
+    (550, "5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more information please go "
+          "to http://go.microsoft.com/fwlink/?LinkId=526653 AS(7230)", "ip-blocked", None),
+    (500, "5.3.3 Unrecognized command 'STARTTLS' [SBX0P281CA0001.outlook.sandbox.test]", "starttls-not-offered", "S9"),
+    (500, "5.3.3 Unrecognized command 'FOO' [host]", "unrecognized-command", "client"),
+]
+
+
+@pytest.mark.parametrize("code,message,hint_id,step", SMTP_ROWS)
+def test_smtp_rows(code, message, hint_id, step):
+    hint = H.for_smtp_reply(code, message, CTX)
+    assert hint.id == hint_id
+    assert hint.step == step
+    assert hint.reply == f"{code} {message}"  # the raw text, bracketed suffix kept for support
+
+
+def test_connect_rows():
+    assert H.for_exception("connection-refused").step == "S9"
+    assert H.for_exception("connect-timeout").id == "connect-timeout"
+    assert H.for_exception("tls-version").id == "tls-old-version"
+    assert H.for_exception("auth-not-offered").id == "auth-not-offered"
+
+
+def test_bracket_suffix_stripped_for_matching_and_kept_for_display():
+    enhanced, text, suffix = H.split_reply("5.7.3 Authentication unsuccessful [HOST 2024-03-20T10:27:56.998Z 08DC]")
+    assert enhanced == "5.7.3"
+    assert text == "Authentication unsuccessful"
+    assert suffix == "[HOST 2024-03-20T10:27:56.998Z 08DC]"
+
+
+@pytest.mark.parametrize("code,message,hint_id", [
+    (452, "4.3.1 Insufficient system resources", "smtp-temporary"),
+    (554, "5.6.0 Something odd [host]", "smtp-permanent"),
+    (550, "no enhanced code here", "smtp-permanent"),
+    (450, "mailbox busy", "smtp-temporary"),
+])
+def test_unknown_replies_by_class_quote_raw_text(code, message, hint_id):
+    hint = H.for_smtp_reply(code, message, CTX)
+    assert hint.id == hint_id
+    assert hint.reply == f"{code} {message}"
+
+
+def test_multiline_reply_joined():
+    hint = H.for_smtp_reply(535, "5.7.3 Authentication\nunsuccessful [X]")
+    assert hint.id == "exchange-refused-token"
+
+
+@pytest.mark.parametrize("claim,hint_id,step", [
+    ("aud", "claim-aud", "config"), ("roles", "claim-roles", "S3, S4"), ("scp", "claim-scp", "config"),
+    ("tid", "claim-tid", "S1"), ("appid", "claim-appid", "S1"), ("exp", "claim-expired", None),
+])
+def test_claim_rows(claim, hint_id, step):
+    hint = H.for_claim(claim, "x", CTX)
+    assert hint.id == hint_id and hint.step == step
+
+
+def test_commands_filled_from_settings_and_token():
+    hint = H.for_smtp_reply(535, "5.7.3 Authentication unsuccessful [X]", CTX)
+    assert "New-ServicePrincipal -AppId 11111111-2222-3333-4444-555555555555 " \
+           "-ObjectId aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee" in hint.command
+    assert 'Add-MailboxPermission -Identity "john.smith@contoso.com" -User aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee ' \
+           "-AccessRights FullAccess" in hint.command
+    assert "Connect-ExchangeOnline -Organization contoso.onmicrosoft.com" in hint.command
+    hint = H.for_smtp_reply(554, "5.2.252 SendAsDenied; a not allowed to send as b", CTX)
+    assert hint.command == 'Add-RecipientPermission "shared@contoso.com" -Trustee ' \
+                           "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee -AccessRights SendAs"
+    hint = H.for_smtp_reply(535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the "
+                                 "Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information.", CTX)
+    assert 'Set-CASMailbox -Identity "john.smith@contoso.com" -SmtpClientAuthenticationDisabled $false' in hint.command
+
+
+def test_unknown_values_become_placeholders():
+    hint = H.for_smtp_reply(535, "5.7.3 Authentication unsuccessful", HintContext())
+    assert "<APPLICATION_ID>" in hint.command and "<OBJECT_ID of the Enterprise application>" in hint.command
+    assert "{" not in hint.command
+
+
+def test_context_from_settings_uses_token_oid():
+    from tui.secret import Secret
+    from tui.settings.model import Settings
+
+    s = Settings(username="box@contoso.com", sender="", client_id="cid", client_tenant="contoso.com",
+                 client_secret=Secret("x"))
+    ctx = HintContext.from_settings(s, {"oid": "OID", "tid": "TID"})
+    assert (ctx.object_id, ctx.mailbox, ctx.sender, ctx.tenant, ctx.client_id) == \
+           ("OID", "box@contoso.com", "box@contoso.com", "TID", "cid")
+
+
+def test_table_is_consistent():
+    ids = [r.id for r in H.RULES]
+    assert len(ids) == len(set(ids))
+    for r in H.RULES:
+        assert r.cause and r.fix
+        assert re.fullmatch(r"[a-z0-9-]+", r.id)
+        for part in (r.step or "").split(","):
+            part = part.strip()
+            assert part in ("", "config", "client", "policy") or part in SETUP_STEPS_BY_ID, (r.id, r.step)
+        if r.command:
+            H.fill(r.command, CTX)  # no KeyError
+
+
+def test_every_fault_of_the_reference_is_covered_by_a_setup_step_row():
+    assert [s.id for s in SETUP_STEPS] == [f"S{i}" for i in range(1, 10)]
+    for s in SETUP_STEPS:
+        assert s.title and s.where and s.what
+    assert "New-ServicePrincipal -AppId {client_id} -ObjectId {object_id}" in SETUP_STEPS_BY_ID["S5"].command
+
+
+def test_hint_json_shape():
+    doc = H.by_id("invalid-secret", CTX).to_json()
+    assert set(doc) == {"id", "cause", "step", "fix", "command", "reply", "source", "details"}

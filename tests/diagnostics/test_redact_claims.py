@@ -1,0 +1,150 @@
+"""Redaction, the XOAUTH2 string (Microsoft's test vector), claims checks, TLS trust choice, light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import jwt
+import pytest
+
+from tui.diagnostics.claims import check_claims, decode
+from tui.diagnostics.redact import Redactor, token_preview
+from tui.diagnostics.tls import requests_verify, smtp_context
+from tui.diagnostics.transcript import Recorder
+
+VECTOR_B64 = ("dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpM"
+              "QldaV0NjbFJDM0VvQUEBAQ==")
+
+
+def test_xoauth2_microsoft_test_vector():
+    from tui.diagnostics.smtp import xoauth2_string
+
+    assert xoauth2_string("test@contoso.onmicrosoft.com", "EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA") == VECTOR_B64
+
+
+def test_auth_lines_redacted():
+    r = Redactor()
+    assert r.client_line("AUTH XOAUTH2 " + VECTOR_B64) == f"AUTH XOAUTH2 <redacted, {len(VECTOR_B64)} bytes>"
+    assert r.client_line("AUTH LOGIN dXNlcg==") == "AUTH LOGIN <redacted>"
+    assert r.client_line("AUTH PLAIN AHVzZXIAcGFzcw==") == "AUTH PLAIN <redacted>"
+    assert r.client_line("auth xoauth2") == "AUTH XOAUTH2"
+    assert r.client_line("cGFzc3dvcmQ=", after_334=True) == "<redacted, 12 bytes>"
+    assert r.client_line("", after_334=True) == "<empty line>"
+    assert r.client_line("MAIL FROM:<a@b.c>") == "MAIL FROM:<a@b.c>"
+
+
+def test_known_secrets_scrubbed_everywhere():
+    r = Redactor(["s3cr3t-value~42", "hunter2pass"])
+    text = "secret s3cr3t-value~42 and password hunter2pass in a line"
+    out = r.text(text)
+    assert "s3cr3t-value~42" not in out and "hunter2pass" not in out
+    import base64
+
+    assert "hunter2pass" not in r.text(base64.b64encode(b"hunter2pass").decode())
+    assert r.text(base64.b64encode(b"hunter2pass").decode()) == "<redacted>"
+
+
+def test_token_shown_only_as_prefix():
+    token = jwt.encode({"aud": "x", "roles": ["SMTP.SendAsApp"]}, "k" * 32, algorithm="HS256")
+    r = Redactor()
+    r.add_token(token)
+    out = r.text(f"got {token} here")
+    assert token not in out and token_preview(token) in out
+    # unknown JWTs and bearer values are caught too
+    out = Redactor().text(f"auth=Bearer {token}")
+    assert token not in out and token[:8] in out
+    assert "client_secret=<redacted>" in Redactor().text("grant_type=x&client_secret=abc123456&scope=y")
+
+
+def test_recorder_redacts_and_orders():
+    r = Redactor(["topsecret"])
+    seen = []
+    rec = Recorder(r, on_line=seen.append)
+    rec.add("C", "AUTH XOAUTH2 " + VECTOR_B64)
+    rec.server_reply(250, "host Hello\nSIZE 1\nAUTH LOGIN XOAUTH2")
+    rec.add("I", "topsecret leaked?")
+    texts = [l.text for l in rec.lines]
+    assert texts == [f"AUTH XOAUTH2 <redacted, {len(VECTOR_B64)} bytes>", "250-host Hello", "250-SIZE 1",
+                     "250 AUTH LOGIN XOAUTH2", "<redacted> leaked?"]
+    assert seen == rec.lines
+    assert all(a.t_ms <= b.t_ms for a, b in zip(rec.lines, rec.lines[1:]))
+    assert "C: AUTH XOAUTH2 <redacted" in rec.text()
+
+
+def make_claims(**over):
+    now = int(time.time())
+    claims = {"aud": "https://outlook.office365.com", "roles": ["SMTP.SendAsApp"],
+              "tid": "11111111-1111-1111-1111-111111111111", "appid": "22222222-2222-2222-2222-222222222222",
+              "oid": "33333333-3333-3333-3333-333333333333", "exp": now + 3600, "iat": now - 60, "nbf": now - 60,
+              "appidacr": "1"}
+    claims.update(over)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def findings(claims, tenant="11111111-1111-1111-1111-111111111111"):
+    return {f.claim: f for f in check_claims(claims, client_id="22222222-2222-2222-2222-222222222222",
+                                             tenant=tenant, scope="https://outlook.office365.com/.default")}
+
+
+def test_claims_happy():
+    f = findings(make_claims())
+    assert all(x.status in ("ok", "info") for x in f.values())
+    assert "New-ServicePrincipal -ObjectId" in f["oid"].text and "33333333" in f["oid"].text
+
+
+@pytest.mark.parametrize("over,claim,hint_id", [
+    ({"aud": "https://graph.microsoft.com"}, "aud", "claim-aud"),
+    ({"aud": "api://something"}, "aud", "claim-aud"),
+    ({"roles": None}, "roles", "claim-roles"),
+    ({"roles": ["Mail.Send"]}, "roles", "claim-roles"),
+    ({"scp": "SMTP.Send"}, "scp", "claim-scp"),
+    ({"tid": "99999999-9999-9999-9999-999999999999"}, "tid", "claim-tid"),
+    ({"appid": "99999999-9999-9999-9999-999999999999"}, "appid", "claim-appid"),
+    ({"exp": int(time.time()) - 120}, "exp", "claim-expired"),
+])
+def test_claims_failures(over, claim, hint_id):
+    f = findings(make_claims(**over))
+    assert f[claim].status == "fail" and f[claim].hint_id == hint_id
+
+
+def test_claims_azp_and_domain_tenant():
+    c = make_claims(appid=None, azp="22222222-2222-2222-2222-222222222222")
+    f = findings(c, tenant="contoso.com")
+    assert f["appid"].status == "ok" and "azp" in f["appid"].text
+    assert f["tid"].status == "info" and "11111111-1111-1111-1111-111111111111" in f["tid"].text
+
+
+def test_decode_without_signature_and_not_jwt():
+    token = jwt.encode(make_claims(), "k" * 32, algorithm="HS256")
+    assert decode(token)["oid"] == "33333333-3333-3333-3333-333333333333"
+    with pytest.raises(ValueError):
+        decode("opaque-token")
+
+
+def test_ca_file_wins_over_requests_ca_bundle(tmp_path):
+    env = {"REQUESTS_CA_BUNDLE": "/etc/ssl/certs/ca-certificates.crt"}
+    verify, desc = requests_verify(str(tmp_path / "ca.pem"), env)
+    assert verify == str(tmp_path / "ca.pem") and "wins over REQUESTS_CA_BUNDLE" in desc
+    verify, desc = requests_verify("", env)
+    assert verify == env["REQUESTS_CA_BUNDLE"] and "REQUESTS_CA_BUNDLE" in desc
+    verify, desc = requests_verify("", {"SSL_CERT_FILE": "/x.pem"})
+    assert verify == "/x.pem"
+
+
+def test_smtp_context_is_strict():
+    import ssl
+
+    ctx, desc = smtp_context("")
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert desc.startswith("CA: ")
+
+
+def test_engine_import_is_light():
+    code = ("import sys, tui.diagnostics.engine, tui.diagnostics.hints, tui.diagnostics.setup_steps;"
+            "bad=[m for m in ('msal','aiosmtplib','requests','jwt','textual') if m in sys.modules];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
