@@ -745,8 +745,14 @@ def plan_import_text(
         chosen = found or (["default"] if _has_fallbacks(view) else [])
     if not chosen:
         raise BridgeError(f"{view.main.path or 'properties'}: no Outgoing Email keys (<tenant>.smtp.* or smtp.*)")
-    existing = store.tenant_names(data)
     doc = tomlkit.parse(config_text)
+    if not config_exists:
+        # A new file starts from the example (its comments document every key); its sample tenant must not
+        # survive to be exported into LogicalDOC.
+        for sample in [t for t in store.tenant_names(data) if t not in chosen]:
+            del doc["tenants"][sample]
+        data = store.parse(tomlkit.dumps(doc), config_path)
+    existing = store.tenant_names(data)
     warnings: list[BridgeWarning] = []
     changes: list[Change] = []
     for tenant in chosen:

@@ -1,0 +1,347 @@
+"""Import and export between outmail's settings file and a real-shaped context.properties."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+import tomlkit
+
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF
+from tui.logicaldoc.bridge import (
+    BridgeError,
+    LogicalDocView,
+    apply_export,
+    apply_import,
+    discover_tenants,
+    plan_export,
+    plan_import,
+)
+from tui.logicaldoc.properties import PropertiesError, PropertiesFile
+from tui.settings import store
+
+SECRET = "Abc8Q~x=y:z!#secret"
+NO_ENV: dict[str, str] = {}
+
+
+def _imported(tmp_path: Path, source: Path = FIXTURE) -> tuple[Path, Path]:
+    """(properties copy, settings file imported from it)."""
+    props = tmp_path / "conf" / source.name
+    props.parent.mkdir(exist_ok=True)
+    shutil.copyfile(source, props)
+    config = tmp_path / "settings.toml"
+    apply_import(plan_import(props, config))
+    return props, config
+
+
+def _edit(config: Path, tenant: str, **values: object) -> None:
+    doc = tomlkit.parse(config.read_text())
+    for key, value in values.items():
+        doc["tenants"][tenant]["smtp"][key] = value
+    config.write_text(tomlkit.dumps(doc))
+
+
+def _edit_m365(config: Path, tenant: str, **values: object) -> None:
+    doc = tomlkit.parse(config.read_text())
+    tenant_table = doc["tenants"][tenant]
+    if "microsoft365" not in tenant_table:
+        tenant_table["microsoft365"] = tomlkit.table()
+    for key, value in values.items():
+        tenant_table["microsoft365"][key] = value
+    config.write_text(tomlkit.dumps(doc))
+
+
+def _changed_region(old: bytes, new: bytes) -> tuple[bytes, bytes]:
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    return old[start:len(old) - end], new[start:len(new) - end]
+
+
+# ------------------------------------------------------------------------------------------------------ import
+
+def test_discovers_tenants() -> None:
+    assert discover_tenants(PropertiesFile.read(FIXTURE).keys()) == ["default", "acme", "contoso"]
+
+
+def test_import_into_a_new_settings_file(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600  # it holds acme's client secret
+    data = store.parse(config.read_text())
+    assert store.tenant_names(data) == ("default", "acme", "contoso")
+    acme = store.settings_from_data(data, "acme", env=NO_ENV)
+    assert (acme.protocol, acme.host, acme.port, acme.connection_security) == ("smtpmicrosoft365",
+                                                                                "smtp.office365.com", 587, 1)
+    assert acme.client_tenant == "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"  # a continued value
+    assert acme.client_secret.reveal() == SECRET  # escaped = : ! #
+    default = store.settings_from_data(data, "default", env=NO_ENV)
+    assert (default.protocol, default.host, default.port, default.userasfrom) == ("smtp", "localhost", 25, True)
+    contoso = store.settings_from_data(data, "contoso", env=NO_ENV)
+    assert (contoso.host, contoso.port) == ("relay.contoso.example", 25)  # un-prefixed fallbacks
+    assert (contoso.auth_encrypted, contoso.connection_security) == (False, 0)  # missing: as Java reads them
+    assert "# tenant acme: LogicalDOC keys acme.smtp.*" in config.read_text()  # new tenants get a commented table
+
+
+def test_import_keeps_comments_and_changes_only_values(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    text = config.read_text().replace("[tenants.acme.smtp]", "# hand-written note\n[tenants.acme.smtp]")
+    text = text.replace('host = "smtp.office365.com"', 'host = "smtp.office365.com"  # keep me')
+    config.write_text(text)
+    assert not plan_import(props, config).changed  # same values: nothing to write
+    p = PropertiesFile.read(props)
+    p.set("acme.smtp.port", "25")
+    props.write_bytes(p.render())
+    plan = plan_import(props, config, ["acme"])
+    assert [(c.key, c.old, c.new) for c in plan.changes] == [("tenants.acme.smtp.port", "587", "25")]
+    apply_import(plan)
+    new = config.read_text()
+    assert "# hand-written note" in new and "# keep me" in new
+    import difflib
+
+    changed = [line for line in difflib.ndiff(text.splitlines(), new.splitlines()) if line[:1] in "+-"]
+    assert changed == ["- port = 587", "+ port = 25"]
+
+
+def test_import_diff_and_warnings_never_show_secrets(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    p = PropertiesFile.read(props)
+    p.set("acme.smtp.clientSecret", "second#secret")
+    p.set("default.smtp.password", "pw=1")
+    props.write_bytes(p.render())
+    plan = plan_import(props, config)
+    shown = plan.diff + "\n".join(map(str, plan.warnings)) + "\n".join(map(str, plan.changes))
+    for secret in (SECRET, "second#secret", "pw=1", "#secret", "pw="):
+        assert secret not in shown
+    assert 'clientSecret = "*** (changed)"' in plan.diff
+    assert "second#secret" in plan.new_text  # the file itself gets it
+
+
+def test_import_reports_values_it_cannot_use(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"t.smtp.protocol=smtpgoogle\nt.smtp.port=abc\nt.smtp.host=_b64_c210cC5leGFtcGxlLm9yZw==\n"
+                      b"t.smtp.sender=a@b.example \nt.smtp.userasfrom=false\n")
+    plan = plan_import(props, tmp_path / "s.toml")
+    text = "\n".join(map(str, plan.warnings))
+    assert "smtpgoogle" in text and "not a whole number" in text and "trailing blanks" in text
+    data = store.parse(plan.new_text)
+    assert data["tenants"]["t"]["smtp"]["host"] == "smtp.example.org"  # _b64_ decoded like getString
+    assert "protocol" not in data["tenants"]["t"]["smtp"]
+
+
+def test_import_unknown_tenant(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"a.smtp.host=x\n")
+    with pytest.raises(BridgeError, match="nobody.smtp"):
+        plan_import(props, tmp_path / "s.toml", ["nobody"])
+
+
+def test_import_reads_the_override_file(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    shutil.copyfile(FIXTURE, props)
+    (tmp_path / "context-override.properties").write_bytes(b"acme.smtp.host=override.example\n")
+    plan = plan_import(props, tmp_path / "s.toml", ["acme"])
+    assert store.parse(plan.new_text)["tenants"]["acme"]["smtp"]["host"] == "override.example"
+    assert any("context-override.properties" in str(w) for w in plan.warnings)
+
+
+# ------------------------------------------------------------------------------------------------------ export
+
+@pytest.mark.parametrize("source", [FIXTURE, FIXTURE_CRLF], ids=["lf", "crlf"])
+def test_import_then_export_is_byte_identical(tmp_path: Path, source: Path) -> None:
+    props, config = _imported(tmp_path, source)
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed and plan.diff == "" and plan.changes == ()
+    assert plan.new_bytes == source.read_bytes()
+    assert apply_export(plan) is None
+    assert props.read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("source", [FIXTURE, FIXTURE_CRLF], ids=["lf", "crlf"])
+def test_a_change_touches_only_its_value(tmp_path: Path, source: Path) -> None:
+    props, config = _imported(tmp_path, source)
+    _edit(config, "acme", username="mailer@acme.example", sender="mailer@acme.example")
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.changed_keys == ("acme.smtp.username", "acme.smtp.sender")
+    old, new = source.read_bytes(), plan.new_bytes
+    eol = b"\r\n" if source is FIXTURE_CRLF else b"\n"
+    assert new == old.replace(b"acme.smtp.username=noreply@acme.example" + eol,
+                              b"acme.smtp.username=mailer@acme.example" + eol).replace(
+        b"acme.smtp.sender=noreply@acme.example" + eol, b"acme.smtp.sender=mailer@acme.example" + eol)
+    assert "-acme.smtp.username=noreply@acme.example" in plan.diff
+    assert "+acme.smtp.username=mailer@acme.example" in plan.diff
+
+
+def test_escapes_and_separators_of_a_changed_line_stay(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit(config, "acme", port=2525, clientTenant="contoso.onmicrosoft.com")
+    plan = plan_export(config, props, env=NO_ENV)
+    old = FIXTURE.read_bytes()
+    assert b"acme.smtp.port:2525\n" in plan.new_bytes  # the ':' separator is kept
+    assert b"acme.smtp.clientTenant=\\\n    contoso.onmicrosoft.com\n" in plan.new_bytes
+    assert len(plan.new_bytes.splitlines()) == len(old.splitlines())
+
+
+def test_secret_export_is_written_but_redacted(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit(config, "acme", clientSecret="N3w:secret=value")
+    plan = plan_export(config, props, env=NO_ENV)
+    assert b"acme.smtp.clientSecret=N3w\\:secret\\=value\n" in plan.new_bytes
+    shown = plan.diff + "".join(map(str, plan.warnings)) + "".join(map(str, plan.changes))
+    assert "N3w" not in shown and "Abc8Q" not in shown
+    assert "-acme.smtp.clientSecret=***" in plan.diff and "+acme.smtp.clientSecret=*** (changed)" in plan.diff
+    assert PropertiesFile(plan.new_bytes).get("acme.smtp.clientSecret") == "N3w:secret=value"
+
+
+def test_empty_secret_in_outmail_keeps_logicaldocs(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit(config, "acme", clientSecret="")
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed
+    assert any("kept LogicalDOC's existing acme.smtp.clientSecret" in str(w) for w in plan.warnings)
+
+
+def test_secret_from_environment_is_exported_with_a_note(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit(config, "acme", clientSecret="")
+    plan = plan_export(config, props, env={"OUTMAIL_ACME_CLIENT_SECRET": "from-env"})
+    assert PropertiesFile(plan.new_bytes).get("acme.smtp.clientSecret") == "from-env"
+    assert any("OUTMAIL_ACME_CLIENT_SECRET" in str(w) for w in plan.warnings)
+    assert "from-env" not in plan.diff
+
+
+def test_missing_keys_go_after_the_tenants_block(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit(config, "contoso", host="smtp.contoso.example", username="u@contoso.example")
+    plan = plan_export(config, props, env=NO_ENV)
+    lines = plan.new_bytes.decode("latin-1").splitlines()
+    i = lines.index("contoso.smtp.userasfrom=false")
+    assert lines[i + 1:i + 3] == ["contoso.smtp.host=smtp.contoso.example", "contoso.smtp.username=u@contoso.example"]
+    assert "smtp.host=relay.contoso.example" in lines  # the shared fallback is never edited
+    assert {c.action for c in plan.changes} == {"add"}
+
+
+def test_new_tenant_is_appended_with_a_header(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    doc = tomlkit.parse(config.read_text())
+    store.set_values(doc, "globex", {"protocol": "smtpmicrosoft365", "username": "a@globex.example",
+                                     "sender": "a@globex.example", "client_id": "id", "client_tenant": "t"})
+    config.write_text(tomlkit.dumps(doc))
+    plan = plan_export(config, props, ["globex"], env=NO_ENV)
+    old = FIXTURE.read_bytes()
+    assert plan.new_bytes.startswith(old)
+    tail = plan.new_bytes[len(old):].decode()
+    assert tail.startswith("\n\n# Outgoing Email of tenant globex (written by outmail)\nglobex.smtp.protocol=")
+    assert "globex.smtp.userasfrom=false\n" in tail and "globex.smtp.port=587\n" in tail
+
+
+def test_missing_userasfrom_is_always_written(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\n")
+    config = tmp_path / "s.toml"
+    plan = plan_import(props, config)
+    assert any("userasfrom is missing" in str(w) for w in plan.warnings)
+    apply_import(plan)
+    assert store.tenant_names(store.parse(config.read_text())) == ("t",)  # not the example's sample tenant
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\nt.smtp.userasfrom=false\n"
+
+
+def test_logicaldoc_warnings(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    p = PropertiesFile.read(props)
+    p.set("smtp.nosend", "true")
+    props.write_bytes(p.render())
+    _edit(config, "acme", userasfrom=True, connectionSecurity=0, password="ignored-pw", host="smtp.office365.us")
+    _edit_m365(config, "acme", authority_host="https://login.microsoftonline.us",
+               scope="https://outlook.office365.us/.default")
+    plan = plan_export(config, props, ["acme"], env=NO_ENV)
+    text = "\n".join(map(str, plan.warnings))
+    assert "smtp.nosend=true" in text
+    assert "ignores Connection Security, Use secure authentication and Password" in text
+    assert "a Password is set" in text and "ignored-pw" not in text and "ignored-pw" not in plan.diff
+    assert "always uses the global cloud" in text and "login.microsoftonline.us" in text
+    assert "Send As for every such user (setup step S7)" in text
+    assert all(w.tenant in (None, "acme") for w in plan.warnings)
+
+
+def test_override_file_warns_on_export(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    (props.parent / "context-override.properties").write_bytes(b"acme.smtp.username=x@acme.example\n")
+    _edit(config, "acme", username="mailer@acme.example")
+    plan = plan_export(config, props, ["acme"], env=NO_ENV)
+    assert any("context-override.properties sets acme.smtp.username" in str(w) for w in plan.warnings)
+
+
+def test_unknown_tenant_in_settings(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    with pytest.raises(BridgeError, match="no tenant nobody"):
+        plan_export(config, props, ["nobody"], env=NO_ENV)
+
+
+def test_apply_export_backup_mode_and_owner(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    os.chmod(props, 0o640)
+    before = props.stat()
+    _edit(config, "acme", username="mailer@acme.example")
+    plan = plan_export(config, props, env=NO_ENV)
+    backup = apply_export(plan)
+    assert backup is not None and backup.parent == props.parent
+    assert backup.name.startswith("context.properties.bak-") and backup.read_bytes() == FIXTURE.read_bytes()
+    after = props.stat()
+    assert props.read_bytes() == plan.new_bytes
+    assert stat.S_IMODE(after.st_mode) == 0o640 and (after.st_uid, after.st_gid) == (before.st_uid, before.st_gid)
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o640
+    assert sorted(p.name for p in props.parent.iterdir()) == sorted(["context.properties", backup.name])
+
+
+def test_apply_export_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit(config, "acme", username="mailer@acme.example")
+    plan = plan_export(config, props, env=NO_ENV)
+    props.write_bytes(props.read_bytes() + b"added.by.logicaldoc=1\n")
+    changed = props.read_bytes()
+    with pytest.raises(BridgeError, match="changed on disk"):
+        apply_export(plan)
+    assert props.read_bytes() == changed
+
+
+def test_export_follows_a_symlink(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    link = tmp_path / "link.properties"
+    link.symlink_to(props)
+    _edit(config, "acme", username="mailer@acme.example")
+    apply_export(plan_export(config, link, env=NO_ENV))
+    assert link.is_symlink() and b"mailer@acme.example" in props.read_bytes()
+
+
+@pytest.mark.parametrize("direction", ["import", "export"])
+def test_malformed_file_is_reported_and_untouched(tmp_path: Path, direction: str) -> None:
+    props, config = _imported(tmp_path)
+    bad = FIXTURE.read_bytes().replace(b"default.company=Soci\\u00e9t\\u00e9", b"default.company=Soci\\u00gt\\u00e9")
+    props.write_bytes(bad)
+    line = bad[:bad.index(b"\\u00gt")].count(b"\n") + 1
+    os.utime(props, (1_700_000_000, 1_700_000_000))
+    config_before = config.read_bytes()
+    with pytest.raises(PropertiesError) as info:
+        if direction == "import":
+            plan_import(props, config)
+        else:
+            plan_export(config, props, env=NO_ENV)
+    assert info.value.line == line and f"line {line}" in str(info.value) and "\\uXXXX" in str(info.value)
+    assert props.read_bytes() == bad and props.stat().st_mtime == 1_700_000_000
+    assert config.read_bytes() == config_before
+
+
+def test_view_resolution_matches_getTenantProperty() -> None:
+    view = LogicalDocView(PropertiesFile(b"a.smtp.host=\nsmtp.host=fallback\nsmtp.port=25\n"))
+    from tui.settings.fields import FIELDS_BY_ATTR
+
+    assert view.tenant_property("a", FIELDS_BY_ATTR["host"]) == ("", "a.smtp.host")  # empty but present: used
+    assert view.tenant_property("a", FIELDS_BY_ATTR["port"]) == ("25", "smtp.port")
+    assert view.tenant_property("a", FIELDS_BY_ATTR["sender"]) == (None, None)
