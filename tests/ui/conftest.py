@@ -1,0 +1,79 @@
+"""Fixtures for the console tests: commented settings files, a frozen cursor, and an app builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tui.settings.fields import ENV_CLIENT_SECRET, ENV_CONFIG, ENV_PASSWORD
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+
+COMMENTED_M365 = f"""\
+# Outgoing Email for the LogicalDOC production server.
+# Owner: mail team. Do not remove these comments.
+
+[tenants.default.smtp]
+protocol = "smtpmicrosoft365"   # LogicalDOC: default.smtp.protocol
+host = "smtp.office365.com"     # Exchange Online
+port = 587                      # submission
+connectionSecurity = 1
+authEncrypted = true
+username = "noreply@contoso.com"  # the mailbox
+password = ""
+clientId = "{CLIENT_ID}"
+clientTenant = "contoso.onmicrosoft.com"
+clientSecret = "abc~not-a-real-secret"
+sender = "noreply@contoso.com"
+userasfrom = false
+save.folderId = "4"             # a key outmail does not know: kept
+
+# outmail's own options.
+[console]
+timeout_seconds = 20
+"""
+
+TWO_TENANTS = f"""\
+# two tenants
+[tenants.acme.smtp]
+protocol = "smtpmicrosoft365"
+host = "smtp.office365.com"
+port = 587
+username = "noreply@acme.com"
+sender = "noreply@acme.com"
+clientId = "{CLIENT_ID}"
+clientTenant = "acme.onmicrosoft.com"
+clientSecret = "acme~secret"
+
+[tenants.globex.smtp]
+protocol = "smtp"
+host = "mail.globex.test"
+port = 25
+connectionSecurity = 0
+username = ""
+sender = "noreply@globex.test"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No secret or config from the developer's environment, no cursor blink (stable snapshots)."""
+    for name in (ENV_CLIENT_SECRET, ENV_PASSWORD, ENV_CONFIG, "OUTMAIL_TEST_CRASH", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture
+def settings_path(tmp_path: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def two_tenant_path(tmp_path: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(TWO_TENANTS, encoding="utf-8")
+    return path

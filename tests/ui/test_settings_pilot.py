@@ -1,0 +1,387 @@
+"""Pilot tests of the settings console at 80x24: edit, validate, save, quit, conflicts, new files, tenants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input, Select, Static
+
+from tests.ui.conftest import COMMENTED_M365
+from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
+from tui.ui.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
+from tui.ui.help_screen import HelpScreen
+from tui.ui.launch import build_app
+from tui.ui.messages import SettingsLoaded, SettingsSaved
+
+SIZE = (80, 24)
+
+
+def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
+    """Pairs of (old, new) lines that differ; the files must have the same number of lines."""
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    assert len(old) == len(new), (before, after)
+    return [(a, b) for a, b in zip(old, new) if a != b]
+
+
+async def type_into(pilot, widget_id: str, text: str) -> None:
+    """Focus an Input, replace its text and type the last characters as keys (long values are pasted, for speed)."""
+    field = pilot.app.query_one(f"#{widget_id}", Input)
+    field.focus()
+    await pilot.pause()
+    field.value = text[:-2]
+    field.cursor_position = len(field.value)
+    if text[-2:]:
+        await pilot.press(*text[-2:])
+    elif field.value == "":
+        await pilot.press("backspace")
+    await pilot.pause()
+
+
+def problems_text(app, attr: str) -> str:
+    widget = app.query_one(f"#p-{attr}", Static)
+    return str(widget.render()) if widget.display else ""
+
+
+async def test_edit_port_and_save_changes_only_that_line(settings_path: Path) -> None:
+    messages: list = []
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await type_into(pilot, "f-port", "2525")
+        assert "unsaved changes" in str(app.query_one("#status-dirty").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert [m for m in messages if isinstance(m, SettingsSaved)]
+        assert "✔ saved" in str(app.query_one("#status-dirty").render())
+        assert any("Saved" in n.message for n in app._notifications)
+    after = settings_path.read_text(encoding="utf-8")
+    assert changed_lines(COMMENTED_M365, after) == [
+        ("port = 587                      # submission\n", "port = 2525                      # submission\n")
+    ]
+
+
+async def test_typing_a_bad_value_shows_the_error_beside_the_field(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert problems_text(app, "client_id") == ""
+        await type_into(pilot, "f-client_id", "not-a-guid")
+        text = problems_text(app, "client_id")
+        assert text.startswith("✖ error: Client ID must be a GUID")
+        assert "1 error" in str(app.query_one("#status-counts").render())
+        await type_into(pilot, "f-port", "465")
+        assert problems_text(app, "port").startswith("▲ warning: Exchange Online accepts client submission on port 587")
+
+
+async def test_smtp_hides_m365_fields_and_m365_applies_the_preset(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.query_one("#row-client_id").display
+        assert "ignored by LogicalDOC" in str(app.query_one("#note-connection_security", Static).render())
+        app.query_one("#f-protocol", Select).value = PROTOCOL_SMTP
+        await pilot.pause()
+        for attr in ("client_id", "client_tenant", "client_secret", "authority_host", "scope"):
+            assert not app.query_one(f"#row-{attr}").display, attr
+        assert app.query_one("#row-password").display
+        assert not app.query_one("#note-connection_security").display
+        # Change what the Microsoft 365 preset sets, then choose SMTP Microsoft 365 again.
+        await type_into(pilot, "f-host", "mail.example.test")
+        await type_into(pilot, "f-port", "25")
+        app.query_one("#f-connection_security", Select).value = 0
+        await pilot.pause()
+        app.query_one("#f-protocol", Select).value = PROTOCOL_M365
+        await pilot.pause()
+        settings = app.current_settings
+        assert (settings.host, settings.port, settings.connection_security, settings.auth_encrypted) == (
+            "smtp.office365.com", 587, 1, True)
+        assert app.query_one("#row-client_id").display
+        assert not app.query_one("#row-password").display
+        # The Microsoft 365 fields kept their values while hidden.
+        assert settings.client_id == "11111111-2222-3333-4444-555555555555"
+
+
+async def test_choosing_m365_with_the_keyboard(settings_path: Path) -> None:
+    settings_path.write_text(COMMENTED_M365.replace('"smtpmicrosoft365"', '"smtp"').replace("port = 587", "port = 25"))
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.focused is app.query_one("#f-protocol")
+        await pilot.press("enter", "down", "enter")
+        await pilot.pause()
+        assert app.current_settings.protocol == PROTOCOL_M365
+        assert app.current_settings.port == 587
+
+
+@pytest.mark.parametrize("key", ["d", "c", "s"])
+async def test_quit_with_unsaved_changes_asks(settings_path: Path, key: str) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "f-port", "2525")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitDialog)
+        # Every choice is a visible button as well as a letter key.
+        labels = [str(b.label) for b in app.screen.query("Button")]
+        assert labels == ["Save (s)", "Discard (d)", "Cancel (c)"]
+        await pilot.press(key)
+        await pilot.pause()
+        if key == "c":
+            assert not isinstance(app.screen, QuitDialog)
+            assert app.is_running
+            assert app.current_settings.port == 2525
+    text = settings_path.read_text()
+    if key == "s":
+        assert "port = 2525 " in text
+    else:
+        assert text == COMMENTED_M365
+    if key in ("d", "s"):
+        assert app.return_code == 0
+
+
+async def test_quit_without_changes_exits_at_once(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert settings_path.read_text() == COMMENTED_M365
+
+
+@pytest.mark.parametrize("key", ["o", "r", "c"])
+async def test_file_changed_on_disk_asks_before_overwriting(settings_path: Path, key: str) -> None:
+    messages: list = []
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await type_into(pilot, "f-port", "2525")
+        someone_else = COMMENTED_M365.replace('host = "smtp.office365.com"  ', 'host = "smtp-eu.office365.com"')
+        settings_path.write_text(someone_else, encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictDialog)
+        assert settings_path.read_text() == someone_else
+        await pilot.press(key)
+        await pilot.pause()
+        await pilot.pause()
+        text = settings_path.read_text()
+        if key == "o":
+            assert "port = 2525" in text and 'host = "smtp.office365.com"' in text
+            assert [m for m in messages if isinstance(m, SettingsSaved)]
+        elif key == "r":
+            assert text == someone_else
+            assert [m for m in messages if isinstance(m, SettingsLoaded)]
+            assert app.current_settings.host == "smtp-eu.office365.com"
+            assert app.current_settings.port == 587
+            assert app.query_one("#f-port", Input).value == "587"
+            assert not app.dirty
+        else:
+            assert text == someone_else
+            assert app.current_settings.port == 2525 and app.dirty
+
+
+async def test_new_file_offers_the_example_and_is_created_on_first_save(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "settings.toml"
+    path.parent.mkdir()
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, NewFileDialog)
+        await pilot.press("s")
+        await pilot.pause()
+        assert not path.exists()
+        assert "new file" in str(app.query_one("#status-dirty").render())
+        await type_into(pilot, "f-client_id", "11111111-2222-3333-4444-555555555555")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert path.exists()
+    text = path.read_text()
+    assert text.startswith("# outmail settings: LogicalDOC's Outgoing Email fields")
+    assert 'clientId = "11111111-2222-3333-4444-555555555555"' in text
+
+
+async def test_new_file_quit_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, NewFileDialog)
+        await pilot.press("q")
+        await pilot.pause()
+    assert not path.exists()
+
+
+async def test_reveal_toggles_the_secret(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        secret = app.query_one("#f-client_secret", Input)
+        assert secret.password
+        assert "abc~" not in "".join(str(line) for line in app.screen._compositor.render_update(full=True).strips) \
+            if hasattr(app.screen, "_compositor") else True
+        assert str(app.query_one("#state-client_secret").render()) == "hidden"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert not secret.password
+        assert str(app.query_one("#state-client_secret").render()) == "SHOWN"
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert secret.password
+
+
+async def test_secret_from_the_environment_is_not_written(settings_path: Path, monkeypatch) -> None:
+    settings_path.write_text(COMMENTED_M365.replace('clientSecret = "abc~not-a-real-secret"', 'clientSecret = ""'))
+    before = settings_path.read_text()
+    monkeypatch.setenv("OUTMAIL_CLIENT_SECRET", "env~value-from-environment")
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.query_one("#f-client_secret", Input).value == ""
+        assert "from $OUTMAIL_CLIENT_SECRET" in str(app.query_one("#note-client_secret").render())
+        assert problems_text(app, "client_secret") == ""  # the environment's value counts
+        await type_into(pilot, "f-port", "2525")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    after = settings_path.read_text()
+    assert "env~value" not in after
+    assert len(changed_lines(before, after)) == 1
+
+
+async def test_tenant_picker_switches_tenant(two_tenant_path: Path) -> None:
+    app = build_app(two_tenant_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        # No --tenant and no 'default': the picker opens on start.
+        assert isinstance(app.screen, TenantPickerDialog)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.current_settings.tenant == "acme"
+        assert "tenant acme (1/2, F3)" in str(app.query_one("#status-tenant").render())
+        await type_into(pilot, "f-port", "2525")
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, TenantPickerDialog)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SwitchTenantDialog)
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.current_settings.tenant == "globex"
+        assert app.current_settings.protocol == PROTOCOL_SMTP
+        assert not app.query_one("#row-client_id").display
+        assert app.query_one("#f-host", Input).value == "mail.globex.test"
+    assert "2525" not in two_tenant_path.read_text()
+
+
+async def test_tenant_option_opens_that_tenant(two_tenant_path: Path) -> None:
+    app = build_app(two_tenant_path, tenant="globex")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not isinstance(app.screen, TenantPickerDialog)
+        assert app.current_settings.tenant == "globex"
+
+
+async def test_help_lists_every_key(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for key in ("F1", "ctrl+s", "F5", "ctrl+t", "F6", "ctrl+r", "F3", "F2", "ctrl+q", "ctrl+p", "tab"):
+            assert key in text, key
+        for words in ("Save and quit", "Overwrite", "Reload", "Start from the example", "Client secret",
+                      "smtp.clientTenant"):
+            assert words in text, words
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
+    from tui.ui.commands import OutmailCommands
+
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        provider = OutmailCommands(app.screen)
+        titles = [hit.text for hit in [h async for h in provider.discover()]]
+        assert titles == ["Save settings", "Help: keys and fields", "Reveal or hide secrets", "Switch tenant",
+                          "Diagnose the settings", "Send a test message", "Show the settings form", "Quit"]
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"reveal")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.secrets_revealed
+
+
+async def test_diagnostics_and_test_send_slots(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.main_screen.current_pane == "diagnostics-pane"
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.main_screen.current_pane == "settings-pane"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.is_running
+
+
+async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
+    folder = tmp_path / "odd[" / "]name [b]x"  # the path reads ".../odd[/]name [b]x/settings.toml"
+    folder.mkdir(parents=True)
+    path = folder / "settings.toml"
+    path.write_text(COMMENTED_M365.replace('host = "smtp.office365.com"  ', 'host = "[b]smtp"            '))
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "odd[/]name [b]x" in str(app.query_one("#status-path").render())
+        assert "Server '[b]smtp' is not a valid host name" in problems_text(app, "host")
+        await type_into(pilot, "f-port", "2525")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.is_running
+        assert any("[/]name" in n.message for n in app._notifications)
+
+
+async def test_save_refuses_an_empty_port(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "f-port", "")
+        assert problems_text(app, "port").startswith("✖ error: Port must be a whole number")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert any("Not saved: Port must be a number" in n.message for n in app._notifications)
+    assert settings_path.read_text() == COMMENTED_M365
+
+
+async def test_save_with_errors_is_allowed_and_says_so(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "f-client_id", "nope")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert any("with 1 error still to fix" in n.message for n in app._notifications)
+    assert 'clientId = "nope"' in settings_path.read_text()
+
+
+async def test_unwritable_folder_shows_an_error_and_keeps_the_edits(settings_path: Path, monkeypatch) -> None:
+    import tui.settings.store as store
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(store, "atomic_write", refuse)
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_into(pilot, "f-port", "2525")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ErrorDialog)
+        await pilot.press("o")
+        await pilot.pause()
+        assert app.dirty and app.current_settings.port == 2525
+    assert settings_path.read_text() == COMMENTED_M365

@@ -1,0 +1,391 @@
+"""Provides OutmailApp: the console that edits one tenant's Outgoing Email settings and saves them back."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
+
+from tui.settings.fields import FIELDS
+from tui.settings.model import Settings
+from tui.settings.store import (
+    SettingsConflictError,
+    SettingsFile,
+    SettingsFileError,
+    changed_attrs,
+    open_settings_file,
+    save_settings,
+)
+from tui.ui.commands import OutmailCommands
+from tui.ui.dialogs import (
+    ConflictDialog,
+    ErrorDialog,
+    NewFileDialog,
+    QuitDialog,
+    SwitchTenantDialog,
+    TenantPickerDialog,
+)
+from tui.ui.messages import SettingsEdited, SettingsLoaded, SettingsSaved, SaveFailed
+from tui.ui.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, SettingsForm, StatusLine
+
+# Test-only hook: "handler" or "worker" makes the app crash while a local holds the client secret, so the crash
+# tests can prove that the crash report never prints it (tests/ui/test_crash.py). Unset in normal use.
+TEST_CRASH_ENV = "OUTMAIL_TEST_CRASH"
+
+# Keys that belong to widgets (Input, Select, Checkbox) or Textual itself; listed in help, not bound here.
+FORM_KEYS: list[BindingType] = [
+    Binding("tab", "focus_next", "Next field"),
+    Binding("shift+tab", "focus_previous", "Previous field"),
+    Binding("enter,space", "select", "Open a choice list / toggle a checkbox"),
+    Binding("up,down", "move", "Move in an open choice list"),
+    Binding("ctrl+p", "command_palette", "Command palette: every action by name"),
+]
+
+
+class OutmailApp(App[None], inherit_bindings=False):
+    """One settings file, one tenant at a time. The app owns the state; MainScreen shows it."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "outmail"
+    COMMANDS = App.COMMANDS | {OutmailCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help", id="help", key_display="F1", tooltip="Every key and every field's help."),
+        Binding("ctrl+s", "save", "Save", id="save",
+                tooltip="Write the changed values to the settings file; comments and other lines stay."),
+        Binding("f5", "diagnose", "Diagnose", id="diagnose", key_display="F5",
+                tooltip="Prove the settings on screen step by step (token, connect, EHLO, STARTTLS, AUTH)."),
+        Binding("ctrl+t", "test_send", "Test send", id="test_send", tooltip="Send a test message."),
+        Binding("f6", "test_send", "Test send", show=False, id="test_send_f6", key_display="F6", tooltip="Send a test message."),
+        Binding("ctrl+r", "reveal_secrets", "Reveal", show=False, id="reveal",
+                tooltip="Show or hide the client secret and the password."),
+        Binding("f3", "switch_tenant", "Tenant", show=False, id="tenant", key_display="F3",
+                tooltip="Switch to another tenant of the file."),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
+                tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
+        # Not inherited from App (so the footer keeps this order): Textual's ctrl+c hint "press ctrl+q to quit".
+        Binding("ctrl+c", "help_quit", show=False, system=True),
+    ]
+    # Command palette entries: (binding id, title). Keys and help come from the bindings above.
+    PALETTE_COMMANDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("save", "Save settings"),
+        ("help", "Help: keys and fields"),
+        ("reveal", "Reveal or hide secrets"),
+        ("tenant", "Switch tenant"),
+        ("diagnose", "Diagnose the settings"),
+        ("test_send", "Send a test message"),
+        ("show_settings", "Show the settings form"),
+        ("quit", "Quit"),
+    )
+
+    def __init__(
+        self,
+        settings_file: SettingsFile,
+        settings: Settings,
+        *,
+        pick_tenant: bool = False,
+        demo: object = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings_file = settings_file
+        self.loaded_settings = settings
+        self.current_settings = settings
+        self.problems: list[Any] = []
+        self.demo = demo
+        self.secrets_revealed = False
+        self._pick_tenant_on_start = pick_tenant
+        self._validated = False
+        if theme:
+            self.theme = theme
+
+    # ------------------------------------------------------------------------------------------------ screens
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(self.loaded_settings)
+
+    @property
+    def main_screen(self) -> MainScreen:
+        screen = self.screen_stack[0]
+        assert isinstance(screen, MainScreen)
+        return screen
+
+    @property
+    def form(self) -> SettingsForm:
+        return self.main_screen.form
+
+    def main_screen_mounted(self) -> None:
+        """Called by MainScreen once its widgets exist."""
+        self._refresh_status()
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # Validation imports email-validator (~30 ms): done after the first paint so the screen appears sooner.
+        self._validate()
+        if not self.settings_file.exists:
+            self.push_screen(NewFileDialog(
+                f"{self.settings_file.path} does not exist yet.\n\nStart from the example settings? The file is "
+                "created when you first save (ctrl+s); nothing is written before that."), self._new_file_answered)
+        elif self._pick_tenant_on_start:
+            self._pick_tenant("No tenant was given (--tenant) and none is named 'default'.")
+        crash = os.environ.get(TEST_CRASH_ENV, "")
+        if crash == "handler":
+            self.call_later(self._test_crash_in_handler)
+        elif crash == "worker":
+            self.run_worker(self._test_crash_in_worker, thread=True, exit_on_error=True, group="test-crash")
+
+    def _new_file_answered(self, choice: str | None) -> None:
+        if choice != "start":
+            self.exit()
+
+    # ------------------------------------------------------------------------------------------------ state
+
+    @property
+    def dirty(self) -> bool:
+        """Values on screen differ from the loaded file."""
+        return bool(changed_attrs(self.loaded_settings, self.current_settings))
+
+    def binding_by_id(self, binding_id: str) -> Binding | None:
+        for source in (self.BINDINGS, MainScreen.BINDINGS):
+            for binding in Binding.make_bindings(source):
+                if binding.id == binding_id:
+                    return binding
+        return None
+
+    def on_settings_edited(self, message: SettingsEdited) -> None:
+        self.current_settings = message.settings
+        self._validate()
+
+    def _validate(self) -> None:
+        from tui.settings.validate import validate
+
+        try:
+            self.problems = validate(self.current_settings)
+        except Exception as exc:  # a validation bug must not end the session: show it instead
+            self.problems = []
+            self.notify(f"Validation failed: {type(exc).__name__}", severity="error", markup=False)
+        self._validated = True
+        self.form.show_problems(self.problems)
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        warnings = len(self.problems) - errors
+        status = self.main_screen.query_one(StatusLine)
+        status.update_status(
+            path=str(self.settings_file.path), tenant=self.current_settings.tenant,
+            tenants=self.settings_file.tenants, dirty=self.dirty, exists=self.settings_file.exists,
+            errors=errors, warnings=warnings)
+        if not self._validated:
+            status.query_one("#status-counts").update("… checking")  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------------------------------------------ save
+
+    def _unwritable(self) -> str | None:
+        """Why the on-screen values cannot be written with their types (an empty Port), else None."""
+        for field in FIELDS:
+            value = getattr(self.current_settings, field.attr)
+            if field.kind in ("int", "float") and (value is None or isinstance(value, bool)):
+                return f"{field.label} must be a number"
+        return None
+
+    def action_save(self) -> None:
+        self._save()
+
+    def _save(self, *, overwrite: bool = False, then: Callable[[], Any] | None = None) -> None:
+        path = self.settings_file.path
+        reason = self._unwritable()
+        if reason:
+            self.notify(f"Not saved: {reason}", severity="error", markup=False)
+            self.post_message(SaveFailed(path, reason))
+            return
+        if self.settings_file.exists and not self.dirty and not overwrite:
+            self.notify("Nothing to save: no changes", markup=False)
+            if then:
+                then()
+            return
+        try:
+            new_file, saved = save_settings(self.settings_file, self.loaded_settings, self.current_settings,
+                                            overwrite=overwrite)
+        except SettingsConflictError:
+            self.push_screen(ConflictDialog(
+                f"{path} was changed on disk since outmail loaded it.\n\n"
+                "Reload: load the file from disk; your edits here are dropped.\n"
+                "Overwrite: write your version; the changes on disk are lost.\n"
+                "Cancel: keep editing; nothing is written."),
+                lambda choice: self._conflict_answered(choice, then))
+            return
+        except (SettingsFileError, OSError, ValueError) as exc:
+            text = f"Could not save {path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+            self.post_message(SaveFailed(path, text))
+            self.push_screen(ErrorDialog(text + "\n\nNothing was written; your edits are still on screen."))
+            return
+        self.settings_file = new_file
+        self.loaded_settings = saved
+        form = self.form
+        form.base = saved
+        self.current_settings = form.read()
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        if errors:
+            self.notify(f"Saved {path} with {errors} error{'s' if errors != 1 else ''} still to fix",
+                        severity="warning", markup=False)
+        else:
+            self.notify(f"Saved {path}", markup=False)
+        self.post_message(SettingsSaved(path, saved.tenant, errors))
+        self._refresh_status()
+        if then:
+            then()
+
+    def _conflict_answered(self, choice: str | None, then: Callable[[], Any] | None) -> None:
+        if choice == "reload":
+            self.call_later(self._reload, None)
+        elif choice == "overwrite":
+            self._save(overwrite=True, then=then)
+
+    async def _reload(self, tenant: str | None = None) -> None:
+        """Load the file again (after a conflict, or for another tenant); a file that cannot be used is reported."""
+        path = self.settings_file.path
+        try:
+            new_file, settings = open_settings_file(path, tenant or self.current_settings.tenant)
+        except SettingsFileError as exc:
+            self.push_screen(ErrorDialog(f"Cannot load {exc}\n\nThe form keeps what it showed; nothing was written."))
+            return
+        self.settings_file = new_file
+        self.loaded_settings = settings
+        self.current_settings = settings
+        form = await self.main_screen.replace_form(settings)
+        form.set_revealed(self.secrets_revealed)
+        self._validate()
+        self.post_message(SettingsLoaded(path, settings.tenant))
+        self.notify(f"Loaded {path}, tenant {settings.tenant}", markup=False)
+
+    # ------------------------------------------------------------------------------------------------ actions
+
+    async def action_quit(self) -> None:
+        if isinstance(self.screen, QuitDialog):
+            return
+        if not self.dirty:
+            self.exit()
+            return
+        self.push_screen(QuitDialog(
+            f"{self.settings_file.path} has unsaved changes.\n\n"
+            "Save: write them, then quit.  Discard: quit without saving.  Cancel: keep editing."),
+            self._quit_answered)
+
+    def _quit_answered(self, choice: str | None) -> None:
+        if choice == "save":
+            self._save(then=self.exit)
+        elif choice == "discard":
+            self.exit()
+
+    def action_help(self) -> None:
+        from tui.ui.dialogs import ConflictDialog as _C, NewFileDialog as _N
+        from tui.ui.help_screen import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        groups = [
+            ("Everywhere", list(self.BINDINGS)),
+            ("Settings form", list(MainScreen.BINDINGS) + FORM_KEYS),
+            ("Quit with unsaved changes (also when switching tenant)", QuitDialog.BINDINGS),
+            ("File changed on disk while saving", _C.BINDINGS),
+            ("New settings file", _N.BINDINGS),
+            ("Tenant picker", TenantPickerDialog.BINDINGS + [Binding("enter", "open", "Open the tenant")]),
+            ("Help", HelpScreen.BINDINGS),
+        ]
+        self.push_screen(HelpScreen(groups))
+
+    def action_reveal_secrets(self) -> None:
+        self.secrets_revealed = not self.secrets_revealed
+        self.form.set_revealed(self.secrets_revealed)
+        self.notify("Secrets shown (ctrl+r hides them)" if self.secrets_revealed else "Secrets hidden",
+                    markup=False)
+
+    def action_switch_tenant(self) -> None:
+        self._pick_tenant()
+
+    def _pick_tenant(self, reason: str = "") -> None:
+        tenants = self.settings_file.tenants
+        if len(tenants) < 2:
+            self.notify(f"This file holds one tenant: {self.current_settings.tenant}", markup=False)
+            return
+        self.push_screen(TenantPickerDialog(tenants, self.current_settings.tenant, reason), self._tenant_picked)
+
+    def _tenant_picked(self, name: str | None) -> None:
+        if not name or name == self.current_settings.tenant:
+            return
+        if not self.dirty:
+            self.call_later(self._reload, name)
+            return
+
+        def answered(choice: str | None) -> None:
+            if choice == "save":
+                self._save(then=lambda: self.call_later(self._reload, name))
+            elif choice == "discard":
+                self.call_later(self._reload, name)
+
+        self.push_screen(SwitchTenantDialog(
+            f"Tenant {self.current_settings.tenant} has unsaved changes.\n\n"
+            f"Save: write them, then open {name}.  Discard: open {name} without saving.  Cancel: stay."), answered)
+
+    def action_show_settings(self) -> None:
+        self.main_screen.show_pane(SETTINGS_PANE)
+        self.form.focus()
+
+    def action_diagnose(self) -> None:
+        """Show the diagnostics pane and run it on the settings on screen (tui/ui/diagnostics_pane.py, when present)."""
+        screen = self.main_screen
+        screen.show_pane(DIAGNOSTICS_PANE)
+        try:
+            from tui.ui.diagnostics_pane import DiagnosticsPane  # type: ignore[import-not-found]
+        except ModuleNotFoundError as exc:
+            if exc.name != "tui.ui.diagnostics_pane":
+                raise
+            self.notify("Diagnostics are not available yet (F2 returns to the settings)", markup=False)
+            return
+        container = screen.query_one(f"#{DIAGNOSTICS_PANE}")
+        panes = container.query(DiagnosticsPane)
+        if panes:
+            pane = panes.first()
+        else:
+            container.query("#diagnostics-placeholder").remove()
+            pane = DiagnosticsPane()
+            container.mount(pane)
+        self.call_after_refresh(pane.run_diagnostics, self.current_settings)
+
+    def action_test_send(self) -> None:
+        """Open the test-send dialog on the settings on screen (tui/ui/test_send_dialog.py, when present)."""
+        try:
+            from tui.ui.test_send_dialog import TestSendDialog  # type: ignore[import-not-found]
+        except ModuleNotFoundError as exc:
+            if exc.name != "tui.ui.test_send_dialog":
+                raise
+            self.notify("Test send is not available yet", markup=False)
+            return
+        if not isinstance(self.screen, ModalScreen):
+            self.push_screen(TestSendDialog(self.current_settings))
+
+    # ------------------------------------------------------------------------------------------------ crashes
+
+    def _fatal_error(self) -> None:
+        """Report a crash without frame locals, which can hold secrets (mirrors textual 8.2.8, show_locals off)."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
+
+    def _test_crash_in_handler(self) -> None:
+        client_secret = self.current_settings.client_secret.reveal()  # the local the crash report must not show
+        raise RuntimeError(f"test crash in a handler ({TEST_CRASH_ENV}); secret length {len(client_secret)}")
+
+    def _test_crash_in_worker(self) -> None:
+        client_secret = self.current_settings.client_secret.reveal()  # the local the crash report must not show
+        raise RuntimeError(f"test crash in a worker ({TEST_CRASH_ENV}); secret length {len(client_secret)}")

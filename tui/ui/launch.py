@@ -1,0 +1,51 @@
+"""Starts the console: loads the settings file first, so an unusable file is reported without starting Textual."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.ui.app import OutmailApp
+
+EXIT_UNUSABLE = 2
+
+
+def build_app(path: Path, tenant: str | None = None, demo: object = None) -> OutmailApp:
+    """The console for `path`; raises SettingsFileError for a file that cannot be used (before Textual starts)."""
+    from tui.settings.store import DEFAULT_TENANT, open_settings_file, parse, read_text, tenant_names
+
+    path = Path(path)
+    pick_tenant = False
+    if tenant is None:
+        text = read_text(path)
+        names = tenant_names(parse(text, path)) if text is not None else ()
+        if len(names) > 1 and DEFAULT_TENANT not in names:
+            # Several tenants and none named: open the first and ask which one on start.
+            tenant, pick_tenant = names[0], True
+    settings_file, settings = open_settings_file(path, tenant)
+
+    from tui.ui.app import OutmailApp
+
+    return OutmailApp(settings_file, settings, pick_tenant=pick_tenant, demo=demo)
+
+
+def run_console(path: Path, tenant: str | None = None, theme: str | None = None, demo: object = None) -> int:
+    """Run the settings console on `path`; the exit code (2: the file cannot be used, 1: a crash)."""
+    from tui.settings.store import SettingsFileError
+
+    try:
+        app = build_app(path, tenant, demo)
+    except SettingsFileError as exc:
+        print(f"outmail: {exc}", file=sys.stderr)
+        print("outmail: the file was not changed.", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if theme:
+        if theme not in app.available_themes:
+            print(f"outmail: unknown theme '{theme}'; choose one of: {', '.join(sorted(app.available_themes))}",
+                  file=sys.stderr)
+            return EXIT_UNUSABLE
+        app.theme = theme
+    app.run()
+    return app.return_code or 0

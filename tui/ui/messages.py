@@ -1,0 +1,45 @@
+"""Messages the console posts about settings, named for what already happened."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.message import Message
+
+from tui.settings.model import Settings
+
+
+class SettingsEdited(Message):
+    """The form's values changed (one keystroke, a choice or a toggle); `settings` is the new on-screen value."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+
+
+class SettingsLoaded(Message):
+    """A settings file (or one of its tenants) was loaded into the form."""
+
+    def __init__(self, path: Path, tenant: str) -> None:
+        super().__init__()
+        self.path = path
+        self.tenant = tenant
+
+
+class SettingsSaved(Message):
+    """The settings were written to `path`; `error_count` validation errors were still present."""
+
+    def __init__(self, path: Path, tenant: str, error_count: int) -> None:
+        super().__init__()
+        self.path = path
+        self.tenant = tenant
+        self.error_count = error_count
+
+
+class SaveFailed(Message):
+    """A save was refused or failed; `reason` is admin-readable text (never markup)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__()
+        self.path = path
+        self.reason = reason
