@@ -124,9 +124,12 @@ class Hint:
 
     @property
     def step_title(self) -> str:
-        first = (self.step or "").split(",")[0].strip()
-        s = SETUP_STEPS_BY_ID.get(first)
-        return f"{self.step} {s.title}" if s else (self.step or "")
+        parts = []
+        for part in (self.step or "").split(","):
+            part = part.strip()
+            s = SETUP_STEPS_BY_ID.get(part)
+            parts.append(f"{part} {s.title}" if s else part)
+        return ", ".join(p for p in parts if p)
 
     def to_json(self) -> dict[str, Any]:
         return {

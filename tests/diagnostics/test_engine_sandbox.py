@@ -1,0 +1,256 @@
+"""The engine against the sandbox: real HTTPS, real SMTP, real TLS on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import pytest
+
+from tui.diagnostics.engine import (STEP_IDS, RunFinished, RunStarted, StepFinished, StepStarted, TranscriptAdded,
+                                    diagnose)
+from tui.diagnostics.token import TokenCache
+from tui.secret import Secret
+from tui.settings.store import load_settings
+
+JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
+
+
+def settings_for(sb, **changes):
+    s = load_settings(sb.info.settings_path, env={})
+    return s.with_changes(**{"timeout_seconds": 5.0, **changes})
+
+
+def statuses(report):
+    return {s.id: s.status for s in report.steps}
+
+
+def assert_no_secrets(sb, report):
+    blob = json.dumps(report.to_full_json()) + report.to_text() + report.transcript_text()
+    assert sb.info.client_secret not in blob
+    assert sb.info.password not in blob
+    assert not JWT_RE.search(blob), "a whole token leaked"
+
+
+async def test_happy_path_then_cached_token(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    cache = TokenCache()
+    report = await diagnose(settings_for(sb), token_cache=cache)
+    st = statuses(report)
+    assert report.ok, report.to_text()
+    assert [s.id for s in report.steps] == list(STEP_IDS)
+    assert all(st[i] == "ok" for i in STEP_IDS if i != "settings"), st
+    assert st["settings"] in ("ok", "warn")  # the sandbox's port is not 587: a warning
+    assert report.token.source == "identity_provider"
+    assert report.token.oid == sb.info.object_id
+    token_detail = "\n".join(report.step("token").detail)
+    assert sb.info.object_id in token_detail and "New-ServicePrincipal -ObjectId" in token_detail
+    assert "CA: ca_file" in token_detail
+    starttls = "\n".join(report.step("starttls").detail)
+    assert "TLSv1." in starttls and "subject" in starttls and "issuer" in starttls and "days" in starttls
+    assert "AUTH LOGIN XOAUTH2" in starttls
+    lines = [f"{l.direction}: {l.text}" for l in report.transcript]
+    assert any(re.fullmatch(r"C: AUTH XOAUTH2 <redacted, \d+ bytes>", l) for l in lines)
+    assert "S: 235 2.7.0 Authentication successful" in lines
+    assert any(l.startswith("I: POST https://127.0.0.1") for l in lines)
+    assert_no_secrets(sb, report)
+
+    again = await diagnose(settings_for(sb), token_cache=cache)
+    assert again.ok
+    assert again.token.source == "cache"
+    assert again.step("token").detail[0].startswith("token from cache")
+    # a changed secret misses the cache
+    other = settings_for(sb, client_secret=Secret(sb.info.client_secret + "x"))
+    assert TokenCache.key(other) != TokenCache.key(settings_for(sb))
+
+
+FAULT_EXPECTATIONS = [
+    ("wrong-secret", "token", "invalid-secret"),
+    ("expired-secret", "token", "expired-secret"),
+    ("unknown-client", "token", "unknown-client"),
+    ("unknown-tenant", "token", "unknown-tenant"),
+    ("bad-scope", "token", "scope-not-default"),
+    ("no-smtp-role", "token", "claim-roles"),
+    ("no-mailbox-permission", "auth", "exchange-refused-token"),
+    ("smtp-auth-disabled-tenant", "auth", "smtp-auth-disabled-tenant"),
+    ("smtp-auth-disabled-mailbox", "auth", "smtp-auth-disabled-mailbox"),
+    ("no-starttls", "starttls", "starttls-not-offered"),
+    ("drop-during-starttls", "starttls", "connection-dropped"),
+    ("untrusted-cert", "starttls", "tls-verify"),
+    ("silent-server", "ehlo", "server-silent"),
+    ("token-hang", "token", "token-timeout"),
+]
+
+
+@pytest.mark.parametrize("fault,step_id,hint_id", FAULT_EXPECTATIONS)
+async def test_fault(sandbox_clean, sandbox_env, fault, step_id, hint_id):
+    sb = sandbox_clean
+    sb.set_fault(fault)
+    timeout = 1.0
+    t = time.perf_counter()
+    report = await diagnose(settings_for(sb, timeout_seconds=timeout), token_cache=TokenCache())
+    elapsed = time.perf_counter() - t
+    assert not report.ok
+    failed = [s for s in report.steps if s.status == "fail"]
+    assert [s.id for s in failed] == [step_id], report.to_text()
+    assert failed[0].hint is not None and failed[0].hint.id == hint_id, report.to_text()
+    st = statuses(report)
+    assert st["auth"] in ("skipped", "fail")
+    if step_id in ("token", "connect", "ehlo", "starttls"):
+        assert st["auth"] == "skipped"
+    assert elapsed < 2 * timeout + 2.0  # every step ends by its timeout (both paths concurrently)
+    assert_no_secrets(sb, report)
+
+
+async def test_fault_hint_commands_filled(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    sb.set_fault("no-mailbox-permission")
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    hint = report.step("auth").hint
+    assert f"New-ServicePrincipal -AppId {sb.info.client_id} -ObjectId {sb.info.object_id}" in hint.command
+    assert f'Add-MailboxPermission -Identity "{sb.info.mailbox}" -User {sb.info.object_id}' in hint.command
+    assert hint.reply.startswith("535 5.7.3 Authentication unsuccessful [")  # suffix kept for support
+    assert hint.step == "S5, S6"
+
+
+async def test_token_error_shows_support_ids(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    sb.set_fault("wrong-secret")
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    hint = report.step("token").hint
+    joined = "\n".join(hint.details)
+    for key in ("error: invalid_client", "correlation_id: ", "trace_id: ", "timestamp: ", "error_description: AADSTS7000215"):
+        assert key in joined
+
+
+async def test_untrusted_cert_names_the_certificate(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    sb.set_fault("untrusted-cert")
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    step = report.step("starttls")
+    text = "\n".join(step.detail)
+    assert "certificate verify failed" in text
+    assert "certificate issuer" in text and "untrusted CA" in text  # the certificate is named
+    assert "CA: ca_file" in text
+
+
+async def test_wrong_ca_file_fails_token_and_starttls(sandbox_clean, sandbox_env, tmp_path):
+    import trustme
+
+    other = tmp_path / "other-ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    report = await diagnose(settings_for(sandbox_clean, ca_file=str(other)), token_cache=TokenCache())
+    st = statuses(report)
+    assert st["token"] == "fail" and report.step("token").hint.id == "token-tls"
+    assert st["starttls"] == "fail" and report.step("starttls").hint.id == "tls-verify"
+    assert any("certificate issuer" in d for d in report.step("token").detail)
+    assert st["auth"] == "skipped"
+
+
+async def test_ca_file_wins_over_requests_ca_bundle(sandbox_clean, monkeypatch, tmp_path):
+    import trustme
+
+    other = tmp_path / "unrelated.pem"
+    trustme.CA().cert_pem.write_to_path(str(other))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    monkeypatch.setenv("CURL_CA_BUNDLE", str(other))
+    report = await diagnose(settings_for(sandbox_clean), token_cache=TokenCache())
+    assert report.ok, report.to_text()
+    assert "wins over REQUESTS_CA_BUNDLE" in "\n".join(report.step("token").detail)
+
+
+async def test_no_auth_before_starttls_server_side(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    before = len(sb.smtp_events())
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    assert report.ok
+    events = sb.smtp_events()[before:]
+    auth = [e for e in events if str(e["command"]).upper().startswith("AUTH")]
+    assert auth and all(e["tls"] for e in auth)
+    # and with no STARTTLS on offer, no AUTH at all
+    sb.set_fault("no-starttls")
+    before = len(sb.smtp_events())
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    events = sb.smtp_events()[before:]
+    assert not [e for e in events if str(e["command"]).upper().startswith("AUTH")]
+    assert report.step("auth").status == "skipped"
+
+
+async def test_m365_ignores_connection_security_none(sandbox_clean, sandbox_env):
+    report = await diagnose(settings_for(sandbox_clean, connection_security=0), token_cache=TokenCache())
+    assert report.ok and report.step("starttls").status == "ok"
+
+
+async def test_events_in_order(sandbox_clean, sandbox_env):
+    events = []
+    report = await diagnose(settings_for(sandbox_clean), emit=events.append, token_cache=TokenCache())
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert events[-1].report is report
+    started = [e.step.id for e in events if isinstance(e, StepStarted)]
+    finished = [e.step.id for e in events if isinstance(e, StepFinished)]
+    assert sorted(started) == sorted(finished) == sorted(STEP_IDS)
+    for sid in STEP_IDS:
+        i = next(n for n, e in enumerate(events) if isinstance(e, StepStarted) and e.step.id == sid)
+        j = next(n for n, e in enumerate(events) if isinstance(e, StepFinished) and e.step.id == sid)
+        assert i < j and events[i].step.status == "running"
+    lines = [e.line for e in events if isinstance(e, TranscriptAdded)]
+    assert lines == report.transcript
+
+
+async def test_cancel_is_prompt_while_token_hangs(sandbox_clean, sandbox_env):
+    sandbox_clean.set_fault("token-hang")
+    task = asyncio.create_task(diagnose(settings_for(sandbox_clean, timeout_seconds=10.0), token_cache=TokenCache()))
+    await asyncio.sleep(0.5)
+    t = time.perf_counter()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.perf_counter() - t < 1.0
+
+
+async def test_plain_smtp_with_password(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=1)
+    before = len(sb.smtp_events())
+    report = await diagnose(s, token_cache=TokenCache())
+    st = statuses(report)
+    assert st["token"] == "skipped"
+    assert st["auth"] == "ok", report.to_text()
+    assert any(re.fullmatch(r"AUTH (PLAIN|LOGIN) <redacted>", l.text) for l in report.transcript)
+    assert all(e["tls"] for e in sb.smtp_events()[before:] if str(e["command"]).upper().startswith("AUTH"))
+    assert_no_secrets(sb, report)
+
+
+async def test_after_auth_session_sends_on_the_same_connection(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    n = len(sb.messages())
+
+    async def send(session):
+        assert session.claims["oid"] == sb.info.object_id
+        async with session.step("send", "Send test message") as step:
+            msg = (f"From: {sb.info.mailbox}\r\nTo: {sb.info.mailbox}\r\nSubject: t\r\n\r\nhello\r\n")
+            await session.smtp.sendmail(sb.info.mailbox, [sb.info.mailbox], msg)
+            step.detail("sent")
+
+    report = await diagnose(settings_for(sb), after_auth=send, token_cache=TokenCache())
+    assert [s.id for s in report.steps] == ["settings", "token", "connect", "ehlo", "starttls", "auth", "send", "quit"]
+    assert report.ok and report.step("send").status == "ok"
+    assert len(sb.messages()) == n + 1
+    texts = [l.text for l in report.transcript]
+    assert any(t.startswith("MAIL FROM:") for t in texts) and any(t.startswith("<message content") for t in texts)
+
+    sb.set_fault("sendas-denied")
+    report = await diagnose(settings_for(sb), after_auth=send, token_cache=TokenCache())
+    step = report.step("send")
+    assert step.status == "fail" and step.hint.id == "sendas-denied"
+    assert step.hint.command.startswith(f'Add-RecipientPermission "{sb.info.mailbox}" -Trustee {sb.info.object_id}')
+    assert report.step("quit").status == "ok"
+
+
+async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
+    report = await diagnose(settings_for(sandbox_clean, client_id="not-a-guid"), token_cache=TokenCache())
+    st = statuses(report)
+    assert st["settings"] == "fail" and report.step("settings").hint.id == "settings-invalid"
+    assert all(st[i] == "skipped" for i in STEP_IDS[1:])
