@@ -151,3 +151,75 @@ def test_cli_runs_until_signal(tmp_path, sig):
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_on_event_listener_sees_both_services_in_order(monkeypatch):
+    import msal
+    import smtplib
+
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    seen: list[tuple[str, dict]] = []
+    with Sandbox(on_event=lambda service, event: seen.append((service, event))) as sb:
+        info = sb.info
+        app = msal.ConfidentialClientApplication(info.client_id, client_credential="wrong",
+                                                 authority=f"{info.authority_host}/{info.tenant_id}",
+                                                 instance_discovery=False, verify=str(info.ca_file), timeout=5)
+        app.acquire_token_for_client(scopes=["https://outlook.office365.com/.default"])
+        with smtplib.SMTP(info.smtp_host, info.smtp_port, timeout=5) as s:
+            s.starttls(context=ssl.create_default_context(cafile=str(info.ca_file)))
+    token = [e for svc, e in seen if svc == "token"]
+    assert [e["status"] for e in token] == [200, 401] and token[1]["error_codes"] == [7000215]
+    commands = [e["command"] for svc, e in seen if svc == "smtp"]
+    assert commands == ["(connect)", "EHLO [127.0.0.1]", "STARTTLS", "(tls)", "QUIT"]
+    assert "wrong" not in repr(seen)
+
+
+def test_requests_ca_bundle_overrides_msal_verify(monkeypatch, sandbox_clean):
+    """Reference section 10: REQUESTS_CA_BUNDLE wins over msal's verify=; the sandbox's TLS is real, so it fails."""
+    import certifi
+    import msal
+    import requests
+
+    info = sandbox_clean.info
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    with pytest.raises(requests.exceptions.SSLError):
+        msal.ConfidentialClientApplication(info.client_id, client_credential=info.client_secret,
+                                           authority=f"{info.authority_host}/{info.tenant_id}",
+                                           instance_discovery=False, verify=str(info.ca_file), timeout=5)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(info.ca_file))
+    msal.ConfidentialClientApplication(info.client_id, client_credential=info.client_secret,
+                                       authority=f"{info.authority_host}/{info.tenant_id}",
+                                       instance_discovery=False, verify=True, timeout=5)
+
+
+def test_settings_file_loads_with_outmail(sandbox_clean):
+    from tui.settings.store import load_settings
+
+    info = sandbox_clean.info
+    settings = load_settings(info.settings_path, env={})
+    assert settings.is_m365
+    assert (settings.host, settings.port) == (info.smtp_host, info.smtp_port)
+    assert settings.username == settings.sender == info.mailbox and settings.userasfrom is False
+    assert (settings.client_id, settings.client_tenant) == (info.client_id, info.tenant_id)
+    assert settings.client_secret.reveal() == info.client_secret
+    assert settings.authority_host == info.authority_host
+    assert settings.scope == "https://outlook.office365.com/.default"
+    assert settings.ca_file == str(info.ca_file)
+
+
+def test_dsn_parameters_accepted(sandbox_clean):
+    import smtplib
+
+    sb = sandbox_clean
+    info = sb.info
+    with smtplib.SMTP(info.smtp_host, info.smtp_port, timeout=5) as s:
+        s.starttls(context=ssl.create_default_context(cafile=str(info.ca_file)))
+        s.ehlo("client.example")
+        s.login(info.mailbox, info.password)
+        assert s.mail(info.mailbox, ["RET=HDRS", "ENVID=abc"]) == (250, b"2.1.0 Sender OK")
+        assert s.rcpt("a@example.com", ["NOTIFY=FAILURE", "ORCPT=rfc822;a@example.com"]) == \
+            (250, b"2.1.5 Recipient OK")
+        assert s.data(f"From: {info.mailbox}\r\nSubject: dsn\r\n\r\nx\r\n")[0] == 250
+    message = sb.messages()[-1]
+    assert message["Subject"] == "dsn" and message["Return-Path"] == f"<{info.mailbox}>"

@@ -22,7 +22,7 @@ import threading
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tui.sandbox.certs import make_certs
 from tui.sandbox.faults import FAULT_TABLE, FAULTS, FAULTS_BY_NAME, UnknownFaultError, check_fault
@@ -108,13 +108,17 @@ class Sandbox:
 
     `directory`: where ca.pem, settings.toml and mail/ go; default a fresh temporary folder, removed by `stop()`
     (a given folder is kept). `fault`: a name from FAULTS or None. `delay_seconds`: the delay of the slow-smtp and
-    slow-token faults (default $OUTMAIL_SANDBOX_DELAY, else 1.0). `idle_timeout`: SMTP idle timeout per connection.
+    slow-token faults (default $OUTMAIL_SANDBOX_DELAY, else 1.0). `idle_timeout`: SMTP idle timeout per connection;
+    `request_timeout`: the token service's socket timeout. `on_event(service, event)`: called from the services'
+    threads with each finished event ("token" or "smtp", the same dicts as token_events()/smtp_events()).
     """
 
     def __init__(self, directory: str | os.PathLike | None = None, fault: str | None = None, *,
                  delay_seconds: float | None = None, idle_timeout: float = IDLE_TIMEOUT,
-                 request_timeout: float = 30.0) -> None:
+                 request_timeout: float = 30.0,
+                 on_event: Callable[[str, dict[str, Any]], None] | None = None) -> None:
         self._fault = check_fault(fault)
+        self._on_event = on_event
         if delay_seconds is None:
             try:
                 delay_seconds = float(os.environ.get(ENV_DELAY, DEFAULT_DELAY))
@@ -159,10 +163,12 @@ class Sandbox:
             certs = make_certs(self._dir)
             self.issuer = TokenIssuer(self.identity)
             self._token = TokenService(self.identity, self.issuer, certs.trusted, get_fault=self.get_fault,
-                                       get_delay=lambda: self.delay_seconds, request_timeout=self._request_timeout)
+                                       get_delay=lambda: self.delay_seconds, request_timeout=self._request_timeout,
+                                       on_event=self._listener("token"))
             self._token.start()
             self._smtp = SmtpServer(self.identity, self.issuer, certs, mail_dir, get_fault=self.get_fault,
-                                    get_delay=lambda: self.delay_seconds, idle_timeout=self._idle_timeout)
+                                    get_delay=lambda: self.delay_seconds, idle_timeout=self._idle_timeout,
+                                    on_event=self._listener("smtp"))
             self._smtp.start()
             ident = self.identity
             info = SandboxInfo(
@@ -179,6 +185,12 @@ class Sandbox:
             self.stop()
             raise
         return self
+
+    def _listener(self, service: str) -> Callable[[dict[str, Any]], None] | None:
+        if self._on_event is None:
+            return None
+        callback = self._on_event
+        return lambda event: callback(service, event)
 
     def stop(self) -> None:
         """Stop both services, end their threads, remove the folder if the sandbox made it. Safe to call twice."""

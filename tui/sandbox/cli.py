@@ -13,6 +13,21 @@ EXIT_OK = 0
 EXIT_UNUSABLE = 2
 
 
+def describe_event(service: str, event: dict) -> str:
+    """One stderr line per finished event: what the client sent and what the sandbox answered (no secrets)."""
+    if service == "token":
+        codes = ",".join(f"AADSTS{c}" for c in event.get("error_codes") or [])
+        status = event.get("status")
+        return (f"token  {event.get('method')} {event.get('path')} -> "
+                f"{'(no answer: token-hang)' if status is None else status}{' ' + codes if codes else ''}")
+    reply = event.get("reply")
+    first = "(nothing)" if reply is None else reply.split("\n")[0]
+    if reply and "\n" in reply:
+        first += " ..."
+    detail = f"  [{event['detail']}]" if event.get("detail") else ""
+    return f"smtp#{event.get('connection')} {'TLS' if event.get('tls') else '   '} {event.get('command')} -> {first}{detail}"
+
+
 def run_sandbox(args) -> int:
     """args: `fault`, `dir`, `list_faults` (from tui/cli.py)."""
     if getattr(args, "list_faults", False):
@@ -32,7 +47,13 @@ def run_sandbox(args) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sandbox = Sandbox(directory=getattr(args, "dir", None), fault=fault)
+    def log(service: str, event: dict) -> None:
+        try:
+            print("outmail sandbox: " + describe_event(service, event), file=sys.stderr, flush=True)
+        except (OSError, ValueError):
+            pass
+
+    sandbox = Sandbox(directory=getattr(args, "dir", None), fault=fault, on_event=log)
     try:
         try:
             sandbox.start()

@@ -20,6 +20,7 @@ import binascii
 import collections
 import itertools
 import os
+import re
 import secrets
 import ssl
 import threading
@@ -76,6 +77,10 @@ _EXCHANGE_TEXT = {
 }
 
 
+_DSN_MAIL = re.compile(r"\s+(?:RET|ENVID)=\S*", re.IGNORECASE)
+_DSN_RCPT = re.compile(r"\s+(?:NOTIFY|ORCPT)=\S*", re.IGNORECASE)
+
+
 def _hex_id() -> str:
     return secrets.token_hex(8).upper()
 
@@ -124,8 +129,10 @@ class SmtpServer:
 
     def __init__(self, identity: SandboxIdentity, issuer: TokenIssuer, certs: SandboxCerts, mail_dir: Path, *,
                  get_fault: Callable[[], str | None], get_delay: Callable[[], float],
-                 idle_timeout: float = IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = IDLE_TIMEOUT,
+                 on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.identity = identity
+        self.on_event = on_event
         self.issuer = issuer
         self.certs = certs
         self.mail_dir = mail_dir
@@ -205,9 +212,18 @@ class SmtpServer:
     def register(self, protocol: "ExchangeSMTP") -> None:
         self._protocols.add(protocol)
 
-    def record(self, event: dict[str, Any]) -> None:
+    def record(self, event: dict[str, Any], *, complete: bool = True) -> None:
         with self._lock:
             self._events.append(event)
+        if complete:
+            self._notify(event)
+
+    def _notify(self, event: dict[str, Any]) -> None:
+        if self.on_event is not None:
+            try:
+                self.on_event(dict(event, replies=list(event["replies"])))
+            except Exception:  # noqa: BLE001 - a listener never breaks the server
+                pass
 
     def add_reply(self, event: dict[str, Any], reply: str) -> None:
         with self._lock:
@@ -220,12 +236,16 @@ class SmtpServer:
 
     def finish(self, event: dict[str, Any], *, split_data: bool) -> None:
         """End a command's event; DATA becomes two events: DATA (354) and "(end of data)" (the final reply)."""
+        end = None
         with self._lock:
             replies = event["replies"]
             if split_data and len(replies) > 1 and replies[0].startswith("354"):
                 end = dict(event, command="(end of data)", reply=replies[-1], replies=replies[1:])
                 event["reply"], event["replies"] = replies[0], [replies[0]]
                 self._events.append(end)
+        self._notify(event)
+        if end is not None:
+            self._notify(end)
 
     def events(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -287,6 +307,7 @@ class ExchangeSMTP(SMTP):
         self.peer_text = "?"
         self.auth_user: str | None = None
         self._current: dict[str, Any] | None = None
+        self._deferred: list[dict[str, Any]] = []  # pseudo-events announced after the current command's
         self._banner_sent = False
         stamp = format_datetime(datetime.now(timezone.utc))
         super().__init__(
@@ -334,15 +355,18 @@ class ExchangeSMTP(SMTP):
         await super()._handle_client()
 
     # -- recording ----------------------------------------------------------------------------------------------------
-    def _event(self, command: str, reply: str | None, **extra: Any) -> dict[str, Any]:
+    def _event(self, command: str, reply: str | None, *, complete: bool = True, **extra: Any) -> dict[str, Any]:
         event = {"peer": self.peer_text, "connection": self.conn_id, "command": command, "tls": self.tls_active,
                  "reply": reply, "replies": [] if reply is None else [reply], "time": time.time(), **extra}
-        self.owner.record(event)
+        defer = complete and self._current is not None
+        self.owner.record(event, complete=complete and not defer)
+        if defer:
+            self._deferred.append(event)
         return event
 
     def recorded(self, command: str, method: Callable | None) -> Callable:
         async def run(arg: str | None) -> None:
-            event = self._event(_redact(command, arg), None)
+            event = self._event(_redact(command, arg), None, complete=False)
             self._current = event
             try:
                 if method is None:
@@ -352,6 +376,9 @@ class ExchangeSMTP(SMTP):
             finally:
                 self._current = None
                 self.owner.finish(event, split_data=(command == "DATA"))
+                deferred, self._deferred = self._deferred, []
+                for later in deferred:
+                    self.owner._notify(later)
         return run
 
     async def push(self, status: str | bytes) -> None:
@@ -419,6 +446,13 @@ class ExchangeSMTP(SMTP):
             lines.append("STARTTLS")
         lines += ["8BITMIME", "BINARYMIME", "CHUNKING", "SMTPUTF8"]
         await self.push("\r\n".join(f"250-{line}" for line in lines[:-1]) + f"\r\n250 {lines[-1]}")
+
+    async def smtp_MAIL(self, arg: str | None) -> None:
+        # DSN (advertised) parameters are accepted and ignored; aiosmtpd would refuse them.
+        await super().smtp_MAIL(_DSN_MAIL.sub("", arg) if arg else arg)
+
+    async def smtp_RCPT(self, arg: str | None) -> None:
+        await super().smtp_RCPT(_DSN_RCPT.sub("", arg) if arg else arg)
 
     async def smtp_STARTTLS(self, arg: str) -> None:
         if self.fault == "no-starttls" or self.tls_active or self._tls_protocol is not None:

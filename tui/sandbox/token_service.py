@@ -37,8 +37,10 @@ class TokenService:
 
     def __init__(self, identity: SandboxIdentity, issuer: TokenIssuer, ssl_context: ssl.SSLContext, *,
                  get_fault: Callable[[], str | None], get_delay: Callable[[], float],
-                 request_timeout: float = 30.0) -> None:
+                 request_timeout: float = 30.0,
+                 on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.identity = identity
+        self.on_event = on_event
         self.issuer = issuer
         self.ssl_context = ssl_context
         self.get_fault = get_fault
@@ -80,8 +82,14 @@ class TokenService:
 
     # -- record -------------------------------------------------------------------------------------------------------
     def record(self, event: dict[str, Any]) -> None:
+        event = dict(event, time=time.time())
         with self._lock:
             self._events.append(event)
+        if self.on_event is not None:
+            try:
+                self.on_event(dict(event))
+            except Exception:  # noqa: BLE001 - a listener never breaks the service
+                pass
 
     def events(self) -> list[dict[str, Any]]:
         with self._lock:
