@@ -345,3 +345,29 @@ def test_view_resolution_matches_getTenantProperty() -> None:
     assert view.tenant_property("a", FIELDS_BY_ATTR["host"]) == ("", "a.smtp.host")  # empty but present: used
     assert view.tenant_property("a", FIELDS_BY_ATTR["port"]) == ("25", "smtp.port")
     assert view.tenant_property("a", FIELDS_BY_ATTR["sender"]) == (None, None)
+
+
+def test_console_api_exports_in_memory_settings(tmp_path: Path) -> None:
+    """The console plans from the Settings it has on screen, previews, then applies."""
+    from tui.logicaldoc.bridge import plan_export_for
+    from tui.secret import Secret
+
+    props, config = _imported(tmp_path)
+    on_screen = store.load_settings(config, "acme", env=NO_ENV).with_changes(
+        username="mailer@acme.example", client_secret=Secret("typed-in-the-form"))
+    plan = plan_export_for(on_screen, props)
+    assert plan.tenants == ("acme",)
+    assert plan.changed_keys == ("acme.smtp.username", "acme.smtp.clientSecret")
+    assert "typed-in-the-form" not in plan.preview_text and "acme.smtp.clientSecret=***" in plan.preview_text
+    assert "Z\u00fcrich" in plan.preview_text  # raw UTF-8 shown as the admin's editor shows it
+    assert "typed-in-the-form" in plan.new_text  # what gets written
+    assert apply_export(plan) is not None
+    assert PropertiesFile.read(props).get("acme.smtp.clientSecret") == "typed-in-the-form"
+
+
+def test_import_preview_redacts(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    shutil.copyfile(FIXTURE, props)
+    plan = plan_import(props, tmp_path / "s.toml")
+    assert SECRET not in plan.preview_text and 'clientSecret = "***"' in plan.preview_text
+    assert SECRET in plan.new_text

@@ -31,7 +31,7 @@ import stat
 import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -118,8 +118,13 @@ class ExportPlan:
 
     @property
     def new_text(self) -> str:
-        """The new file for display (UTF-8 reading where it is valid; secrets NOT redacted: do not show it)."""
+        """The new file as text (UTF-8 reading where valid). Holds the secrets: show `preview_text` instead."""
         return _display_text(self.new_bytes)
+
+    @property
+    def preview_text(self) -> str:
+        """The whole new file for display, secrets shown as ***."""
+        return _display_lines(redact_properties(PropertiesFile(self.new_bytes)))
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,11 @@ class ImportPlan:
     @property
     def changed(self) -> bool:
         return self.new_text != self.old_text or not self.config_exists
+
+    @property
+    def preview_text(self) -> str:
+        """The whole new settings file for display, secrets shown as "***"."""
+        return redact_toml(self.new_text)
 
 
 # ------------------------------------------------------------------------------------------------- value mapping
@@ -584,6 +594,12 @@ def plan_export_settings(
         warnings.append(BridgeWarning(
             f"not added, since the un-prefixed fallback already gives the same value: {', '.join(kept)} (older "
             "LogicalDOC versions read only prefixed keys)", tenant, "note"))
+    for tenant, s in settings.items():
+        for attr in ("client_secret", "password"):
+            source = s.secret_source(attr)
+            if source.startswith("env:") and any(c.attr == attr and c.tenant == tenant for c in changes):
+                warnings.append(BridgeWarning(
+                    f"${source[4:]} supplies the {attr.replace('_', ' ')} written to LogicalDOC", tenant, "note"))
     warnings.extend(_override_warnings(view, written))
     warnings.extend(global_warnings(view, list(settings)))
     new_bytes = work.render()
@@ -638,15 +654,16 @@ def plan_export(
     if not chosen:
         raise BridgeError(f"{config_path}: no [tenants.<name>.smtp] table to export")
     settings = {t: store.settings_from_data(data, t, text=text, path=config_path, env=env) for t in chosen}
-    view = LogicalDocView.read(properties_path)
-    plan = plan_export_settings(settings, view, path=Path(properties_path))
-    notes = [BridgeWarning(f"{s.secret_source(a)[4:]} supplies the {a.replace('_', ' ')} written to LogicalDOC",
-                           t, "note") for t, s in settings.items() for a in ("client_secret", "password")
-             if s.secret_source(a).startswith("env:")
-             and any(c.attr == a and c.tenant == t for c in plan.changes)]
-    if notes:
-        plan = replace(plan, warnings=plan.warnings + tuple(notes))
-    return plan
+    return plan_export_for(settings, properties_path)
+
+
+def plan_export_for(settings: Mapping[str, Settings] | Settings, properties_path: str | os.PathLike[str]
+                    ) -> ExportPlan:
+    """Plan writing in-memory settings (one Settings, or tenant -> Settings) into the file at `properties_path`:
+    what the console uses to export what is on screen. Raises PropertiesError; writes nothing."""
+    if isinstance(settings, Settings):
+        settings = {settings.tenant: settings}
+    return plan_export_settings(settings, LogicalDocView.read(properties_path), path=Path(properties_path))
 
 
 def _backup_name(path: Path, now: float | None = None) -> Path:
@@ -818,6 +835,6 @@ def apply_import(plan: ImportPlan) -> None:
 __all__ = [
     "BridgeError", "BridgeWarning", "Change", "ExportPlan", "ImportPlan", "LogicalDocView", "PropertiesError",
     "apply_export", "apply_import", "discover_tenants", "from_property", "logicaldoc_warnings", "plan_export",
-    "plan_export_settings", "plan_import", "plan_import_text", "read_tenant", "redact_properties", "redact_toml",
+    "plan_export_for", "plan_export_settings", "plan_import", "plan_import_text", "read_tenant", "redact_properties", "redact_toml",
     "to_property",
 ]

@@ -114,6 +114,7 @@ def run_export(args, out: TextIO | None = None, err: TextIO | None = None, stdin
     except _errors() as exc:
         print(f"outmail export: {exc}", file=err)
         return EXIT_UNUSABLE
-    print(f"Wrote {path} ({len(plan.changes)} change(s)); backup: {backup}. Restart LogicalDOC to use them.",
-          file=out)
+    print(f"Wrote {path} ({len(plan.changes)} change(s)); backup: {backup}.", file=out)
+    print("Restart LogicalDOC to use them (until then, a save in LogicalDOC's own settings screens rewrites the "
+          "file from its memory and undoes this export).", file=out)
     return EXIT_OK
