@@ -1,0 +1,132 @@
+"""End to end: the installed `outmail` in tmux at 80x24 edits the port, saves with ctrl+s, and the file changes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import COMMENTED_M365
+
+OUTMAIL = Path(sys.executable).parent / "outmail"
+
+
+class Tmux:
+    """A private tmux server (its own socket) running one 80x24 session."""
+
+    def __init__(self) -> None:
+        self.socket = f"outmail-test-{os.getpid()}"
+
+    def run(self, *args: str) -> str:
+        result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def start(self, command: list[str], env: dict[str, str]) -> None:
+        exports = " ".join(f"{k}={shlex_quote(v)}" for k, v in env.items())
+        line = f"env {exports} {' '.join(shlex_quote(c) for c in command)}; echo OUTMAIL-EXIT=$?; sleep 30"
+        self.run("-f", "/dev/null", "new-session", "-d", "-x", "80", "-y", "24", "-s", "e2e", line)
+        self.run("set-option", "-g", "escape-time", "10")
+
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "e2e")
+
+    def wait_for(self, text: str, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} did not appear; screen:\n{screen}")
+
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "e2e", *keys)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+
+
+def shlex_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+@pytest.fixture
+def tmux() -> Iterator[Tmux]:
+    # CI installs tmux: a missing tmux is a failure, not a skip.
+    assert shutil.which("tmux"), "tmux is required for the end-to-end tests (apt-get install tmux)"
+    assert OUTMAIL.exists(), f"{OUTMAIL} is missing: install the project into the venv (pip install -e .)"
+    session = Tmux()
+    yield session
+    session.kill()
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {"TERM": "xterm-256color", "TEXTUAL_ANIMATIONS": "none", "HOME": os.environ.get("HOME", "/tmp"),
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+    env.update(extra)
+    return env
+
+
+def test_edit_port_and_save_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    tmux.start([str(OUTMAIL), "--config", str(path)], base_env())
+    tmux.wait_for("Protocol")
+    tmux.wait_for("✔ no problems")
+    screen = tmux.wait_for("F1 Help")
+    assert "SMTP Microsoft 365" in screen
+    # Protocol has the focus; Tab twice reaches Port, whose text is selected on focus: typing replaces it.
+    tmux.keys("Tab", "Tab")
+    tmux.wait_for("Port: TCP port")
+    tmux.keys("2", "5", "2", "5")
+    tmux.wait_for("● unsaved changes")
+    tmux.keys("C-s")
+    tmux.wait_for("✔ saved")
+    text = path.read_text()
+    assert "port = 2525                      # submission\n" in text
+    assert text.replace("port = 2525 ", "port = 587 ", 1) == COMMENTED_M365
+    tmux.keys("C-q")
+    tmux.wait_for("OUTMAIL-EXIT=0")
+
+
+def test_state_is_shown_in_words_without_colour(tmux: Tmux, tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365.replace('clientId = "11111111-2222-3333-4444-555555555555"', 'clientId = "x"'))
+    tmux.start([str(OUTMAIL), "--config", str(path)], base_env(TERM="xterm", NO_COLOR="1"))
+    screen = tmux.wait_for("✖ error: Client ID must be a GUID")
+    assert "✖ 1 error" in screen
+    assert "✔ saved" in screen
+    assert "(ignored by LogicalDOC with SMTP Microsoft 365)" in screen
+    assert "[X] yes" in screen and "[ ] no" in screen
+    assert "hidden" in screen
+    tmux.keys("Tab", "Tab")
+    tmux.wait_for("Port: TCP port")
+    tmux.keys("9")
+    screen = tmux.wait_for("● unsaved changes")
+    assert "▲ warning: Exchange Online accepts client" in screen, screen
+    tmux.keys("C-q")
+    screen = tmux.wait_for("Discard (d)")
+    assert "Save (s)" in screen and "Cancel (c)" in screen
+    tmux.keys("d")
+    tmux.wait_for("OUTMAIL-EXIT=0")
+    assert 'clientId = "x"' in path.read_text() and "port = 587 " in path.read_text()
+
+
+def test_malformed_file_exits_2_and_is_kept(tmux: Tmux, tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    broken = COMMENTED_M365.replace("port = 587 ", "port = = 587 ")
+    path.write_text(broken)
+    tmux.start([str(OUTMAIL), "--config", str(path)], base_env())
+    screen = tmux.wait_for("OUTMAIL-EXIT=2")
+    assert f"{path}:7:" in screen.replace("\n", "")
+    assert path.read_text() == broken
