@@ -456,3 +456,20 @@ def test_fault_switch_applies_to_next_connection(sandbox_clean, sandbox_env):
     assert auth_reply(info, token)[0] == 535
     sandbox_clean.set_fault(None)
     assert auth_reply(info, token)[0] == 235
+
+
+@pytest.mark.filterwarnings("ignore:Using /common or /organizations authority:DeprecationWarning")
+def test_common_tenant_needs_a_real_tenant(sandbox_clean, sandbox_env):
+    info = sandbox_clean.info
+    result = token_error(info, tenant="common")
+    assert_entra_error(result, "invalid_request", 50059,
+                       "No tenant-identifying information found in either the request or implied by any provided "
+                       "credentials.")
+
+
+def test_token_events_have_no_secrets(sandbox_clean, sandbox_env):
+    info = sandbox_clean.info
+    get_token(info)
+    events = sandbox_clean.token_events()
+    assert events[-1]["method"] == "POST" and events[-1]["status"] == 200
+    assert info.client_secret not in repr(events)

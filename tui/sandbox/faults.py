@@ -90,3 +90,10 @@ def list_faults_text() -> str:
     """One line per fault, as `outmail sandbox --list-faults` prints it."""
     width = max(len(f.name) for f in FAULT_TABLE)
     return "\n".join(f"{f.name:<{width}}  {f.description}" for f in FAULT_TABLE)
+
+
+def faults_markdown() -> str:
+    """The fault table as Markdown, for the docs."""
+    rows = ["| fault | what it shows | what the sandbox does | setup step |", "|---|---|---|---|"]
+    rows += [f"| `{f.name}` | {f.description} | {f.effect} | {f.step or '-'} |" for f in FAULT_TABLE]
+    return "\n".join(rows)

@@ -19,6 +19,7 @@ import base64
 import binascii
 import collections
 import itertools
+import logging
 import os
 import re
 import secrets
@@ -38,6 +39,8 @@ from tui.sandbox.certs import SandboxCerts
 from tui.sandbox.identity import SandboxIdentity
 from tui.sandbox.tokens import TokenIssuer
 from tui.sandbox.xoauth2 import XOAuth2Error, parse_xoauth2
+
+log = logging.getLogger(__name__)
 
 SERVER_NAME = "SBX0P281CA0001.outlook.sandbox.test"
 SIZE_LIMIT = 157286400
@@ -401,6 +404,7 @@ class ExchangeSMTP(SMTP):
     async def handle_exception(self, error: Exception) -> str:
         if isinstance(error, TLSSetupException):
             return "454 4.7.0 TLS negotiation failed"
+        log.error("sandbox SMTP: unexpected error on connection %s", self.conn_id, exc_info=error)
         return f"451 4.3.0 Temporary server error. Please try again later. {failure_suffix()}"
 
     async def check_auth_needed(self, caller_method: str) -> bool:
@@ -627,7 +631,7 @@ class ExchangeSMTP(SMTP):
         auth = self.auth_user or ""
         headers = BytesHeaderParser().parsebytes(content)
         header_from = [addr for _, addr in getaddresses(headers.get_all("From", [])) if addr]
-        senders = header_from + [envelope.mail_from or ""]
+        senders = header_from + ([envelope.mail_from] if envelope.mail_from else [])
         identity = self.owner.identity
         for sender in senders:
             if self.fault == "sendas-denied" or not identity.may_send_as(auth, sender):

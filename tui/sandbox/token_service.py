@@ -29,6 +29,8 @@ from tui.sandbox.tokens import TOKEN_LIFETIME, TokenIssuer, entra_error
 HANG_LIMIT = 600.0  # token-hang: give up on a held request after this long even if the client stays
 MAX_BODY = 65536
 _DNS_NAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$")
+# Entra's tenant-independent names: discovery answers for them, but client credentials need a real tenant.
+MULTI_TENANT = ("common", "organizations", "consumers")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -98,6 +100,8 @@ class TokenService:
     # -- the Entra logic ----------------------------------------------------------------------------------------------
     def openid_configuration(self, tenant: str) -> dict[str, Any]:
         base, tid = self.base_url, self.identity.tenant_id
+        if tenant.lower() in MULTI_TENANT:
+            tid = tenant.lower()
         return {
             "token_endpoint": f"{base}/{tid}/oauth2/v2.0/token",
             "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -107,7 +111,7 @@ class TokenService:
             "id_token_signing_alg_values_supported": ["RS256"],
             "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{base}/{tid}/v2.0",
+            "issuer": f"{base}/{'{tenantid}' if tid in MULTI_TENANT else tid}/v2.0",
             "request_uri_parameter_supported": False,
             "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
             "authorization_endpoint": f"{base}/{tid}/oauth2/v2.0/authorize",
@@ -130,6 +134,10 @@ class TokenService:
         """None when the tenant is known (and no unknown-tenant fault), else Entra's 400 answer."""
         if self.get_fault() != "unknown-tenant" and self.identity.knows_tenant(tenant):
             return None
+        if tenant.lower() in MULTI_TENANT:
+            if discovery:
+                return None
+            return entra_error("invalid_request", 50059, correlation_id=correlation_id)
         if not (_GUID.match(tenant) or _DNS_NAME.match(tenant)):
             return entra_error("invalid_request", 900023, correlation_id=correlation_id, tenant=tenant)
         return entra_error("invalid_tenant" if discovery else "invalid_request", 90002,

@@ -155,6 +155,7 @@ AADSTS_TEXTS: dict[int, str] = {
     70003: "The app requested an unsupported grant type '{grant_type}'.",
     900561: "The endpoint only accepts POST requests. Received a GET request.",
     50049: "Unknown or invalid instance.",
+    50059: "No tenant-identifying information found in either the request or implied by any provided credentials.",
 }
 
 
