@@ -183,8 +183,8 @@ def test_escapes_and_separators_of_a_changed_line_stay(tmp_path: Path) -> None:
     plan = plan_export(config, props, env=NO_ENV)
     old = FIXTURE.read_bytes()
     assert b"acme.smtp.port:2525\n" in plan.new_bytes  # the ':' separator is kept
-    assert b"acme.smtp.clientTenant=\\\n    contoso.onmicrosoft.com\n" in plan.new_bytes
-    assert len(plan.new_bytes.splitlines()) == len(old.splitlines())
+    assert b"acme.smtp.clientTenant=contoso.onmicrosoft.com\n" in plan.new_bytes  # its continuation collapses
+    assert len(plan.new_bytes.splitlines()) == len(old.splitlines()) - 1
 
 
 def test_secret_export_is_written_but_redacted(tmp_path: Path) -> None:
@@ -371,3 +371,18 @@ def test_import_preview_redacts(tmp_path: Path) -> None:
     plan = plan_import(props, tmp_path / "s.toml")
     assert SECRET not in plan.preview_text and 'clientSecret = "***"' in plan.preview_text
     assert SECRET in plan.new_text
+
+
+def test_diff_context_redacts_other_credentials_and_odd_line_breaks(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"jdbc.password=dbpw\n" b"t.smtp.host=h\n" b"form\x0cfeed=a\x85b\n" b"t.smtp.userasfrom=false\n"
+                      b"t.smtp.protocol=smtp\nt.smtp.port=25\nt.smtp.password=old\\\n  pw\nz=1\n")
+    config = tmp_path / "s.toml"
+    apply_import(plan_import(props, config))
+    _edit(config, "t", host="h2", password="new-pw")
+    plan = plan_export(config, props, env=NO_ENV)
+    assert "dbpw" not in plan.diff and "jdbc.password=***" in plan.diff
+    assert "new-pw" not in plan.diff and "oldpw" not in plan.diff and "old" not in plan.diff
+    assert "+t.smtp.password=*** (changed)" in plan.diff
+    assert "+t.smtp.host=h2" in plan.diff
+    assert PropertiesFile(plan.new_bytes).get("t.smtp.password") == "new-pw"

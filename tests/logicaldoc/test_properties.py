@@ -108,8 +108,8 @@ def test_set_collapses_only_the_continued_value() -> None:
     p = PropertiesFile(data)
     assert p.get("acme.smtp.clientTenant") == "old-tenant"
     p.set("acme.smtp.clientTenant", "new-tenant")
-    # The value's own lines become one; the break before it (all blanks to Java) and the other key stay.
-    assert p.render() == b"a=1\nacme.smtp.clientTenant=\\\n    new-tenant\nocr=x \\\n  y\n"
+    # The changed value's lines become one; the other continued value stays as it was.
+    assert p.render() == b"a=1\nacme.smtp.clientTenant=new-tenant\nocr=x \\\n  y\n"
     assert p.get("acme.smtp.clientTenant") == "new-tenant"
     assert p.get("ocr") == "x y"
 
@@ -137,12 +137,21 @@ def test_set_escapes_like_java_store() -> None:
         (b"k:", b"k:x"),  # no terminator at the end stays without one
         (b"k=old\r\n", b"k=x\r\n"),
         (b"k=a\\\n\n", b"k=x\n"),  # continuation then blank line
+        (b"k=\\\ra\nz=\n", b"k=x\nz=\n"),  # a continuation before the value goes with it
+        (b"k = \\\n   v\n", b"k = x\n"),
     ],
 )
 def test_set_value_spans(data: bytes, expected: bytes) -> None:
     p = PropertiesFile(data)
     p.set("k" if not data.startswith(b"novalue") else "novalue", "x")
     assert p.render() == expected
+
+
+def test_empty_value_after_a_continuation_does_not_join_the_next_line() -> None:
+    """Found by hypothesis: `b=\\<CR>a<LF>` set to "" must not leave `b=\\<CR><LF>` (a CRLF continuation)."""
+    p = PropertiesFile(b"b=\\\ra\na=\n")
+    p.set("b", "")
+    assert p.render() == b"b=\na=\n" and p.as_dict() == {"b": "", "a": ""}
 
 
 def test_last_occurrence_wins_and_is_the_one_edited() -> None:

@@ -116,7 +116,10 @@ def test_java_reads_what_we_read() -> None:
     texts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(400)]
     edited: list[tuple[str, str, str]] = []
     for i in range(150):
-        t = "".join(rng.choice(alphabet[:-5]) for _ in range(rng.randint(1, 30))) + "\nk.smtp.host=old \\\n  value\n"
+        line = rng.choice(["k.smtp.host=old \\\n  value", "k.smtp.host=\\\r  old", "k.smtp.host = \\\r\n\tv",
+                           "k.smtp.host", "k.smtp.host:", "k.smtp.host   old\\\\"])
+        t = "".join(rng.choice(alphabet[:-5]) for _ in range(rng.randint(1, 30))) + "\n" + line + rng.choice(
+            ["\n", "\r\n", "\r", ""]) + rng.choice(["", "next=1\n", "\\\n", "  # c\n"])
         new = "".join(rng.choice(list(" =:#!\\\t\n\u00e9\u65e5x") + ["\U0001F600"]) for _ in range(rng.randint(0, 8)))
         edited.append((t, "k.smtp.host", new))
     with tempfile.TemporaryDirectory() as tmp:

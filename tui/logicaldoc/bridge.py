@@ -438,34 +438,38 @@ def _override_warnings(view: LogicalDocView, keys: Iterable[str]) -> list[Bridge
 # ----------------------------------------------------------------------------------------------------- redaction
 
 def redact_properties(p: PropertiesFile) -> str:
-    """The file's text with every secret value (password, clientSecret of any tenant) replaced by ***."""
+    """The file's text with every non-empty secret value (password, clientSecret of any tenant, other credentials)
+    replaced by ***."""
     text = p.text
     for e in sorted(_secret_entries(p), key=lambda e: e.value_start, reverse=True):
-        shown = REDACTED if e.value else ""
-        sep = "" if e.has_separator_room or not shown else "="
-        text = text[:e.value_start] + sep + shown + text[e.value_end:]
+        sep = "" if e.has_separator_room else "="
+        text = text[:e.value_start] + sep + REDACTED + text[e.value_end:]
     return text
 
 
+_CREDENTIAL_WORDS = ("password", "secret", "token", "apikey", "api.key")
+
+
 def _secret_entries(p: PropertiesFile) -> list[Entry]:
-    out = []
-    for e in p.entries:
-        m = _TENANT_KEY.match(e.key)
-        key = m.group("key") if m else (e.key[5:] if e.key.startswith("smtp.") else None)
-        if key in SECRET_KEYS or (key is not None and "secret" in key.lower()) or (key and "password" in key.lower()):
-            out.append(e)
-    return out
+    """Entries whose values must never be shown: the Outgoing Email secrets of any tenant, and any other
+    credential-looking key (jdbc.password, ...) that may appear as diff context."""
+    return [e for e in p.entries if e.value and any(w in e.key.lower() for w in _CREDENTIAL_WORDS)]
+
+
+def _split_lines(text: str) -> list[str]:
+    """Natural lines with their terminators, split only at CR, LF and CRLF (as Java does; not at \f or \x85)."""
+    return re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
 
 
 def _mark_changed_secrets(old: PropertiesFile, new: PropertiesFile, new_text: str) -> str:
     """Where a secret changed from one non-empty value to another, show `*** (changed)` so the diff shows it."""
-    changed = {e.key for e in _secret_entries(new) if e.value and old.get(e.key) not in (None, "", e.value)}
+    changed = {e.key for e in _secret_entries(new) if old.get(e.key) not in (None, "", e.value)}
     if not changed:
         return new_text
-    lines = new_text.splitlines(keepends=True)
+    lines = _split_lines(new_text)
     redacted = PropertiesFile(new_text)
     for e in sorted((e for e in redacted.entries if e.key in changed), key=lambda e: e.line, reverse=True):
-        idx = e.line - 1
+        idx = e.last_line - 1
         body = lines[idx].rstrip("\r\n")
         lines[idx] = body + " (changed)" + lines[idx][len(body):]
     return "".join(lines)
@@ -512,7 +516,8 @@ def unified_diff(old: str, new: str, name: str) -> str:
     """A unified diff for display (line endings dropped: CRLF is kept in the file, not in the preview)."""
     if old == new:
         return ""
-    lines = difflib.unified_diff(old.splitlines(), new.splitlines(), fromfile=f"{name} (now)",
+    lines = difflib.unified_diff([line.rstrip("\r\n") for line in _split_lines(old)],
+                                 [line.rstrip("\r\n") for line in _split_lines(new)], fromfile=f"{name} (now)",
                                  tofile=f"{name} (after)", lineterm="", n=2)
     return "\n".join(lines) + "\n"
 

@@ -293,10 +293,10 @@ class PropertiesFile:
         first = offs[0] if offs else content_end
         key_start = first
         key_end = offs[key_len - 1] + 1 if key_len else first
-        if value_start < limit:
-            raw_value_start = offs[value_start]
-        else:
-            raw_value_start = offs[-1] + 1 if offs else content_end
+        # The value's raw span starts right after the last logical character before it (separator or blank), so
+        # it takes in any continuation between the separator and the value: a new value can never be joined to
+        # the next line by a leftover backslash.
+        raw_value_start = offs[value_start - 1] + 1 if value_start > 0 else (offs[0] if offs else content_end)
         return Entry(key=key, value=value, line=self.line_of(first), last_line=self.line_of(max(first, content_end - 1)
                                                                                              if content_end > first
                                                                                              else first),
