@@ -9,13 +9,12 @@ import ssl
 import time
 
 import jwt
-import msal
 import pytest
 import requests
 
 from tui.sandbox import FAULTS, build_xoauth2
 
-from test_sandbox_happy import SCOPE, connect_tls, get_token, msal_app, tls_context
+from sandbox_clients import SCOPE, connect_tls, get_token, msal_app, tls_context
 
 SUFFIX = r" \[\S+ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9A-F]{16}\]"
 AUTH_5_7_3 = re.compile(r"5\.7\.3 Authentication unsuccessful" + SUFFIX)

@@ -2,53 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import smtplib
 import ssl
 
 import jwt
-import msal
 import pytest
 import requests
 
 from tui.sandbox import build_xoauth2
 
-SCOPE = ["https://outlook.office365.com/.default"]
-
-EHLO_BEFORE_TLS = ["SIZE 157286400", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "STARTTLS", "8BITMIME", "BINARYMIME",
-                   "CHUNKING", "SMTPUTF8"]
-EHLO_AFTER_TLS = ["SIZE 157286400", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "AUTH LOGIN XOAUTH2", "8BITMIME",
-                  "BINARYMIME", "CHUNKING", "SMTPUTF8"]
-
-
-def msal_app(info, *, tenant=None, client_id=None, secret=None, timeout=5):
-    return msal.ConfidentialClientApplication(
-        client_id or info.client_id, client_credential=secret or info.client_secret,
-        authority=f"{info.authority_host}/{tenant or info.tenant_id}", instance_discovery=False,
-        verify=str(info.ca_file), timeout=timeout)
-
-
-def get_token(info, **kw):
-    result = msal_app(info, **kw).acquire_token_for_client(scopes=SCOPE)
-    assert "access_token" in result, result
-    return result["access_token"]
-
-
-def tls_context(info):
-    return ssl.create_default_context(cafile=str(info.ca_file))
-
-
-def connect_tls(info, timeout=5):
-    s = smtplib.SMTP(info.smtp_host, info.smtp_port, timeout=timeout)
-    s.ehlo("client.example")
-    s.starttls(context=tls_context(info))
-    s.ehlo("client.example")
-    return s
-
-
-def ehlo_lines(reply: bytes) -> list[str]:
-    return reply.decode().split("\n")[1:]
+from sandbox_clients import (EHLO_AFTER_TLS, EHLO_BEFORE_TLS, SCOPE, connect_tls, ehlo_lines, get_token, msal_app,
+                             tls_context)
 
 
 def test_info_and_settings_file(sandbox_clean):
@@ -179,3 +144,19 @@ def test_events_record_tls_and_redact_auth(sandbox_clean, sandbox_env):
     text = repr(events)
     assert token not in text and build_xoauth2(info.mailbox, token) not in text
     assert any(e["command"] == "AUTH XOAUTH2 <redacted>" for e in events)
+
+
+@pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
+def test_tls_below_1_2_refused(sandbox_clean):
+    info = sandbox_clean.info
+    ctx = tls_context(info)
+    try:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    except (ValueError, ssl.SSLError):
+        pytest.skip("this OpenSSL cannot even offer TLS 1.1")
+    with smtplib.SMTP(info.smtp_host, info.smtp_port, timeout=5) as s:
+        s.ehlo("client.example")
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            s.starttls(context=ctx)
+        s.close()

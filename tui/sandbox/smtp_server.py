@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import secrets
-import ssl
 import threading
 import time
 import weakref
