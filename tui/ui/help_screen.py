@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 
 from textual.app import ComposeResult
@@ -11,6 +12,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
 from tui.settings.fields import FIELDS
+
+
+WIDTH = 70  # the help text's width inside the 78-column dialog (border, padding, scrollbar)
+
+
+def _hanging(head: str, text: str) -> list[str]:
+    """`  keys  text`, the text wrapped under itself."""
+    indent = " " * (len(head) + 2)
+    return textwrap.wrap(text, WIDTH, initial_indent="  " + head, subsequent_indent=indent)
 
 
 def _bindings(source: Iterable[BindingType]) -> list[Binding]:
@@ -32,7 +42,7 @@ def key_lines(groups: list[tuple[str, Iterable[BindingType]]]) -> list[str]:
                 text = f"{text}: {binding.tooltip}"
             seen.setdefault(text, []).append(binding.key_display or binding.key)
         for text, keys in seen.items():
-            lines.append(f"  {', '.join(keys):<16} {text}")
+            lines.extend(_hanging(f"{', '.join(keys):<13} ", text))
         lines.append("")
     return lines
 
@@ -51,9 +61,9 @@ class HelpScreen(ModalScreen[None]):
         lines.append("Fields (LogicalDOC label, TOML key)")
         for field in FIELDS:
             where = f"smtp.{field.key}" if field.section == "smtp" else f"{field.section}.{field.key}"
-            only = f" [{field.only_for} only]" if field.only_for else ""
-            lines.append(f"  {field.label} ({where}){only}")
-            lines.append(f"      {field.help}")
+            only = f", {field.only_for} only" if field.only_for else ""
+            lines.append(f"  {field.label} ({where}{only})")
+            lines.extend(textwrap.wrap(field.help, WIDTH, initial_indent="      ", subsequent_indent="      "))
         with Vertical(classes="dialog help-dialog"):
             yield Label("outmail help (Esc, q or F1 closes)", classes="dialog-title")
             with VerticalScroll(id="help-body"):
