@@ -472,3 +472,27 @@ def test_token_events_have_no_secrets(sandbox_clean, sandbox_env):
     events = sandbox_clean.token_events()
     assert events[-1]["method"] == "POST" and events[-1]["status"] == 200
     assert info.client_secret not in repr(events)
+
+
+def test_bdat_chunking(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    info = sb.info
+    first = f"From: {info.mailbox}\r\nSubject: chunked\r\n".encode()
+    second = b"\r\nbinary \x00\xff body\r\n"
+    with connect_tls(info) as s:
+        assert s.has_extn("chunking") and s.has_extn("binarymime")
+        s.putcmd("BDAT", f"{len(first)}")
+        s.send(first)
+        assert s.getreply() == (530, b"5.7.57 Client not authenticated to send mail.")
+        s.login(info.mailbox, info.password)
+        assert s.mail(info.mailbox, ["BODY=BINARYMIME"]) == (250, b"2.1.0 Sender OK")
+        assert s.rcpt("a@example.com")[0] == 250
+        s.putcmd("BDAT", f"{len(first)}")
+        s.send(first)
+        assert s.getreply() == (250, f"2.0.0 {len(first)} bytes received".encode())
+        s.putcmd("BDAT", f"{len(second)} LAST")
+        s.send(second)
+        code, reply = s.getreply()
+        assert code == 250 and reply.startswith(b"2.0.0 OK <")
+    path = sb.message_files()[-1]
+    assert path.read_bytes().endswith(first + second)

@@ -7,7 +7,8 @@ Built on aiosmtpd's SMTP protocol with Exchange's banner, EHLO lists, reply text
   SMTP.SendAsApp role, the service principal's object id and that the user= mailbox granted the app FullAccess;
   AUTH LOGIN (and, unadvertised, PLAIN) take the mailbox's password, for protocol smtp;
 - a From the mailbox may not send as is accepted at MAIL FROM and refused after DATA with 554 5.2.252 SendAsDenied;
-- accepted messages are written to the mail folder as .eml files and answered `250 2.0.0 OK <message id> [...]`.
+- accepted messages (DATA, or BDAT chunks as CHUNKING is advertised) are written to the mail folder as .eml files
+  and answered `250 2.0.0 OK <message id> [Hostname=...]` (the message's Message-ID, as Exchange does).
 The fault in force when a connection opens applies to the whole connection. Every connection has an idle timeout.
 """
 
@@ -79,7 +80,7 @@ _EXCHANGE_TEXT = {
 }
 
 
-_DSN_MAIL = re.compile(r"\s+(?:RET|ENVID)=\S*", re.IGNORECASE)
+_DSN_MAIL = re.compile(r"\s+(?:RET=\S*|ENVID=\S*|BODY=BINARYMIME)(?=\s|$)", re.IGNORECASE)
 _DSN_RCPT = re.compile(r"\s+(?:NOTIFY|ORCPT)=\S*", re.IGNORECASE)
 
 
@@ -311,6 +312,8 @@ class ExchangeSMTP(SMTP):
         self._current: dict[str, Any] | None = None
         self._deferred: list[dict[str, Any]] = []  # pseudo-events announced after the current command's
         self._banner_sent = False
+        self._chunks = []
+        self._chunk_bytes = 0
         stamp = format_datetime(datetime.now(timezone.utc))
         super().__init__(
             _HANDLER,
@@ -451,8 +454,55 @@ class ExchangeSMTP(SMTP):
         await self.push("\r\n".join(f"250-{line}" for line in lines[:-1]) + f"\r\n250 {lines[-1]}")
 
     async def smtp_MAIL(self, arg: str | None) -> None:
-        # DSN (advertised) parameters are accepted and ignored; aiosmtpd would refuse them.
+        # DSN parameters and BODY=BINARYMIME (advertised) are accepted and ignored; aiosmtpd would refuse them.
         await super().smtp_MAIL(_DSN_MAIL.sub("", arg) if arg else arg)
+
+    def _set_post_data_state(self) -> None:
+        super()._set_post_data_state()
+        self._chunks: list[bytes] = []
+        self._chunk_bytes = 0
+
+    async def smtp_BDAT(self, arg: str | None) -> None:
+        """CHUNKING (RFC 3030), advertised by Exchange: BDAT <size> [LAST]; the chunk is read before any check."""
+        parts = (arg or "").split()
+        if not parts or not parts[0].isdigit() or len(parts) > 2 or (len(parts) == 2 and parts[1].upper() != "LAST"):
+            await self.push("501 5.5.4 Invalid arguments")
+            return
+        size, last = int(parts[0]), len(parts) == 2
+        chunk = bytearray()
+        remaining = size
+        try:
+            while remaining:
+                piece = await self._reader.readexactly(min(remaining, 65536))
+                remaining -= len(piece)
+                if self._chunk_bytes + len(chunk) + len(piece) <= SIZE_LIMIT:
+                    chunk += piece
+                else:
+                    self._chunk_bytes = SIZE_LIMIT + 1  # too big: keep reading, drop the data
+        except asyncio.IncompleteReadError:
+            return
+        assert self.session is not None and self.envelope is not None
+        if not self.session.host_name:
+            await self.push("503 5.5.2 Send hello first")
+        elif not self.session.authenticated:
+            await self.push(R_NOT_AUTHENTICATED)
+        elif not self.envelope.mail_from:
+            await self.push("503 5.5.2 Need mail command")
+        elif not self.envelope.rcpt_tos:
+            await self.push("503 5.5.2 Need rcpt command")
+        elif self._chunk_bytes > SIZE_LIMIT:
+            self._set_post_data_state()
+            await self.push("552 5.3.4 Message size exceeds fixed maximum message size")
+        elif not last:
+            self._chunks.append(bytes(chunk))
+            self._chunk_bytes += len(chunk)
+            await self.push(f"250 2.0.0 {size} bytes received")
+        else:
+            content = b"".join(self._chunks) + bytes(chunk)
+            self.envelope.original_content = self.envelope.content = content
+            status = self.end_of_data(self.envelope)
+            self._set_post_data_state()
+            await self.push(status)
 
     async def smtp_RCPT(self, arg: str | None) -> None:
         await super().smtp_RCPT(_DSN_RCPT.sub("", arg) if arg else arg)
