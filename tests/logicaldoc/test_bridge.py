@@ -386,3 +386,16 @@ def test_diff_context_redacts_other_credentials_and_odd_line_breaks(tmp_path: Pa
     assert "+t.smtp.password=*** (changed)" in plan.diff
     assert "+t.smtp.host=h2" in plan.diff
     assert PropertiesFile(plan.new_bytes).get("t.smtp.password") == "new-pw"
+
+
+def test_broken_settings_file_is_reported_and_untouched(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    shutil.copyfile(FIXTURE, props)
+    config = tmp_path / "s.toml"
+    config.write_text('[tenants.default.smtp]\nhost = "unterminated\n')
+    for plan in (lambda: plan_import(props, config), lambda: plan_export(config, props, env=NO_ENV)):
+        with pytest.raises(store.SettingsFileError) as info:
+            plan()
+        assert info.value.line == 2
+    assert config.read_text() == '[tenants.default.smtp]\nhost = "unterminated\n'
+    assert props.read_bytes() == FIXTURE.read_bytes()

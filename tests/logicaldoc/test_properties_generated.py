@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
@@ -9,7 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from tests.logicaldoc.conftest import java_load, needs_java, reference_load
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("LOGICALDOC_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 EOL = st.sampled_from(["\n", "\r\n", "\r"])
 BLANKS = st.text(alphabet=" \t\f", max_size=3)
