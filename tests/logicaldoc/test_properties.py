@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, java_load, needs_java, reference_load
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, reference_load
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile, escape
 
 
@@ -64,13 +64,6 @@ def test_crlf_reads_the_same(fixture_props: PropertiesFile) -> None:
 
 def test_reference_decoder_agrees_on_fixture(fixture_props: PropertiesFile) -> None:
     assert reference_load(fixture_props.text) == fixture_props.as_dict()
-
-
-@needs_java
-def test_java_agrees_on_fixtures() -> None:
-    lf, crlf = java_load([FIXTURE, FIXTURE_CRLF])
-    assert lf == PropertiesFile.read(FIXTURE).as_dict()
-    assert crlf == lf
 
 
 def _changed_region(old: bytes, new: bytes) -> tuple[bytes, bytes]:

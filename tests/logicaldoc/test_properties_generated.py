@@ -7,10 +7,10 @@ import random
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from tests.logicaldoc.conftest import java_load, needs_java, reference_load
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, java_load, needs_java, reference_load
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile
 
-SETTINGS = settings(max_examples=int(os.environ.get("LOGICALDOC_HYPOTHESIS_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=int(os.environ.get("LOGICALDOC_HYPOTHESIS_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 EOL = st.sampled_from(["\n", "\r\n", "\r"])
 BLANKS = st.text(alphabet=" \t\f", max_size=3)
@@ -108,7 +108,8 @@ def test_set_changes_only_the_target(text: str, data, new_value: str) -> None:
 
 @needs_java
 def test_java_reads_what_we_read() -> None:
-    """Random files over the awkward characters, and files after `set`, read by java.util.Properties itself."""
+    """The real-shaped fixtures, random files over the awkward characters, and files after `set`, read by
+    java.util.Properties itself (one JVM for all)."""
     import tempfile
     from pathlib import Path
 
@@ -146,7 +147,11 @@ def test_java_reads_what_we_read() -> None:
             path.write_bytes(p.render())
             paths.append(path)
             ours.append(p.as_dict())
-        theirs = java_load(paths)
+        theirs = java_load([FIXTURE, FIXTURE_CRLF, *paths])
+    lf, crlf = theirs[:2]
+    theirs = theirs[2:]
+    assert lf == PropertiesFile.read(FIXTURE).as_dict()
+    assert crlf == lf
     mismatches = []
     for path, mine, java in zip(paths, ours, theirs):
         java_norm = "ERR" if isinstance(java, str) else java
