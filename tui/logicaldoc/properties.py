@@ -61,7 +61,7 @@ class Entry:
     last_line: int  # natural line where the logical line ends
     key_start: int
     key_end: int
-    value_start: int  # raw span of the value: replaced as a whole by `set`
+    value_start: int  # raw span replaced by `set`: from just after the separator (continuations included)
     value_end: int  # = end of the logical line's content (before its terminator)
     end: int  # just after the terminator (or len(text) when the file ends without one)
 
