@@ -223,3 +223,10 @@ def test_dsn_parameters_accepted(sandbox_clean):
         assert s.data(f"From: {info.mailbox}\r\nSubject: dsn\r\n\r\nx\r\n")[0] == 250
     message = sb.messages()[-1]
     assert message["Subject"] == "dsn" and message["Return-Path"] == f"<{info.mailbox}>"
+
+
+def test_readme_fault_table_is_current():
+    from tui.sandbox.faults import faults_markdown
+
+    readme = (ROOT / "tui" / "sandbox" / "README.md").read_text()
+    assert faults_markdown() in readme
