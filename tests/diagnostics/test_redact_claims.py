@@ -119,8 +119,11 @@ def test_claims_azp_and_domain_tenant():
 def test_decode_without_signature_and_not_jwt():
     token = jwt.encode(make_claims(), "k" * 32, algorithm="HS256")
     assert decode(token)["oid"] == "33333333-3333-3333-3333-333333333333"
+    assert decode(token) == jwt.decode(token, options={"verify_signature": False})
     with pytest.raises(ValueError):
         decode("opaque-token")
+    with pytest.raises(ValueError):
+        decode("a.!!!.c")
 
 
 def test_ca_file_wins_over_requests_ca_bundle(tmp_path):

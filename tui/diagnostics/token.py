@@ -141,7 +141,8 @@ def _well_known_hosts() -> frozenset[str]:
 
 
 def fetch_token(settings: Any, cache: TokenCache, timeout: float,
-                log: Callable[[str], None] | None = None) -> TokenOutcome:
+                log: Callable[[str], None] | None = None,
+                on_imported: Callable[[], None] | None = None) -> TokenOutcome:
     """Blocking: build a fresh msal app (shared token cache), acquire a token for the client, decode its claims.
 
     `log(text)` receives the transcript lines (request summary, HTTP status and time; never a body or secret)."""
@@ -159,6 +160,9 @@ def fetch_token(settings: Any, cache: TokenCache, timeout: float,
     except ImportError as exc:  # pragma: no cover
         out.exc_kind, out.exc_text = "token-not-json", f"msal is not installed: {exc}"
         return out
+    finally:
+        if on_imported is not None:
+            on_imported()
     verify, out.ca_source = requests_verify(settings.ca_file)
     authority_host = settings.authority_host.strip().rstrip("/")
     authority = f"{authority_host}/{settings.client_tenant.strip()}"
