@@ -103,6 +103,13 @@ ca_file = {s(str(info.ca_file))}
 """
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (it holds the sandbox's client secret and password)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
 class Sandbox:
     """The two local services plus their certificates, identities and mail folder.
 
@@ -179,7 +186,7 @@ class Sandbox:
                 tenant_domain=ident.tenant_domain, sendas_address=ident.sendas_address, directory=self._dir,
                 app_object_id=ident.app_object_id,
             )
-            info.settings_path.write_text(settings_text(info), encoding="utf-8")
+            _write_private(info.settings_path, settings_text(info))
             self._info = info
         except BaseException:
             self.stop()
