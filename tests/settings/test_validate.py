@@ -42,6 +42,10 @@ def test_port_other_than_587_is_a_warning_for_exchange():
     assert severity == "warning" and "587" in message and "465" in message
 
 
+def test_port_rule_is_exchange_only():
+    assert "port" not in by_attr(good_m365(host="relay.contoso.local", port=2525))
+
+
 @pytest.mark.parametrize("host,reason", [
     ("", "required"), ("https://smtp.office365.com", "not a URL"), ("smtp.office365.com:587", "port"),
     ("bad host", "not a valid host name"), (" smtp.office365.com", "spaces"),

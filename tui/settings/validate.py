@@ -106,7 +106,7 @@ def validate(settings: Settings) -> list[Problem]:
 
     if (reason := check_port(settings.port)) is not None:
         add(Problem("port", "error", reason))
-    elif m365 and settings.port != 587:
+    elif m365 and settings.port != 587 and OFFICE365_HOST_RE.search(settings.host.strip()):
         hint = " (implicit TLS on 465 is not offered)" if settings.port == 465 else ""
         add(Problem("port", "warning", f"Exchange Online accepts client submission on port 587 only{hint}"))
 
