@@ -29,10 +29,13 @@ def resolve_config_path(arg: str | None) -> Path:
     return Path("settings.toml")
 
 
-def _add_config(p: argparse.ArgumentParser, tenant: bool = True) -> None:
-    p.add_argument("--config", metavar="PATH", help=f"settings file (default: ${ENV_CONFIG}, else ./settings.toml)")
-    if tenant:
-        p.add_argument("--tenant", metavar="NAME", help="LogicalDOC tenant (default: 'default', or the only one)")
+def _add_config(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # On subcommands the options default to SUPPRESS so `outmail --config X check` keeps the top-level value.
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--config", metavar="PATH", default=default,
+                   help=f"settings file (default: ${ENV_CONFIG}, else ./settings.toml)")
+    p.add_argument("--tenant", metavar="NAME", default=default,
+                   help="LogicalDOC tenant (default: 'default', or the only one)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,18 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Edit, prove and test LogicalDOC's Outgoing Email settings for Microsoft 365 SMTP OAuth 2.0.",
     )
     parser.add_argument("--version", action="version", version=f"outmail {__version__}")
-    _add_config(parser)
+    _add_config(parser, top=True)
     parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark for the terminal's own 16 colours")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("edit", help="open the console (the default when no command is given)")
     _add_config(p)
-    p.add_argument("--theme", help=argparse.SUPPRESS)
+    p.add_argument("--theme", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     p = sub.add_parser("demo", help="start the offline Microsoft 365 sandbox and open the console against it")
     _add_config(p)
     p.add_argument("--fault", metavar="NAME", help="start the sandbox with this fault (see `outmail sandbox --list-faults`)")
-    p.add_argument("--theme", help=argparse.SUPPRESS)
+    p.add_argument("--theme", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     p = sub.add_parser("sandbox", help="run the offline Microsoft 365 sandbox in the foreground")
     p.add_argument("--fault", metavar="NAME", help="start with this fault")
@@ -75,13 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="read LogicalDOC's context.properties smtp.* keys into the settings file")
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")
-    p.add_argument("--config", metavar="PATH", help="settings file to write")
-    p.add_argument("--tenant", action="append", metavar="NAME", help="only this tenant (repeatable)")
+    p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="settings file to write")
+    p.add_argument("--tenant", action="append", metavar="NAME", default=argparse.SUPPRESS,
+                   help="only this tenant (repeatable)")
 
     p = sub.add_parser("export", help="write the settings back into LogicalDOC's context.properties")
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")
-    p.add_argument("--config", metavar="PATH", help="settings file to read")
-    p.add_argument("--tenant", action="append", metavar="NAME", help="only this tenant (repeatable)")
+    p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="settings file to read")
+    p.add_argument("--tenant", action="append", metavar="NAME", default=argparse.SUPPRESS,
+                   help="only this tenant (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="print the diff and write nothing")
     p.add_argument("--yes", action="store_true", help="write without asking")
     return parser
@@ -90,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("import", "export") and isinstance(args.tenant, str):
+        args.tenant = [args.tenant]  # `outmail --tenant t export ...` names one tenant
     command = args.command or "edit"
     if command == "edit":
         from tui.ui.launch import run_console
