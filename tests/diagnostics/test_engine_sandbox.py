@@ -254,3 +254,65 @@ async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
     st = statuses(report)
     assert st["settings"] == "fail" and report.step("settings").hint.id == "settings-invalid"
     assert all(st[i] == "skipped" for i in STEP_IDS[1:])
+
+
+async def test_connection_refused(sandbox_env):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    from tui.settings.model import Settings
+
+    settings = Settings(protocol="smtp", host="127.0.0.1", port=port, connection_security=1, username="",
+                        sender="a@contoso.com", timeout_seconds=2.0)
+    report = await diagnose(settings, token_cache=TokenCache())
+    assert report.step("connect").status == "fail"
+    assert report.step("connect").hint.id == "connect-refused"
+    assert [report.step(i).status for i in ("ehlo", "starttls", "auth", "quit")] == ["skipped"] * 4
+
+
+async def test_dns_failure(sandbox_env):
+    from tui.settings.model import Settings
+
+    settings = Settings(protocol="smtp", host="no-such-host.invalid", port=587, connection_security=1,
+                        sender="a@contoso.com", timeout_seconds=3.0)
+    report = await diagnose(settings, token_cache=TokenCache())
+    assert report.step("connect").status == "fail"
+    assert report.step("connect").hint.id in ("dns-failure", "step-timeout", "connect-timeout")
+
+
+async def test_implicit_tls_against_starttls_port_fails_in_connect(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=3,
+                     timeout_seconds=2.0)
+    report = await diagnose(s, token_cache=TokenCache())
+    step = report.step("connect")
+    assert step.status == "fail" and step.hint.id in ("tls-handshake", "tls-version", "step-timeout",
+                                                       "connect-timeout", "connection-dropped"), report.to_text()
+    assert report.step("auth").status == "skipped"
+
+
+async def test_plain_smtp_without_tls_does_not_find_auth(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=0)
+    report = await diagnose(s, token_cache=TokenCache())
+    st = statuses(report)
+    assert st["starttls"] == "skipped"
+    assert st["auth"] == "fail" and report.step("auth").hint.id == "auth-not-offered", report.to_text()
+    assert not any("AUTH" in l.text and l.direction == "C" for l in report.transcript)
+
+
+async def test_report_save_is_private_and_redacted(sandbox_clean, sandbox_env, tmp_path):
+    import os
+    import stat
+
+    sb = sandbox_clean
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    path = tmp_path / "run.txt"
+    report.save(path)
+    text = path.read_text()
+    assert "Transcript" in text and "AUTH XOAUTH2 <redacted" in text
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert sb.info.client_secret not in text and not JWT_RE.search(text)

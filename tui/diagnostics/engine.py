@@ -167,6 +167,18 @@ class Report:
         doc["transcript"] = [{"t_ms": l.t_ms, "direction": l.direction, "text": l.text} for l in self.transcript]
         return doc
 
+    def saved_text(self) -> str:
+        """What "save" writes: every step with its detail and hint, then the whole transcript (all redacted)."""
+        return self.to_text(verbose=True) + "\nTranscript\n" + self.transcript_text()
+
+    def save(self, path: Any) -> None:
+        """Write saved_text() to `path`, readable by the owner only (0600)."""
+        import os
+
+        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(self.saved_text())
+
     def transcript_text(self) -> str:
         return "\n".join(l.render() for l in self.transcript) + ("\n" if self.transcript else "")
 
@@ -352,6 +364,10 @@ class _Run:
         r.duration_ms = round((time.perf_counter() - t) * 1000, 1)
         r.detail = [self.redactor.text(d) for d in r.detail]
         r.hint = hint.redacted(self.redactor.text) if hint is not None else None
+        if status == "fail" and r.hint is not None and r.hint.reply and (not r.detail or r.detail[0] != r.hint.reply):
+            if r.hint.reply in r.detail:
+                r.detail.remove(r.hint.reply)
+            r.detail.insert(0, r.hint.reply)  # the first detail line is the step's summary: what went wrong
         self.emit_event(StepFinished(r.copy()))
 
     def skip(self, step_id: str, why: str) -> None:
@@ -586,7 +602,10 @@ class _Run:
 
         loop = asyncio.get_running_loop()
         t = time.perf_counter()
-        infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
+        try:  # an address literal needs no resolver thread
+            infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            infos = await loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
         addrs: list[tuple[int, Any]] = []
         for family, _type, _proto, _name, sockaddr in infos:
             if (family, sockaddr) not in addrs:

@@ -298,7 +298,8 @@ RULES: tuple[HintRule, ...] = (
              exceptions=("starttls-not-offered",)),
     HintRule("auth-not-offered", "AUTH is not offered, or the mechanism is not one the server offers (504 5.7.4): "
              "STARTTLS was skipped, or an unoffered mechanism was used.", "S9",
-             "Use STARTTLS first, then AUTH XOAUTH2 (SMTP Microsoft 365).", source="SMTP reply / exception",
+             "Set Connection Security to STARTTLS so that AUTH is offered after TLS; with SMTP Microsoft 365 "
+             "outmail always uses STARTTLS, then AUTH XOAUTH2.", source="SMTP reply / exception",
              smtp_code=(504,), enhanced=("5.7.4",), exceptions=("auth-not-offered",)),
     HintRule("xoauth2-not-offered", "The server does not offer AUTH XOAUTH2 after STARTTLS: it is not Exchange "
              "Online, or a proxy rewrote the capability list.", "S9",
