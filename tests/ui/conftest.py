@@ -77,3 +77,9 @@ def two_tenant_path(tmp_path: Path) -> Path:
     path = tmp_path / "settings.toml"
     path.write_text(TWO_TENANTS, encoding="utf-8")
     return path
+
+
+async def ready(pilot) -> None:
+    """Wait until the editable form has replaced the first frame's preview, and the app is idle."""
+    await pilot.app.form_ready.wait()
+    await pilot.pause()

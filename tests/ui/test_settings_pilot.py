@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select, Static
 
-from tests.ui.conftest import COMMENTED_M365
+from tests.ui.conftest import COMMENTED_M365, ready
 from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
 from tui.ui.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
 from tui.ui.help_screen import HelpScreen
@@ -47,6 +47,7 @@ async def test_edit_port_and_save_changes_only_that_line(settings_path: Path) ->
     messages: list = []
     app = build_app(settings_path)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await ready(pilot)
         await type_into(pilot, "f-port", "2525")
         assert "unsaved changes" in str(app.query_one("#status-dirty").render())
         await pilot.press("ctrl+s")
@@ -63,6 +64,7 @@ async def test_edit_port_and_save_changes_only_that_line(settings_path: Path) ->
 async def test_typing_a_bad_value_shows_the_error_beside_the_field(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert problems_text(app, "client_id") == ""
         await type_into(pilot, "f-client_id", "not-a-guid")
@@ -76,6 +78,7 @@ async def test_typing_a_bad_value_shows_the_error_beside_the_field(settings_path
 async def test_smtp_hides_m365_fields_and_m365_applies_the_preset(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert app.query_one("#row-client_id").display
         assert "ignored by LogicalDOC" in str(app.query_one("#note-connection_security", Static).render())
@@ -105,6 +108,7 @@ async def test_choosing_m365_with_the_keyboard(settings_path: Path) -> None:
     settings_path.write_text(COMMENTED_M365.replace('"smtpmicrosoft365"', '"smtp"').replace("port = 587", "port = 25"))
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert app.focused is app.query_one("#f-protocol")
         await pilot.press("enter", "down", "enter")
@@ -117,6 +121,7 @@ async def test_choosing_m365_with_the_keyboard(settings_path: Path) -> None:
 async def test_quit_with_unsaved_changes_asks(settings_path: Path, key: str) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await type_into(pilot, "f-port", "2525")
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -142,6 +147,7 @@ async def test_quit_with_unsaved_changes_asks(settings_path: Path, key: str) -> 
 async def test_quit_without_changes_exits_at_once(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
@@ -153,6 +159,7 @@ async def test_file_changed_on_disk_asks_before_overwriting(settings_path: Path,
     messages: list = []
     app = build_app(settings_path)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await ready(pilot)
         await type_into(pilot, "f-port", "2525")
         someone_else = COMMENTED_M365.replace('host = "smtp.office365.com"  ', 'host = "smtp-eu.office365.com"')
         settings_path.write_text(someone_else, encoding="utf-8")
@@ -184,6 +191,7 @@ async def test_new_file_offers_the_example_and_is_created_on_first_save(tmp_path
     path.parent.mkdir()
     app = build_app(path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert isinstance(app.screen, NewFileDialog)
         await pilot.press("s")
@@ -203,6 +211,7 @@ async def test_new_file_quit_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     app = build_app(path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert isinstance(app.screen, NewFileDialog)
         await pilot.press("q")
@@ -213,6 +222,7 @@ async def test_new_file_quit_writes_nothing(tmp_path: Path) -> None:
 async def test_reveal_toggles_the_secret(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         secret = app.query_one("#f-client_secret", Input)
         assert secret.password
         assert "abc~" not in "".join(str(line) for line in app.screen._compositor.render_update(full=True).strips) \
@@ -233,6 +243,7 @@ async def test_secret_from_the_environment_is_not_written(settings_path: Path, m
     monkeypatch.setenv("OUTMAIL_CLIENT_SECRET", "env~value-from-environment")
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert app.query_one("#f-client_secret", Input).value == ""
         assert "from $OUTMAIL_CLIENT_SECRET" in str(app.query_one("#note-client_secret").render())
@@ -248,6 +259,7 @@ async def test_secret_from_the_environment_is_not_written(settings_path: Path, m
 async def test_tenant_picker_switches_tenant(two_tenant_path: Path) -> None:
     app = build_app(two_tenant_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         # No --tenant and no 'default': the picker opens on start.
         assert isinstance(app.screen, TenantPickerDialog)
@@ -275,6 +287,7 @@ async def test_tenant_picker_switches_tenant(two_tenant_path: Path) -> None:
 async def test_tenant_option_opens_that_tenant(two_tenant_path: Path) -> None:
     app = build_app(two_tenant_path, tenant="globex")
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert not isinstance(app.screen, TenantPickerDialog)
         assert app.current_settings.tenant == "globex"
@@ -283,6 +296,7 @@ async def test_tenant_option_opens_that_tenant(two_tenant_path: Path) -> None:
 async def test_help_lists_every_key(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.press("f1")
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
@@ -302,6 +316,7 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
 
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         provider = OutmailCommands(app.screen)
         titles = [hit.text for hit in [h async for h in provider.discover()]]
@@ -319,6 +334,7 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
 async def test_diagnostics_and_test_send_slots(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.press("f5")
         await pilot.pause()
         assert app.main_screen.current_pane == "diagnostics-pane"
@@ -337,6 +353,7 @@ async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
     path.write_text(COMMENTED_M365.replace('host = "smtp.office365.com"  ', 'host = "[b]smtp"            '))
     app = build_app(path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await pilot.pause()
         assert "odd[/]name [b]x" in str(app.query_one("#status-path").render())
         assert "Server '[b]smtp' is not a valid host name" in problems_text(app, "host")
@@ -350,6 +367,7 @@ async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
 async def test_save_refuses_an_empty_port(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await type_into(pilot, "f-port", "")
         assert problems_text(app, "port").startswith("✖ error: Port must be a whole number")
         await pilot.press("ctrl+s")
@@ -361,6 +379,7 @@ async def test_save_refuses_an_empty_port(settings_path: Path) -> None:
 async def test_save_with_errors_is_allowed_and_says_so(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await type_into(pilot, "f-client_id", "nope")
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -377,6 +396,7 @@ async def test_unwritable_folder_shows_an_error_and_keeps_the_edits(settings_pat
     monkeypatch.setattr(store, "atomic_write", refuse)
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
         await type_into(pilot, "f-port", "2525")
         await pilot.press("ctrl+s")
         await pilot.pause()

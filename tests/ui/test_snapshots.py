@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import COMMENTED_M365
+from tests.ui.conftest import COMMENTED_M365, ready
 from tui.settings.fields import PROTOCOL_SMTP
 from tui.ui.launch import build_app
 
@@ -27,20 +27,20 @@ def app_in_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def test_settings_screen_m365(snap_compare, app_in_folder) -> None:
     """Microsoft 365: the three Microsoft 365 fields, the two ignored fields marked in words, no problems."""
-    assert snap_compare(app_in_folder(), terminal_size=SIZE)
+    assert snap_compare(app_in_folder(), terminal_size=SIZE, run_before=ready)
 
 
 def test_settings_screen_smtp_with_problems(snap_compare, app_in_folder) -> None:
     """SMTP: no Microsoft 365 fields, the password row, and warnings shown beside their fields."""
     text = COMMENTED_M365.replace('"smtpmicrosoft365"', f'"{PROTOCOL_SMTP}"').replace('"smtp.office365.com"', '"mail.contoso.test"')
-    assert snap_compare(app_in_folder(text), terminal_size=SIZE)
+    assert snap_compare(app_in_folder(text), terminal_size=SIZE, run_before=ready)
 
 
 def test_quit_dialog(snap_compare, app_in_folder) -> None:
     """Quit with unsaved changes: Save (s), Discard (d), Cancel (c) as buttons."""
 
     async def edit_then_quit(pilot) -> None:
-        await pilot.pause()
+        await ready(pilot)
         port = pilot.app.query_one("#f-port")
         port.focus()
         await pilot.press("backspace", "5")
@@ -52,4 +52,8 @@ def test_quit_dialog(snap_compare, app_in_folder) -> None:
 
 def test_help_screen(snap_compare, app_in_folder) -> None:
     """F1: every key, grouped, read from the bindings."""
-    assert snap_compare(app_in_folder(), terminal_size=SIZE, press=["f1"])
+    async def open_help(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("f1")
+
+    assert snap_compare(app_in_folder(), terminal_size=SIZE, run_before=open_help)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -100,6 +101,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.secrets_revealed = False
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
+        self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
         if theme:
             self.theme = theme
 
@@ -123,8 +125,11 @@ class OutmailApp(App[None], inherit_bindings=False):
         self._refresh_status()
         self.call_after_refresh(self._after_first_paint)
 
-    def _after_first_paint(self) -> None:
-        # Validation imports email-validator (~30 ms): done after the first paint so the screen appears sooner.
+    async def _after_first_paint(self) -> None:
+        # The first frame shows a text preview of the form; the editable widgets (several times Textual's own
+        # start-up cost) and validation (email-validator, ~30 ms to import) come right after it.
+        await self.main_screen.mount_form(self.loaded_settings)
+        self.form_ready.set()
         self._validate()
         if not self.settings_file.exists:
             self.push_screen(NewFileDialog(
@@ -194,7 +199,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         return None
 
     def action_save(self) -> None:
-        self._save()
+        if self.form_ready.is_set():
+            self._save()
 
     def _save(self, *, overwrite: bool = False, then: Callable[[], Any] | None = None) -> None:
         path = self.settings_file.path
@@ -257,7 +263,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.settings_file = new_file
         self.loaded_settings = settings
         self.current_settings = settings
-        form = await self.main_screen.replace_form(settings)
+        form = await self.main_screen.mount_form(settings)
         form.set_revealed(self.secrets_revealed)
         self._validate()
         self.post_message(SettingsLoaded(path, settings.tenant))
@@ -300,13 +306,16 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.push_screen(HelpScreen(groups))
 
     def action_reveal_secrets(self) -> None:
+        if not self.form_ready.is_set():
+            return
         self.secrets_revealed = not self.secrets_revealed
         self.form.set_revealed(self.secrets_revealed)
         self.notify("Secrets shown (ctrl+r hides them)" if self.secrets_revealed else "Secrets hidden",
                     markup=False)
 
     def action_switch_tenant(self) -> None:
-        self._pick_tenant()
+        if self.form_ready.is_set():
+            self._pick_tenant()
 
     def _pick_tenant(self, reason: str = "") -> None:
         tenants = self.settings_file.tenants
@@ -334,7 +343,8 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     def action_show_settings(self) -> None:
         self.main_screen.show_pane(SETTINGS_PANE)
-        self.form.focus()
+        if self.form_ready.is_set():
+            self.main_screen.query_one("#f-protocol").focus()
 
     def action_diagnose(self) -> None:
         """Show the diagnostics pane and run it on the settings on screen (tui/ui/diagnostics_pane.py, when present)."""

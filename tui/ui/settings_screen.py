@@ -223,6 +223,42 @@ def _to_number(text: str, kind: type) -> Any:
         return None
 
 
+def preview_text(settings: Settings) -> str:
+    """The form as plain text (labels, values, notes; secrets masked), painted before the editable form is mounted.
+
+    Mounting ~100 widgets takes several times longer than Textual's own start, so the first frame shows this text
+    and the editable form replaces it right after (MainScreen.mount_form).
+    """
+    m365 = settings.protocol == PROTOCOL_M365
+    lines: list[str] = []
+    section = None
+    pad = " " * 27
+    for field in FIELDS:
+        if field.section != section and field.section != "smtp":
+            if field.section == "console" or m365:
+                lines.append("outmail only: console" if field.section == "console"
+                             else "outmail only: token service (LogicalDOC always uses the global cloud)")
+        section = field.section
+        if field.only_for is not None and field.only_for != settings.protocol:
+            continue
+        value = getattr(settings, field.attr)
+        if field.kind == "choice":
+            text = dict(field.choices).get(value, str(value))
+        elif field.kind == "bool":
+            text = "[X] yes" if value else "[ ] no"
+        elif field.kind == "secret":
+            source = settings.secret_source(field.attr)
+            text = "" if source.startswith("env:") else "•" * len(value)
+        elif field.kind == "float" and isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        else:
+            text = str(value)
+        lines.append(f"{field.label:<27}{text}")
+        if m365 and field.ignored_by_m365:
+            lines.append(pad + IGNORED_NOTE)
+    return "\n".join(lines)
+
+
 class StatusLine(Horizontal):
     """File, tenant, saved state and problem counts, in words."""
 
@@ -277,7 +313,8 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
         with ContentSwitcher(initial=SETTINGS_PANE, id="panes"):
-            yield SettingsForm(self._settings, id=SETTINGS_PANE)
+            with Vertical(id=SETTINGS_PANE):
+                yield Static(preview_text(self._settings), id="form-preview", markup=False)
             with Vertical(id=DIAGNOSTICS_PANE):
                 yield Static("Diagnostics (F5) are not available in this build yet. F2 returns to the settings.",
                              id="diagnostics-placeholder", markup=False)
@@ -291,14 +328,16 @@ class MainScreen(Screen[None]):
     def form(self) -> SettingsForm:
         return self.query_one(SettingsForm)
 
-    async def replace_form(self, settings: Settings) -> SettingsForm:
-        """A fresh form for newly loaded settings (reload, tenant switch)."""
+    async def mount_form(self, settings: Settings) -> SettingsForm:
+        """Mount an editable form for these settings in place of the preview or the previous form."""
         self._settings = settings
-        switcher = self.query_one("#panes", ContentSwitcher)
-        await self.form.remove()
-        form = SettingsForm(settings, id=SETTINGS_PANE)
-        await switcher.mount(form, before=0)
-        switcher.current = SETTINGS_PANE
+        pane = self.query_one(f"#{SETTINGS_PANE}", Vertical)
+        form = SettingsForm(settings, id="form")
+        with self.app.batch_update():
+            await pane.query("#form-preview, SettingsForm").remove()
+            await pane.mount(form)
+        self.query_one("#panes", ContentSwitcher).current = SETTINGS_PANE
+        self.query_one("#f-protocol").focus()
         return form
 
     def show_pane(self, pane: str) -> None:
