@@ -316,3 +316,12 @@ async def test_report_save_is_private_and_redacted(sandbox_clean, sandbox_env, t
     assert "Transcript" in text and "AUTH XOAUTH2 <redacted" in text
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert sb.info.client_secret not in text and not JWT_RE.search(text)
+
+
+async def test_settings_errors_never_send_the_secret(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    before = len(sb.token_events())
+    report = await diagnose(settings_for(sb, sender="not an address"), token_cache=TokenCache())
+    assert report.step("settings").status == "fail"
+    assert report.step("token").status == "skipped" and report.step("token").detail == ["settings have errors"]
+    assert not [e for e in sb.token_events()[before:] if e.get("method") == "POST"]

@@ -215,6 +215,10 @@ class StepFailed(Exception):
         self.details = details
 
 
+class _Skipped(Exception):
+    """Raised inside a step that turns out not to apply (ends `skipped` with the message)."""
+
+
 class StepHandle:
     """What a step body (the engine's or an after_auth step's) works with."""
 
@@ -338,6 +342,10 @@ class _Run:
         self.closed = False
         self.banner_seen = False
         self.libs_ready = asyncio.Event()
+        self.settings_ok: bool | None = None
+        self.cancel_reason = "cancelled"
+        self.verdict = threading.Event()  # the settings step is over (read by the token thread's gate)
+        self.verdict_async = asyncio.Event()
 
     # ---- plumbing ----
     def emit_event(self, event: Any) -> None:
@@ -392,8 +400,12 @@ class _Run:
                 handle.detail(d)
             self._finish(r, "fail", t, f.hint)
             return False
+        except _Skipped as sk:
+            r.detail[:] = [str(sk)]
+            self._finish(r, "skipped", t)
+            return False
         except asyncio.CancelledError:
-            r.detail.append("cancelled")
+            r.detail[:] = [self.cancel_reason]
             self._finish(r, "skipped", t)
             raise
         except TimeoutError as exc:
@@ -474,6 +486,8 @@ class _Run:
             import aiosmtplib
         except ImportError:  # pragma: no cover
             aiosmtplib = None  # type: ignore[assignment]
+        if aiosmtplib is not None and isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+            exc = exc.recipients[0]  # every recipient refused: the first reply speaks for them
         if aiosmtplib is not None and isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code > 0:
             return H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())
         kind, text = self.classify(exc, step_id)
@@ -538,8 +552,15 @@ class _Run:
             except RuntimeError:
                 pass
 
+        def gate() -> bool:  # in the token thread: the client secret leaves only once the settings passed
+            self.verdict.wait(self.timeout + 1.0)
+            return self.settings_ok is True
+
         out: TokenOutcome = await _in_daemon_thread(fetch_token, self.settings, self.token_cache, self.timeout, log,
-                                                    imported)
+                                                    imported, gate)
+        await self.verdict_async.wait()  # a token failure is reported only once the settings passed
+        if not self.settings_ok or out.aborted:
+            raise _Skipped("settings have errors")
         ctx = self.hint_ctx()
         if out.exc_kind:
             h.detail(out.exc_text)
@@ -758,12 +779,6 @@ class _Run:
         return await self.run_step("token", self.step_token, timeout_kind="requests-timeout")
 
     async def smtp_path(self) -> bool:
-        if self.m365 and "msal" not in sys.modules:
-            # First run in this process: let the token thread import msal before the SMTP path competes for the
-            # GIL, so that the SMTP work runs while the token requests wait on the network (about 40 ms less on
-            # loopback); capped, so a slow import never holds the SMTP path back for long.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.libs_ready.wait(), IMPORT_HEAD_START_SECONDS)
         if not await self.run_step("connect", self.step_connect, timeout_kind="connect-timeout"):
             return False
         if not await self.run_step("ehlo", self.step_ehlo,
@@ -786,14 +801,31 @@ class _Run:
 
     async def main(self, after_auth: Callable[[Session], Awaitable[None]] | None) -> None:
         self.emit_event(RunStarted(tuple(s.copy() for s in self.steps)))
-        if not await self.run_step("settings", self.step_settings):
+        tasks: list[asyncio.Task[bool]] = []
+        if self.m365:
+            # The token path starts first: its thread imports msal and runs the authority discovery (nothing
+            # secret) while the settings are checked; the token request itself waits for the settings verdict.
+            tasks.append(asyncio.create_task(self.token_path()))
+            if "msal" not in sys.modules:
+                # First run in this process: let the import finish before the settings check competes for the
+                # GIL, so that the check runs during the discovery's network wait; capped.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.libs_ready.wait(), IMPORT_HEAD_START_SECONDS)
+        try:
+            self.settings_ok = await self.run_step("settings", self.step_settings)
+        finally:
+            self.verdict.set()
+            self.verdict_async.set()
+        if not self.settings_ok:
+            self.cancel_reason = "settings have errors"
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                await asyncio.wait(tasks)
             for sid in STEP_IDS[1:]:
                 self.skip(sid, "settings have errors")
             return
-        tasks: list[asyncio.Task[bool]] = []
-        if self.m365:
-            tasks.append(asyncio.create_task(self.token_path()))
-        else:
+        if not self.m365:
             self.skip("token", "protocol smtp: no token")
         smtp_task = asyncio.create_task(self.smtp_path())
         tasks.append(smtp_task)
@@ -832,6 +864,7 @@ class _Run:
 
     def close(self) -> None:
         self.closed = True
+        self.verdict.set()  # release a token thread waiting at its gate (settings_ok stays falsy if not decided)
         if self.smtp is not None:
             try:
                 self.smtp.close()

@@ -87,6 +87,7 @@ class TokenOutcome:
     lines: list[tuple[float, str]] = field(default_factory=list)  # (perf_counter, text) for the transcript
     claims: dict[str, Any] | None = None
     claims_error: str = ""
+    aborted: bool = False  # the gate said no: the token request was never sent
 
 
 def _make_session(verify: Any, timeout: float, log: Callable[[str], None]):
@@ -142,10 +143,14 @@ def _well_known_hosts() -> frozenset[str]:
 
 def fetch_token(settings: Any, cache: TokenCache, timeout: float,
                 log: Callable[[str], None] | None = None,
-                on_imported: Callable[[], None] | None = None) -> TokenOutcome:
+                on_imported: Callable[[], None] | None = None,
+                gate: Callable[[], bool] | None = None) -> TokenOutcome:
     """Blocking: build a fresh msal app (shared token cache), acquire a token for the client, decode its claims.
 
-    `log(text)` receives the transcript lines (request summary, HTTP status and time; never a body or secret)."""
+    `log(text)` receives the transcript lines (request summary, HTTP status and time; never a body or secret).
+    `on_imported()` is called once msal is imported. `gate()` is called after the app is built (authority
+    discovery, nothing secret sent yet) and before the token request that carries the client secret; when it
+    returns False the request is not sent and the outcome has `aborted` set."""
     out = TokenOutcome()
     sink = log
 
@@ -179,6 +184,9 @@ def fetch_token(settings: Any, cache: TokenCache, timeout: float,
         app = msal.ConfidentialClientApplication(
             settings.client_id.strip(), client_credential=settings.client_secret.reveal(), authority=authority,
             token_cache=entry.msal_cache, http_client=session, http_cache=entry.http_cache, **kwargs)
+        if gate is not None and not gate():
+            out.aborted = True
+            return out
         result = app.acquire_token_for_client(scopes=[settings.scope.strip()])
     except ValueError as exc:
         out.exc_kind, out.exc_details = _classify_value_error(exc)
