@@ -348,17 +348,16 @@ class MainScreen(Screen[None]):
         return self.query_one("#panes", ContentSwitcher).current
 
     def on_descendant_focus(self, event: Any) -> None:
-        widget = event.widget
-        widget_id = widget.id or ""
+        """The focused field's help under the form (also while its choice list is open)."""
         help_line = self.query_one("#help-line", Static)
-        if widget_id.startswith("f-") and widget_id[2:] in FIELDS_BY_ATTR:
-            field = FIELDS_BY_ATTR[widget_id[2:]]
-            extra = ""
-            if field.kind == "secret":
-                extra = " ctrl+r shows or hides it."
-            help_line.update(f"{field.label}: {field.help}{extra}")
-        else:
-            help_line.update(DEFAULT_HELP)
+        for node in event.widget.ancestors_with_self:
+            node_id = getattr(node, "id", None) or ""
+            if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
+                field = FIELDS_BY_ATTR[node_id[2:]]
+                extra = " ctrl+r shows or hides it." if field.kind == "secret" else ""
+                help_line.update(f"{field.label}: {field.help}{extra}")
+                return
+        help_line.update(DEFAULT_HELP)
 
 
 __all__ = ["MainScreen", "SettingsForm", "StatusLine", "YesNoCheckbox", "PROTOCOLS"]
