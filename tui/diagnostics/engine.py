@@ -2,25 +2,37 @@
 
 Steps, in order (`STEPS`): settings, token, connect, ehlo, starttls, auth, quit.
 
-    settings ──┬── token (msal, in a daemon thread) ───────────────┐
-               └── connect ── ehlo ── starttls ─────────────────────┴── auth ── [after_auth] ── quit
+    token (msal in a daemon thread: import, authority discovery | token request) ──────┐
+    settings ── (verdict opens the token request) ── connect ── ehlo ── starttls ──────┴── auth ── [after_auth] ── quit
 
 The token path and the SMTP path up to STARTTLS run concurrently; `auth` waits for both, so on a real link a run
-takes about the longer of the two paths. A failed step stops its own path; steps that can no longer run end
-`skipped`. For Microsoft 365 STARTTLS is required whatever Connection Security says: no credential or token is ever
-sent before TLS. Certificates are always verified. Every step is bounded by `settings.timeout_seconds`.
+takes about the longer of the two paths. The token thread starts at once (msal import and authority discovery send
+nothing secret) but the request carrying the client secret waits for the settings step's verdict; with settings
+errors every other step ends `skipped` and nothing secret leaves. A failed step stops its own path; steps that can no
+longer run end `skipped`. For Microsoft 365 STARTTLS is required whatever Connection Security says: no credential or
+token is ever sent before TLS. Certificates are always verified. Every step is bounded by `settings.timeout_seconds`.
 
 Using it (the console runs `diagnose` in an async worker; cancelling the worker cancels the run at once, even while
 msal blocks: the token thread is a daemon and is abandoned, bounded by its own HTTP timeout):
 
     report = await diagnose(settings, emit=callback)          # callback(event) on the event-loop thread
-    report.ok, report.steps, report.transcript, report.token, report.to_json(), report.to_text()
+    report.ok                   # no step failed (warnings allowed): the CLI's exit-code rule
+    report.steps                # list[StepResult] in order (after_auth steps sit before quit)
+    report.transcript           # list[TranscriptLine], redacted; report.transcript_text() for copying (OSC 52)
+    report.token                # TokenInfo: source "identity_provider"|"cache", claims summary, oid, CA source
+    report.to_json()            # the `outmail check --json` document; to_full_json() adds transcript and token
+    report.to_text()            # the CLI's text; saved_text() / save(path) (0600) for "save to file"
 
 Events passed to `emit` (plain dataclasses): `RunStarted(steps)`, `StepStarted(step)`, `StepFinished(step)`,
-`TranscriptAdded(line)`, `RunFinished(report)`. `step` is a snapshot copy of a `StepResult`.
+`TranscriptAdded(line)`, `RunFinished(report)`. `step` is a snapshot copy of a `StepResult`. StepFinished comes
+once per step, also for `skipped` ones (which never get a StepStarted unless they were running when cancelled).
 
 The test-send feature passes `after_auth=async_fn(session)`: it runs on the authenticated connection after a
-successful `auth` and before `quit`, and reports its own steps through `session.step(id, title)`; see `Session`.
+successful `auth` (or, for protocol smtp with no Username, after the skipped auth) and before `quit`, and reports
+its own steps through `session.step(id, title)`; see `Session`.
+
+A rerun with unchanged credentials takes the token from the process-wide `TokenCache` (msal's `token_source`
+"cache", no network, about a millisecond); pass `token_cache=TokenCache()` to force a fresh token.
 
 Importing this module imports neither msal, requests, PyJWT nor aiosmtplib: they load inside the steps.
 """
