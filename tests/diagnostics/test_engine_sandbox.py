@@ -325,3 +325,30 @@ async def test_settings_errors_never_send_the_secret(sandbox_clean, sandbox_env)
     assert report.step("settings").status == "fail"
     assert report.step("token").status == "skipped" and report.step("token").detail == ["settings have errors"]
     assert not [e for e in sb.token_events()[before:] if e.get("method") == "POST"]
+
+
+async def test_fixed_fault_is_not_answered_from_msal_400_cache(sandbox_clean, sandbox_env):
+    """msal caches HTTP 400 answers for 60 s per app; a fresh app per run (and no POST in the shared HTTP cache)
+    means a rerun after the admin fixed the problem goes to the network again."""
+    sb = sandbox_clean
+    cache = TokenCache()
+    sb.set_fault("bad-scope")
+    first = await diagnose(settings_for(sb), token_cache=cache)
+    assert first.step("token").hint.id == "scope-not-default"
+    sb.set_fault(None)
+    before = len(sb.token_events())
+    second = await diagnose(settings_for(sb), token_cache=cache)
+    assert second.ok, second.to_text()
+    assert second.token.source == "identity_provider"
+    methods = [e.get("method") for e in sb.token_events()[before:]]
+    assert methods == ["POST"]  # the discovery GET came from the shared cache, the token POST from the network
+
+
+def test_discovery_only_cache_keeps_gets_only():
+    from tui.diagnostics.token import _DiscoveryOnlyCache
+
+    c = _DiscoveryOnlyCache()
+    c["GET https://x/.well-known hash=1 2xx"] = 1
+    c["POST https://x/token hash=2 400"] = 2
+    c["_index_"] = 3
+    assert set(c) == {"GET https://x/.well-known hash=1 2xx", "_index_"}
