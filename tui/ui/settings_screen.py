@@ -91,24 +91,35 @@ class SettingsForm(VerticalScroll):
         self._protocol = base.protocol
 
     def compose(self) -> ComposeResult:
+        # One line per field (label, widget), then an optional note and the problems line; widgets directly in the
+        # scroll view (no row containers) keep the form cheap to mount and restyle.
         section = None
+        protocol = self.base.protocol
         for field in FIELDS:
             if field.section != section and field.section != "smtp":
                 title = {"microsoft365": "outmail only: token service (LogicalDOC always uses the global cloud)",
                          "console": "outmail only: console"}[field.section]
-                yield Label(title, classes=f"section-title section-{field.section}")
+                heading = Label(title, classes=f"section-title section-{field.section}")
+                heading.display = field.section != "microsoft365" or protocol == PROTOCOL_M365
+                yield heading
             section = field.section
-            with Vertical(id=f"row-{field.attr}", classes="field-row"):
-                with Horizontal(classes="field-line"):
-                    yield Label(field.label, classes="field-label", markup=False)
-                    yield _widget_for(field, self.base)
-                    if field.kind == "secret":
-                        yield Label("hidden", id=f"state-{field.attr}", classes="field-state")
-                yield Static("", id=f"note-{field.attr}", classes="field-note", markup=False)
-                yield Static("", id=f"p-{field.attr}", classes="field-problems", markup=False)
-
-    def on_mount(self) -> None:
-        self.show_protocol(self.base.protocol)
+            visible = _applies(field, protocol)
+            line = Horizontal(id=f"row-{field.attr}", classes="field-line")
+            line.display = visible
+            line.set_class(_ignored(field, protocol), "-ignored")
+            with line:
+                yield Label(field.label, classes="field-label", markup=False)
+                yield _widget_for(field, self.base)
+                if field.kind == "secret":
+                    yield Label("hidden", id=f"state-{field.attr}", classes="field-state")
+            if field.ignored_by_m365 or field.kind == "secret":
+                text = _note(field, protocol, self.base)
+                note = Static(text, id=f"note-{field.attr}", classes="field-note", markup=False)
+                note.display = visible and bool(text)
+                yield note
+            problems = Static("", id=f"p-{field.attr}", classes="field-problems", markup=False)
+            problems.display = False
+            yield problems
 
     # ------------------------------------------------------------------------------------------------ reading
 
@@ -141,24 +152,18 @@ class SettingsForm(VerticalScroll):
 
     def show_protocol(self, protocol: object) -> None:
         """Show the fields that apply to the protocol; mark the ones LogicalDOC ignores with Microsoft 365."""
-        m365 = protocol == PROTOCOL_M365
         for field in FIELDS:
+            visible = _applies(field, protocol)
             row = self.query_one(f"#row-{field.attr}")
-            row.display = field.only_for is None or field.only_for == protocol
-            ignored = m365 and field.ignored_by_m365
-            row.set_class(ignored, "-ignored")
-            notes = []
-            if ignored:
-                notes.append(IGNORED_NOTE)
-            if field.kind == "secret":
-                source = self.base.secret_source(field.attr)
-                if source.startswith("env:"):
-                    notes.append(f"from ${source.removeprefix('env:')} (not written to the file unless you type one)")
-            note = self.query_one(f"#note-{field.attr}", Static)
-            note.update("  ".join(notes))
-            note.display = bool(notes)
+            row.display = visible
+            row.set_class(_ignored(field, protocol), "-ignored")
+            if field.ignored_by_m365 or field.kind == "secret":
+                note = self.query_one(f"#note-{field.attr}", Static)
+                text = _note(field, protocol, self.base)
+                note.update(text)
+                note.display = visible and bool(text)
         for label in self.query(".section-microsoft365"):
-            label.display = m365
+            label.display = protocol == PROTOCOL_M365
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Each field's errors and warnings below it, as words (✖ error / ▲ warning), not colour alone."""
@@ -214,6 +219,26 @@ class SettingsForm(VerticalScroll):
                 self._protocol = protocol
                 self.show_protocol(protocol)
         self.post_message(SettingsEdited(self.read()))
+
+
+def _applies(field: Field, protocol: object) -> bool:
+    return field.only_for is None or field.only_for == protocol
+
+
+def _ignored(field: Field, protocol: object) -> bool:
+    return protocol == PROTOCOL_M365 and field.ignored_by_m365
+
+
+def _note(field: Field, protocol: object, base: Settings) -> str:
+    """The words under a field: ignored by LogicalDOC, or where its secret comes from."""
+    notes = []
+    if _ignored(field, protocol):
+        notes.append(IGNORED_NOTE)
+    if field.kind == "secret":
+        source = base.secret_source(field.attr)
+        if source.startswith("env:"):
+            notes.append(f"from ${source.removeprefix('env:')} (not written to the file unless you type one)")
+    return "  ".join(notes)
 
 
 def _to_number(text: str, kind: type) -> Any:
