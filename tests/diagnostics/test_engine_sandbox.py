@@ -352,3 +352,11 @@ def test_discovery_only_cache_keeps_gets_only():
     c["POST https://x/token hash=2 400"] = 2
     c["_index_"] = 3
     assert set(c) == {"GET https://x/.well-known hash=1 2xx", "_index_"}
+
+
+async def test_unreadable_ca_file(sandbox_clean, sandbox_env, tmp_path):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    report = await diagnose(settings_for(sandbox_clean, ca_file=str(bad)), token_cache=TokenCache())
+    assert report.step("connect").status == "fail" and report.step("connect").hint.id == "ca-file-invalid"
+    assert report.step("token").status == "fail"

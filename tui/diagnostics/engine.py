@@ -491,7 +491,9 @@ class _Run:
             return "disconnected", text
         if isinstance(exc, OSError) and step_id == "connect":
             return "connection-refused", text
-        return "disconnected", text
+        if isinstance(exc, (OSError, aiosmtplib.SMTPException)):
+            return "disconnected", text
+        return "unexpected", text
 
     async def hint_for_exception(self, exc: BaseException, step_id: str, handle: StepHandle) -> Hint:
         try:
@@ -668,7 +670,10 @@ class _Run:
         peer = sock.getpeername()
         h.result.detail.insert(0, f"connected to {peer[0]}:{peer[1]} in {(time.perf_counter() - t) * 1000:.0f} ms")
         self.recorder.add("I", f"TCP connected to {peer[0]}:{peer[1]} ({self.host})")
-        self.ssl_ctx, self.ca_source = smtp_context(_expand(self.settings.ca_file))
+        try:
+            self.ssl_ctx, self.ca_source = smtp_context(_expand(self.settings.ca_file))
+        except (ssl.SSLError, OSError) as exc:
+            raise StepFailed(H.for_exception("ca-file", f"{type(exc).__name__}: {exc}", self.hint_ctx())) from None
         self.smtp = TracedSMTP(self.recorder, hostname=self.host, local_hostname=_hostname(), timeout=self.timeout,
                                tls_context=self.ssl_ctx)
         if self.implicit_tls:

@@ -19,7 +19,7 @@ was matched from. Matching entry points:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from tui.diagnostics.setup_steps import SETUP_STEPS_BY_ID, SETTLING_NOTE
@@ -30,7 +30,7 @@ EXCEPTION_KINDS = (
     "tls-verify", "tls-hostname", "tls-version", "tls-handshake",
     "starttls-not-offered", "auth-not-offered", "xoauth2-not-offered",
     "msal-bad-authority", "msal-unknown-tenant", "msal-instance-discovery",
-    "requests-connection", "requests-timeout", "requests-ssl", "http-5xx", "token-not-json",
+    "requests-connection", "requests-timeout", "requests-ssl", "http-5xx", "token-not-json", "ca-file", "unexpected",
 )
 
 
@@ -364,6 +364,12 @@ RULES: tuple[HintRule, ...] = (
     HintRule("unrecognized-command", "The server does not know a command (500 5.3.3).", "client",
              "A client or server mismatch; check Server and Port.", source="SMTP reply", smtp_code=(500,),
              enhanced=("5.3.3",)),
+    HintRule("ca-file-invalid", "The CA file cannot be loaded as PEM certificates.", "config",
+             "Point [console] ca_file at a PEM bundle (-----BEGIN CERTIFICATE----- blocks), or leave it empty for the "
+             "system trust store.", source="exception", exceptions=("ca-file",)),
+    HintRule("unexpected", "outmail hit an unexpected error in this step.", None,
+             "Retry; if it persists, report it with the saved transcript (secrets are redacted).", source="exception",
+             exceptions=("unexpected",)),
     # ---- generic fallbacks by reply class ----
     HintRule("smtp-temporary", "The server answered with a temporary error (4.x.x): the same request may succeed "
              "later.", None, "Retry later; if it persists, look the reply up in Microsoft's SMTP error reference.",

@@ -17,9 +17,27 @@ import time
 from typing import Any, Mapping
 
 
+_CONTEXTS: dict[tuple[Any, ...], tuple[ssl.SSLContext, str]] = {}
+
+
 def smtp_context(ca_file: str = "") -> tuple[ssl.SSLContext, str]:
-    """The SMTP TLS context and a description of the CA source it trusts."""
+    """The SMTP TLS context and a description of the CA source it trusts.
+
+    Cached per CA source (file name and modification time, SSL_CERT_FILE / SSL_CERT_DIR): loading the system store
+    takes milliseconds of event-loop time, and a context is safe to share between connections."""
     ca_file = (ca_file or "").strip()
+    try:
+        mtime = os.stat(ca_file).st_mtime_ns if ca_file else None
+    except OSError:
+        mtime = None
+    key = (ca_file, mtime, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    hit = _CONTEXTS.get(key)
+    if hit is None:
+        hit = _CONTEXTS[key] = _build_smtp_context(ca_file)
+    return hit
+
+
+def _build_smtp_context(ca_file: str) -> tuple[ssl.SSLContext, str]:
     ctx = ssl.create_default_context(cafile=ca_file or None)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.check_hostname = True
