@@ -359,4 +359,4 @@ async def test_unreadable_ca_file(sandbox_clean, sandbox_env, tmp_path):
     bad.write_text("not a certificate\n")
     report = await diagnose(settings_for(sandbox_clean, ca_file=str(bad)), token_cache=TokenCache())
     assert report.step("connect").status == "fail" and report.step("connect").hint.id == "ca-file-invalid"
-    assert report.step("token").status == "fail"
+    assert report.step("token").status == "fail" and report.step("token").hint.id == "ca-file-invalid"

@@ -193,7 +193,9 @@ def fetch_token(settings: Any, cache: TokenCache, timeout: float,
         out.exc_text = f"ValueError: {str(exc).splitlines()[0][:400]}"
         return out
     except requests.exceptions.SSLError as exc:
-        out.exc_kind, out.exc_text = "requests-ssl", f"SSLError: {_short(exc)}"
+        text = _short(exc)
+        bad_ca = "no certificate or crl found" in text.lower() or "no_certificate_or_crl_found" in text.lower()
+        out.exc_kind, out.exc_text = ("ca-file" if bad_ca else "requests-ssl"), f"SSLError: {text}"
         return out
     except requests.exceptions.Timeout as exc:
         out.exc_kind, out.exc_text = "requests-timeout", f"{type(exc).__name__}: {_short(exc)}"
@@ -203,6 +205,11 @@ def fetch_token(settings: Any, cache: TokenCache, timeout: float,
         return out
     except requests.exceptions.RequestException as exc:
         out.exc_kind, out.exc_text = "requests-connection", f"{type(exc).__name__}: {_short(exc)}"
+        return out
+    except OSError as exc:  # requests: "Could not find a suitable TLS CA certificate bundle, invalid path: ..."
+        bad_ca = "certificate bundle" in str(exc).lower()
+        out.exc_kind = "ca-file" if bad_ca else "requests-connection"
+        out.exc_text = f"{type(exc).__name__}: {_short(exc)}"
         return out
     finally:
         session.close()
