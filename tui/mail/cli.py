@@ -1,0 +1,94 @@
+"""`outmail send --to ADDR [--to ADDR ...] [--subject S] [--body TEXT | --body-file F] [--from ADDR] [--config PATH]
+[--tenant NAME] [--json]`: `outmail check`'s steps, then the test message on the authenticated connection.
+
+Output as `check` (the same Report rendering), plus a last line `Sent: 250 2.0.0 OK <id> [...] (queue id <id>)` or
+`Not sent.`; `--json` prints check's document, whose `send` step also carries `reply` and `queue_id`.
+Exit 0 sent, 1 a step failed (nothing or not everything sent), 2 unusable settings file or arguments (nothing sent,
+no connection made).
+
+- Each `--to` is one address (syntax checked with email-validator; .local, .test and other special-use domains are
+  valid). CR or LF in any header field or address is refused before anything connects.
+- `--body-file -` reads the body from standard input (UTF-8); a file that cannot be read is exit 2. Without `--body`
+  or `--body-file` the body names this host, the time and the settings file (`tui.mail.message.default_body`).
+- `--from ADDR` is the Send-as address: the From a LogicalDOC user's own email would give with "Use user's email as
+  sender" (userasfrom) on. When userasfrom is off LogicalDOC never sends From another address; the test still runs
+  (it tells whether Send As is granted, which the admin may be about to need) with a warning on stderr and a note in
+  the send step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+from tui.diagnostics.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
+
+PROG = "outmail send"
+
+
+def _error(text: str) -> int:
+    print(f"{PROG}: {text}", file=sys.stderr)
+    return EXIT_UNUSABLE
+
+
+def read_body(args: Any) -> str | None:
+    """--body, else --body-file (`-` = stdin), else None (the default body). OSError/UnicodeDecodeError propagate."""
+    if getattr(args, "body", None) is not None:
+        return args.body
+    path = getattr(args, "body_file", None)
+    if path is None:
+        return None
+    if path == "-":
+        return sys.stdin.buffer.read().decode("utf-8")
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8")
+
+
+def run_send(args: Any) -> int:
+    from tui.cli import resolve_config_path
+    from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message
+    from tui.settings.store import SettingsFileError, load_settings
+
+    path = resolve_config_path(getattr(args, "config", None))
+    try:
+        settings = load_settings(path, tenant=getattr(args, "tenant", None))
+    except SettingsFileError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"{path}: {exc.strerror or exc}")
+
+    try:
+        body = read_body(args)
+    except OSError as exc:
+        return _error(f"--body-file {args.body_file}: {exc.strerror or exc}")
+    except UnicodeDecodeError as exc:
+        return _error(f"--body-file {args.body_file}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+
+    subject = args.subject if getattr(args, "subject", None) is not None else DEFAULT_SUBJECT
+    send_as = getattr(args, "from_addr", None)
+    try:
+        test = build_message(settings, list(getattr(args, "to", None) or []), subject, body, send_as=send_as)
+    except MessageError as exc:
+        return _error(f"{exc}; nothing was sent")
+    if send_as and not settings.userasfrom and test.envelope_from.lower() != settings.sender.strip().lower():
+        print(f"{PROG}: warning: 'Use user's email as sender' (userasfrom) is off, so LogicalDOC sends From "
+              f"{settings.sender.strip() or '(empty Sender Email)'}; testing From {test.envelope_from} anyway",
+              file=sys.stderr)
+
+    from tui.mail.send import send_test
+
+    try:
+        report = asyncio.run(send_test(settings, test))
+    except MessageError as exc:
+        return _error(f"{exc}; nothing was sent")
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    if getattr(args, "json", False):
+        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(report.to_text())
+    sys.stdout.flush()
+    return EXIT_OK if report.ok else EXIT_FAILED

@@ -1,0 +1,315 @@
+"""The test send: the diagnostics engine's steps, then MAIL FROM, RCPT TO and DATA on the authenticated connection.
+
+No Textual here. The console's dialog and `outmail send` both call `send_test`:
+
+    test = build_message(settings, to, subject, body, send_as)   # MessageError: show it, nothing was sent
+    report = await send_test(settings, test, emit=callback)       # a SendReport (a diagnostics Report)
+    report.ok                     # no step failed and the server accepted the message
+    report.send.sent, report.send.reply, report.send.queue_id
+    report.step("send")           # StepResult: detail[0] is the server's whole final (or refusing) reply, then
+                                  # one line per command: "MAIL FROM:<x> BODY=8BITMIME → 250 2.1.0 Sender OK", ...
+    report.to_json()              # check's document; the "send" step also carries "reply" and "queue_id"
+    report.to_text()              # check's text, then "Sent: <reply> (queue id <id>)" or "Not sent."
+
+Rules:
+- The message is built and serialized before anything connects: a MessageError (bad address, CR or LF in a header
+  field) means no network at all.
+- Nothing is sent unless AUTH succeeded: the engine calls the send only after a successful `auth`; with protocol
+  smtp and no Username (where the engine skips AUTH and LogicalDOC would send anonymously) the send step fails
+  without a MAIL command.
+- A refused MAIL FROM, RCPT TO or DATA ends the `send` step `fail` with the server's exact reply (detail[0] and
+  `hint.reply`) and the hint from the engine's table; the hint's PowerShell names the From address that was tried
+  (the Send As address, not Sender Email) and the token's oid.
+- The `send` step is always in the report: `skipped` ("not sent: ...") when an earlier step failed.
+- Secrets are redacted by the engine's redactor (every detail, hint and the reply).
+
+Events: `emit` gets the engine's events, with these additions: `RunStarted.steps` already lists the `send` step
+(pending, before `quit`); `SendProgress(step)` after each SMTP command of the send (the step snapshot with the detail
+so far, status "running"); a `StepFinished` for a `send` step skipped because an earlier step failed; and
+`RunFinished.report` is the SendReport. Cancelling the awaiting task cancels the send (the socket is closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field, fields, replace
+from email.utils import getaddresses
+from typing import Any, Callable
+
+from tui.diagnostics import hints as H
+from tui.diagnostics.engine import Report, RunFinished, RunStarted, Session, StepFinished, StepResult, diagnose
+from tui.mail.message import MessageError, TestMessage
+
+SEND_STEP_ID = "send"
+SEND_STEP_TITLE = "Send test message"
+ARROW = "→"
+
+_ENHANCED = re.compile(r"^[245]\.\d{1,3}\.\d{1,3}\s+")
+_QUEUE_PATTERNS = (
+    re.compile(r"<([^<>\s]+)>"),                                 # Exchange, sandbox: OK <id> [Hostname=...]
+    re.compile(r"\bqueued as\s+([^\s;,\]]+)", re.IGNORECASE),    # Postfix: Ok: queued as 4F3B21C0
+    re.compile(r"\b(?:queue[ -]?id|id)\s*[=:]\s*([^\s;,\]]+)", re.IGNORECASE),  # id=..., queue id: ...
+    re.compile(r"^(?:ok|queued)\b[:\s]+([A-Za-z0-9][^\s;,\[\]]{3,})", re.IGNORECASE),  # OK 1695 ..., Queued ABC
+    re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]{5,})\s+message accepted", re.IGNORECASE),  # Sendmail: x7QN Message ..
+)
+
+
+def queue_id(reply: str) -> str | None:
+    """The queue id in a final DATA reply, or None. `reply` may start with the code and enhanced status.
+
+    "250 2.0.0 OK <id@host> [Hostname=X]" (Exchange Online, the sandbox) -> "id@host";
+    "250 2.0.0 Ok: queued as 4F3B21C0" (Postfix) -> "4F3B21C0"; "250 2.0.0 x7QNd1 Message accepted" -> "x7QNd1".
+    """
+    text = " ".join((reply or "").split())
+    text = re.sub(r"^\d{3}[ -]", "", text)
+    text = _ENHANCED.sub("", text)
+    for pattern in _QUEUE_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            return m.group(1)
+    return None
+
+
+@dataclass
+class SendOutcome:
+    """What the send did. `reply` is the server's whole final reply (success) or refusing reply (failure), redacted;
+    `commands` the (command, reply) pairs in order; `sent` only when DATA was answered 250."""
+
+    sent: bool = False
+    reply: str | None = None
+    queue_id: str | None = None
+    message_id: str = ""
+    envelope_from: str = ""
+    recipients: tuple[str, ...] = ()
+    commands: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sent": self.sent, "reply": self.reply, "queue_id": self.queue_id, "message_id": self.message_id,
+                "envelope_from": self.envelope_from, "recipients": list(self.recipients),
+                "commands": [{"command": c, "reply": r} for c, r in self.commands]}
+
+
+@dataclass
+class SendReport(Report):
+    """A diagnostics Report with the send's outcome. `ok` is False unless the message was accepted."""
+
+    send: SendOutcome = field(default_factory=SendOutcome)
+
+    @property
+    def ok(self) -> bool:  # type: ignore[override]
+        return Report.ok.fget(self) and self.send.sent  # type: ignore[attr-defined]
+
+    def to_json(self) -> dict[str, Any]:
+        """check's document; the `send` step also has "reply" (the server's whole reply) and "queue_id"."""
+        doc = super().to_json()
+        doc["ok"] = self.ok
+        for step in doc["steps"]:
+            if step["id"] == SEND_STEP_ID:
+                step["reply"] = self.send.reply
+                step["queue_id"] = self.send.queue_id
+        return doc
+
+    def to_full_json(self) -> dict[str, Any]:
+        doc = super().to_full_json()
+        doc["send"] = self.send.to_json()
+        return doc
+
+    def to_text(self, *, verbose: bool = False) -> str:
+        text = super().to_text(verbose=verbose)
+        if text.startswith("outmail check: "):
+            text = "outmail send: " + text[len("outmail check: "):]
+        if self.send.sent:
+            text += f"Sent: {self.send.reply}" + (f" (queue id {self.send.queue_id})" if self.send.queue_id else "")
+        else:
+            text += "Not sent."
+        return text + "\n"
+
+
+@dataclass(frozen=True)
+class SendProgress:
+    """Emitted after each SMTP command of the send: the `send` step so far (status "running")."""
+
+    step: StepResult
+
+
+def _one_line(code: int, message: str) -> str:
+    return f"{code} " + " ".join(line.strip() for line in (message or "").splitlines()).strip()
+
+
+def _check(test: TestMessage) -> None:
+    """Belt and braces for a TestMessage made by hand: the envelope must be one line per address."""
+    for name, value in [("From", test.envelope_from)] + [("To", r) for r in test.recipients]:
+        if not value or any(c in value for c in "\r\n<>") or value != value.strip():
+            raise MessageError(f"{name} '{value.strip()}' cannot be used as an envelope address")
+    if not test.recipients:
+        raise MessageError("To: at least one recipient is required")
+    for key, value in test.message.items():
+        if "\r" in str(value) or "\n" in str(value):
+            raise MessageError(f"{key} cannot contain a line break (header injection)")
+
+
+def _header_from(test: TestMessage) -> str:
+    found = [addr for _name, addr in getaddresses(test.message.get_all("From", [])) if addr]
+    return found[0] if found else test.envelope_from
+
+
+async def send_test(settings: Any, message: TestMessage, *, emit: Callable[[Any], None] | None = None,
+                    token_cache: Any = None) -> SendReport:
+    """Run the diagnostics steps on `settings` (saved or as on screen), then send `message` on the authenticated
+    connection; return the SendReport. Raises MessageError before any network I/O if the message cannot be sent.
+    Cancelling the awaiting task cancels the run and the send at once."""
+    from aiosmtplib.email import flatten_message
+
+    _check(message)
+    flatten_message(message.message, utf8=True, cte_type="8bit")  # serializes now: no surprise after connecting
+    outcome = SendOutcome(message_id=str(message.message.get("Message-ID", "")),
+                          envelope_from=message.envelope_from, recipients=tuple(message.recipients))
+    from_header = _header_from(message)
+    state: dict[str, Any] = {"report": None}
+
+    def forward(event: Any) -> None:
+        if isinstance(event, RunStarted):
+            steps = list(event.steps)
+            at = next((i for i, s in enumerate(steps) if s.id == "quit"), len(steps))
+            steps.insert(at, StepResult(SEND_STEP_ID, SEND_STEP_TITLE))
+            event = RunStarted(tuple(steps))
+        elif isinstance(event, RunFinished):
+            report = _finish(event.report, outcome)
+            state["report"] = report
+            if not any(s.id == SEND_STEP_ID for s in event.report.steps) and emit is not None:
+                emit(StepFinished(report.step(SEND_STEP_ID).copy()))
+            event = RunFinished(report)
+        if emit is not None:
+            emit(event)
+
+    async def after_auth(session: Session) -> None:
+        await _send(session, message, outcome, from_header, emit)
+
+    report = await diagnose(settings, emit=forward, token_cache=token_cache, after_auth=after_auth)
+    return state["report"] if state["report"] is not None else _finish(report, outcome)
+
+
+def _finish(report: Report, outcome: SendOutcome) -> SendReport:
+    steps = [s.copy() for s in report.steps]
+    if not any(s.id == SEND_STEP_ID for s in steps):
+        failed = report.failed_step
+        why = ("cancelled" if report.cancelled else
+               f"not sent: the {failed.id} step failed" if failed is not None else "not sent")
+        at = next((i for i, s in enumerate(steps) if s.id == "quit"), len(steps))
+        steps.insert(at, StepResult(SEND_STEP_ID, SEND_STEP_TITLE, status="skipped", detail=[why]))
+    values = {f.name: getattr(report, f.name) for f in fields(Report)}
+    values["steps"] = steps
+    return SendReport(**values, send=outcome)
+
+
+async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_header: str,
+                emit: Callable[[Any], None] | None) -> None:
+    import aiosmtplib
+    from aiosmtplib.email import flatten_message
+
+    settings = session.settings
+    smtp = session.smtp
+    redact = session.redactor.text
+    ctx = replace(session.hint_context, sender=from_header)  # S7's Add-RecipientPermission names the From tried
+
+    async with session.step(SEND_STEP_ID, SEND_STEP_TITLE) as step:
+        def progress() -> None:
+            if emit is not None:
+                emit(SendProgress(replace(step.result.copy(), status="running")))
+
+        def refused(command: str, code: int, text: str) -> None:
+            reply = _one_line(code, text)
+            step.detail(f"{command} {ARROW} {reply}")
+            outcome.commands.append((command, redact(reply)))
+            outcome.reply = redact(reply)
+            step.fail(H.for_smtp_reply(code, text, ctx))
+
+        step.detail(f"From: {test.message.get('From', '')}"
+                    + (f" (Sender: {test.message['Sender']})" if test.message.get("Sender") else ""))
+        step.detail(f"To: {', '.join(test.recipients)}")
+        step.detail(f"Subject: {test.message.get('Subject', '')}")
+        if outcome.message_id:
+            step.detail(f"Message-ID: {outcome.message_id}")
+        if from_header.lower() != settings.sender.strip().lower() and not settings.userasfrom:
+            step.detail(f"note: 'Use user's email as sender' is off: LogicalDOC would send From "
+                        f"{settings.sender.strip() or '(empty Sender Email)'}, not {from_header}")
+        elif settings.userasfrom and from_header.lower() == settings.sender.strip().lower():
+            step.detail("note: 'Use user's email as sender' is on: LogicalDOC sends From each user's own address; "
+                        "try one as the Send-as address")
+        if not settings.is_m365 and not settings.username.strip():
+            step.detail("not sent: no AUTH (Username is empty); outmail sends only after a successful AUTH")
+            step.fail(H.by_id("not-authenticated", ctx, reply="no AUTH: Username is empty"))
+
+        addresses = [test.envelope_from, *test.recipients]
+        utf8 = any(not a.isascii() for a in addresses)
+        options: list[str] = []
+        if utf8:
+            if not smtp.supports_extension("smtputf8"):
+                step.detail("the server does not offer SMTPUTF8, needed for a non-ASCII address")
+                step.fail(H.by_id("smtp-permanent", ctx, reply="SMTPUTF8 not offered"))
+            options.append("SMTPUTF8")
+        eight_bit = smtp.supports_extension("8bitmime")
+        if eight_bit:
+            options.append("BODY=8BITMIME")
+        data = flatten_message(test.message, utf8=utf8, cte_type="8bit" if eight_bit else "7bit")
+        encoding = "utf-8" if utf8 else "ascii"
+
+        command = " ".join([f"MAIL FROM:<{test.envelope_from}>", *options])
+        try:
+            response = await smtp.mail(test.envelope_from, options=options, encoding=encoding)
+        except aiosmtplib.SMTPResponseException as exc:
+            refused(command, exc.code, exc.message)
+        else:
+            reply = _one_line(response.code, response.message)
+            step.detail(f"{command} {ARROW} {reply}")
+            outcome.commands.append((command, redact(reply)))
+            progress()
+
+        first_refusal: tuple[str, int, str] | None = None
+        for rcpt in test.recipients:
+            command = f"RCPT TO:<{rcpt}>"
+            try:
+                response = await smtp.rcpt(rcpt, encoding=encoding)
+            except aiosmtplib.SMTPResponseException as exc:
+                reply = _one_line(exc.code, exc.message)
+                step.detail(f"{command} {ARROW} {reply}")
+                outcome.commands.append((command, redact(reply)))
+                if first_refusal is None:
+                    first_refusal = (command, exc.code, exc.message)
+            else:
+                reply = _one_line(response.code, response.message)
+                step.detail(f"{command} {ARROW} {reply}")
+                outcome.commands.append((command, redact(reply)))
+            progress()
+        if first_refusal is not None:
+            # One refused recipient stops the send, as LogicalDOC's JavaMail does (no partial send).
+            _command, code, text = first_refusal
+            outcome.reply = redact(_one_line(code, text))
+            try:
+                await smtp.rset()
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                pass
+            step.fail(H.for_smtp_reply(code, text, ctx))
+
+        command = f"DATA ({len(data)} bytes)"
+        try:
+            response = await smtp.data(data)
+        except aiosmtplib.SMTPResponseException as exc:
+            refused(command, exc.code, exc.message)
+        else:
+            reply = _one_line(response.code, response.message)
+            step.detail(f"{command} {ARROW} {reply}")
+            outcome.commands.append((command, redact(reply)))
+            outcome.reply = redact(reply)
+            outcome.queue_id = queue_id(outcome.reply)
+            outcome.sent = True
+            step.result.detail.insert(0, redact(reply))
+            if outcome.queue_id:
+                step.detail(f"queue id {outcome.queue_id}")
+            progress()
+
+
+def send_test_sync(settings: Any, message: TestMessage, *, token_cache: Any = None) -> SendReport:
+    """`send_test` for the CLI: runs its own event loop."""
+    return asyncio.run(send_test(settings, message, token_cache=token_cache))
