@@ -56,6 +56,14 @@ async def test_happy_path_then_cached_token(sandbox_clean, sandbox_env):
     assert "S: 235 2.7.0 Authentication successful" in lines
     assert any(l.startswith("I: POST https://127.0.0.1") for l in lines)
     assert_no_secrets(sb, report)
+    # the real token (from the shared msal cache) appears nowhere, not even in part
+    import msal
+
+    entries = list(cache.entry(settings_for(sb)).msal_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN))
+    token = entries[0]["secret"]
+    blob = json.dumps(report.to_full_json()) + report.to_text() + report.transcript_text()
+    assert token not in blob and token[20:60] not in blob and token.split(".")[1][:40] not in blob
+    assert report.token.preview == token[:8] + "…<redacted>"
 
     again = await diagnose(settings_for(sb), token_cache=cache)
     assert again.ok
