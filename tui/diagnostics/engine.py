@@ -209,7 +209,7 @@ class Report:
                     out.append(f"{'':>9}{d}")
                 if s.hint and s.status in ("fail", "warn"):
                     out.extend(f"{'':>9}{line}" for line in s.hint.lines()
-                               if line not in shown and line.removeprefix("Reply: ") not in shown)
+                               if line not in shown and line.split(": ", 1)[-1] not in shown)
         verdict = "cancelled" if self.cancelled else ("passed" if self.ok else
                                                          f"FAILED at {self.failed_step.id}" if self.failed_step else "")
         warn = sum(1 for s in self.steps if s.status == "warn")
