@@ -63,7 +63,8 @@ def run_sandbox(args) -> int:
         info = sandbox.info
         print(json.dumps(dict(info.as_json(), fault=fault)), flush=True)
         print(f"outmail sandbox: token service {info.authority_host}, SMTP {info.smtp_host}:{info.smtp_port}"
-              f"{', fault ' + fault if fault else ''}. Settings: {info.settings_path}. Stop with ctrl+c.",
+              f"{', fault ' + fault if fault else ''}.\n  Try: outmail check --config {info.settings_path}\n"
+              "  Stop with ctrl+c.",
               file=sys.stderr, flush=True)
         while not stop.wait(0.2):
             pass

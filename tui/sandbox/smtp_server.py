@@ -257,7 +257,8 @@ class SmtpServer:
     # -- the mail folder ----------------------------------------------------------------------------------------------
     def save(self, mail_from: str, rcpt_tos: list[str], content: bytes) -> Path:
         seq = next(self._seq)
-        name = f"{seq:05d}-{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}.eml"
+        # Time first, so that names sort oldest first even across runs sharing one --dir.
+        name = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%f')}-{seq:05d}-{secrets.token_hex(4)}.eml"
         head = f"Return-Path: <{mail_from}>\r\nX-Sandbox-Rcpt-To: {', '.join(rcpt_tos)}\r\n".encode()
         path = self.mail_dir / name
         tmp = self.mail_dir / (name + ".tmp")
