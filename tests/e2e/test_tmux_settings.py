@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -15,13 +16,15 @@ import pytest
 from tests.ui.conftest import COMMENTED_M365
 
 OUTMAIL = Path(sys.executable).parent / "outmail"
+_SERIAL = itertools.count()
 
 
 class Tmux:
     """A private tmux server (its own socket) running one 80x24 session."""
 
     def __init__(self) -> None:
-        self.socket = f"outmail-test-{os.getpid()}"
+        # One socket per test: reusing a name right after kill-server races with the dying server.
+        self.socket = f"outmail-test-{os.getpid()}-{next(_SERIAL)}"
 
     def run(self, *args: str) -> str:
         result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)

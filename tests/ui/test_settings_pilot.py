@@ -117,8 +117,7 @@ async def test_choosing_m365_with_the_keyboard(settings_path: Path) -> None:
         assert app.current_settings.port == 587
 
 
-@pytest.mark.parametrize("key", ["d", "c", "s"])
-async def test_quit_with_unsaved_changes_asks(settings_path: Path, key: str) -> None:
+async def test_quit_with_unsaved_changes_cancel_then_save(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -129,19 +128,31 @@ async def test_quit_with_unsaved_changes_asks(settings_path: Path, key: str) -> 
         # Every choice is a visible button as well as a letter key.
         labels = [str(b.label) for b in app.screen.query("Button")]
         assert labels == ["Save (s)", "Discard (d)", "Cancel (c)"]
-        await pilot.press(key)
+        await pilot.press("c")
         await pilot.pause()
-        if key == "c":
-            assert not isinstance(app.screen, QuitDialog)
-            assert app.is_running
-            assert app.current_settings.port == 2525
-    text = settings_path.read_text()
-    if key == "s":
-        assert "port = 2525 " in text
-    else:
-        assert text == COMMENTED_M365
-    if key in ("d", "s"):
-        assert app.return_code == 0
+        assert not isinstance(app.screen, QuitDialog)
+        assert app.is_running and app.current_settings.port == 2525
+        assert settings_path.read_text() == COMMENTED_M365
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.press("s")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert "port = 2525 " in settings_path.read_text()
+
+
+async def test_quit_with_unsaved_changes_discard(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await type_into(pilot, "f-port", "2525")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert settings_path.read_text() == COMMENTED_M365
 
 
 async def test_quit_without_changes_exits_at_once(settings_path: Path) -> None:
@@ -154,36 +165,54 @@ async def test_quit_without_changes_exits_at_once(settings_path: Path) -> None:
     assert settings_path.read_text() == COMMENTED_M365
 
 
-@pytest.mark.parametrize("key", ["o", "r", "c"])
-async def test_file_changed_on_disk_asks_before_overwriting(settings_path: Path, key: str) -> None:
+SOMEONE_ELSE = COMMENTED_M365.replace('host = "smtp.office365.com"  ', 'host = "smtp-eu.office365.com"')
+
+
+async def test_file_changed_on_disk_cancel_then_overwrite(settings_path: Path) -> None:
     messages: list = []
     app = build_app(settings_path)
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await ready(pilot)
         await type_into(pilot, "f-port", "2525")
-        someone_else = COMMENTED_M365.replace('host = "smtp.office365.com"  ', 'host = "smtp-eu.office365.com"')
-        settings_path.write_text(someone_else, encoding="utf-8")
+        settings_path.write_text(SOMEONE_ELSE, encoding="utf-8")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ConflictDialog)
-        assert settings_path.read_text() == someone_else
-        await pilot.press(key)
+        assert [str(b.label) for b in app.screen.query("Button")] == ["Reload (r)", "Overwrite (o)", "Cancel (c)"]
+        await pilot.press("c")
         await pilot.pause()
+        assert settings_path.read_text() == SOMEONE_ELSE
+        assert app.current_settings.port == 2525 and app.dirty
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConflictDialog)
+        await pilot.press("o")
         await pilot.pause()
         text = settings_path.read_text()
-        if key == "o":
-            assert "port = 2525" in text and 'host = "smtp.office365.com"' in text
-            assert [m for m in messages if isinstance(m, SettingsSaved)]
-        elif key == "r":
-            assert text == someone_else
-            assert [m for m in messages if isinstance(m, SettingsLoaded)]
-            assert app.current_settings.host == "smtp-eu.office365.com"
-            assert app.current_settings.port == 587
-            assert app.query_one("#f-port", Input).value == "587"
-            assert not app.dirty
-        else:
-            assert text == someone_else
-            assert app.current_settings.port == 2525 and app.dirty
+        assert "port = 2525" in text and 'host = "smtp.office365.com"' in text
+        assert [m for m in messages if isinstance(m, SettingsSaved)]
+        assert not app.dirty
+
+
+async def test_file_changed_on_disk_reload(settings_path: Path) -> None:
+    messages: list = []
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await ready(pilot)
+        await type_into(pilot, "f-port", "2525")
+        settings_path.write_text(SOMEONE_ELSE, encoding="utf-8")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        await app.form_ready.wait()
+        await pilot.pause()
+        assert settings_path.read_text() == SOMEONE_ELSE
+        assert [m for m in messages if isinstance(m, SettingsLoaded)]
+        assert app.current_settings.host == "smtp-eu.office365.com"
+        assert app.current_settings.port == 587
+        assert app.query_one("#f-port", Input).value == "587"
+        assert not app.dirty
 
 
 async def test_new_file_offers_the_example_and_is_created_on_first_save(tmp_path: Path) -> None:
