@@ -128,8 +128,12 @@ class SendReport(Report):
 
 @dataclass(frozen=True)
 class SendProgress:
-    """Emitted after each SMTP command of the send: the `send` step so far (status "running")."""
+    """Emitted after each SMTP command of the send that lets it go on (MAIL FROM, each RCPT TO, DATA; a refused
+    MAIL FROM or DATA ends the step instead): `command` ("MAIL FROM:<x> BODY=8BITMIME", "RCPT TO:<y>",
+    "DATA (N bytes)"), the server's whole `reply`, and the `send` step so far (status "running")."""
 
+    command: str
+    reply: str
     step: StepResult
 
 
@@ -215,13 +219,14 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
 
     async with session.step(SEND_STEP_ID, SEND_STEP_TITLE) as step:
         def progress() -> None:
-            if emit is not None:
-                emit(SendProgress(replace(step.result.copy(), status="running")))
+            if emit is not None and outcome.commands:
+                command, reply = outcome.commands[-1]
+                emit(SendProgress(command, reply, replace(step.result.copy(), status="running")))
 
         def refused(command: str, code: int, text: str) -> None:
             reply = _one_line(code, text)
             step.detail(f"{command} {ARROW} {reply}")
-            outcome.commands.append((command, redact(reply)))
+            outcome.commands.append((redact(command), redact(reply)))
             outcome.reply = redact(reply)
             step.fail(H.for_smtp_reply(code, text, ctx))
 
@@ -263,7 +268,7 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
         else:
             reply = _one_line(response.code, response.message)
             step.detail(f"{command} {ARROW} {reply}")
-            outcome.commands.append((command, redact(reply)))
+            outcome.commands.append((redact(command), redact(reply)))
             progress()
 
         first_refusal: tuple[str, int, str] | None = None
@@ -274,13 +279,13 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
             except aiosmtplib.SMTPResponseException as exc:
                 reply = _one_line(exc.code, exc.message)
                 step.detail(f"{command} {ARROW} {reply}")
-                outcome.commands.append((command, redact(reply)))
+                outcome.commands.append((redact(command), redact(reply)))
                 if first_refusal is None:
                     first_refusal = (command, exc.code, exc.message)
             else:
                 reply = _one_line(response.code, response.message)
                 step.detail(f"{command} {ARROW} {reply}")
-                outcome.commands.append((command, redact(reply)))
+                outcome.commands.append((redact(command), redact(reply)))
             progress()
         if first_refusal is not None:
             # One refused recipient stops the send, as LogicalDOC's JavaMail does (no partial send).
@@ -300,7 +305,7 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
         else:
             reply = _one_line(response.code, response.message)
             step.detail(f"{command} {ARROW} {reply}")
-            outcome.commands.append((command, redact(reply)))
+            outcome.commands.append((redact(command), redact(reply)))
             outcome.reply = redact(reply)
             outcome.queue_id = queue_id(outcome.reply)
             outcome.sent = True
