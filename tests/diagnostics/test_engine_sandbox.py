@@ -65,6 +65,9 @@ async def test_happy_path_then_cached_token(sandbox_clean, sandbox_env):
     assert token not in blob and token[20:60] not in blob and token.split(".")[1][:40] not in blob
     assert report.token.preview == token[:8] + "…<redacted>"
 
+    assert cache.serves_from_memory(settings_for(sb))
+    assert not TokenCache().serves_from_memory(settings_for(sb))
+    assert not cache.serves_from_memory(settings_for(sb, client_secret=Secret("other-secret-value")))
     again = await diagnose(settings_for(sb), token_cache=cache)
     assert again.ok
     assert again.token.source == "cache"

@@ -34,7 +34,11 @@ its own steps through `session.step(id, title)`; see `Session`.
 A rerun with unchanged credentials takes the token from the process-wide `TokenCache` (msal's `token_source`
 "cache", no network, about a millisecond); pass `token_cache=TokenCache()` to force a fresh token.
 
-Importing this module imports neither msal, requests, PyJWT nor aiosmtplib: they load inside the steps.
+Cancelling: CancelledError propagates out of `diagnose`; the running steps get a StepFinished `skipped`
+("cancelled"), steps that had not started get no event; the socket is closed at once.
+
+Importing this module imports neither msal, requests, PyJWT nor aiosmtplib: they load inside the steps, in threads
+on a first run (so a console's event loop never stalls on them).
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Literal
 from tui.diagnostics import hints as H
 from tui.diagnostics.hints import Hint, HintContext
 from tui.diagnostics.redact import Redactor, token_preview
-from tui.diagnostics.token import DEFAULT_TOKEN_CACHE, TokenCache, TokenOutcome
+from tui.diagnostics.token import DEFAULT_TOKEN_CACHE, TokenCache
 from tui.diagnostics.transcript import Recorder, TranscriptLine
 
 Status = Literal["pending", "running", "ok", "warn", "fail", "skipped"]
@@ -570,8 +574,17 @@ class _Run:
             self.verdict.wait(self.timeout + 1.0)
             return self.settings_ok is True
 
-        out: TokenOutcome = await _in_daemon_thread(fetch_token, self.settings, self.token_cache, self.timeout, log,
-                                                    imported, gate)
+        if self.token_cache.serves_from_memory(self.settings):
+            # A rerun with unchanged credentials: msal answers from memory, so ask it here, without a thread hop.
+            self.libs_ready.set()
+            await self.verdict_async.wait()
+            if not self.settings_ok:
+                raise _Skipped("settings have errors")
+            out = fetch_token(self.settings, self.token_cache, self.timeout,
+                              lambda text: self._token_line(text, time.perf_counter()))
+        else:
+            out = await _in_daemon_thread(fetch_token, self.settings, self.token_cache, self.timeout, log,
+                                          imported, gate)
         await self.verdict_async.wait()  # a token failure is reported only once the settings passed
         if not self.settings_ok or out.aborted:
             raise _Skipped("settings have errors")
@@ -632,6 +645,12 @@ class _Run:
             self.recorder.add("I", text, at=at)
 
     async def step_connect(self, h: StepHandle) -> None:
+        if "aiosmtplib" not in sys.modules:
+            # First run in this process: import the SMTP client off the event loop (tens of ms of module loading
+            # would otherwise stall a console's loop in one piece).
+            import importlib
+
+            await _in_daemon_thread(importlib.import_module, "tui.diagnostics.smtp")
         from tui.diagnostics.smtp import TracedSMTP
         from tui.diagnostics.tls import smtp_context
 
