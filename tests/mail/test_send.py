@@ -47,7 +47,7 @@ def assert_report_clean(sb, report):
     assert_clean(sb, json.dumps(report.to_full_json()), report.to_text(verbose=True), report.transcript_text())
 
 
-# ---- the message arrives ----------------------------------------------------------------------------------------------
+# ---- the message arrives -----------------------------------------------------------------------------------------
 async def test_message_arrives_with_headers_and_queue_id(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb)
@@ -103,6 +103,26 @@ async def test_utf8_subject_and_body_survive(sandbox_clean):
     assert f"Subject: {subject}" in report.step("send").detail
 
 
+async def test_non_ascii_recipient_uses_smtputf8(sandbox_clean):
+    sb = sandbox_clean
+    settings = settings_for(sb)
+    n = len(sb.messages())
+    report = await send_test(settings, build_message(settings, ["jürgen@contoso.test"]), token_cache=TokenCache())
+    assert report.ok, report.to_text()
+    assert any(d.startswith("MAIL FROM:<noreply@contoso.test> SMTPUTF8") for d in report.step("send").detail)
+    assert sb.messages()[n]["To"] == "jürgen@contoso.test"
+
+
+async def test_secrets_typed_into_the_message_are_redacted_in_the_report(sandbox_clean):
+    sb = sandbox_clean
+    settings = settings_for(sb)
+    report = await send_test(settings, build_message(settings, ["a@contoso.test"], f"oops {sb.info.client_secret}"),
+                             token_cache=TokenCache())
+    assert report.ok
+    assert "Subject: oops <redacted>" in report.step("send").detail
+    assert_report_clean(sb, report)
+
+
 async def test_send_as_granted_address_sets_from_and_sender(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb, userasfrom=True)
@@ -116,7 +136,7 @@ async def test_send_as_granted_address_sets_from_and_sender(sandbox_clean):
     assert not any(d.startswith("note:") for d in report.step("send").detail)
 
 
-# ---- Send As denied -------------------------------------------------------------------------------------------------
+# ---- Send As denied ----------------------------------------------------------------------------------------------
 async def test_send_as_ungranted_address_gives_exact_554_and_s7_hint(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb, userasfrom=True)
@@ -162,7 +182,7 @@ async def test_note_when_send_as_is_tried_with_userasfrom_off(sandbox_clean):
     assert any("'Use user's email as sender' is off" in d for d in report.step("send").detail)
 
 
-# ---- nothing is sent unless AUTH succeeded, and only over TLS ----------------------------------------------------------
+# ---- nothing is sent unless AUTH succeeded, and only over TLS ----------------------------------------------------
 async def test_mail_from_only_after_successful_auth_and_tls(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb)
@@ -207,7 +227,7 @@ async def test_plain_smtp_without_username_sends_nothing(sandbox_clean):
     assert envelope_events(sb.smtp_events()[before:]) == []
 
 
-# ---- refused before anything connects ---------------------------------------------------------------------------------
+# ---- refused before anything connects ----------------------------------------------------------------------------
 @pytest.mark.parametrize("kwargs,words", [
     ({"to": ["not-an-address"]}, "is not a valid email address"),
     ({"to": ["alice@contoso.test\r\nBcc: victim@evil.test"]}, "line break"),
@@ -239,7 +259,7 @@ async def test_hand_made_message_with_line_breaks_never_connects(sandbox_clean):
     assert len(sb.smtp_events()) == smtp_before and len(sb.token_events()) == token_before
 
 
-# ---- events and cancellation ----------------------------------------------------------------------------------------
+# ---- events and cancellation -------------------------------------------------------------------------------------
 async def test_events_announce_and_report_the_send_step(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb)
@@ -291,17 +311,26 @@ async def test_cancel_mid_send_sends_nothing(sandbox_clean):
     assert len(sb.messages()) == n
 
 
-# ---- refused MAIL FROM / RCPT TO (a relay that says no; the sandbox never refuses these) ----------------------------
+# ---- refused MAIL FROM / RCPT TO (a relay that says no; the sandbox never refuses these) -------------------------
+MAIL_REFUSALS = {  # From local part -> the reply the relay gives to MAIL FROM (reference 7.3)
+    "jane": "550 5.7.60 SMTP; Client does not have permissions to send as this sender [relay.test]",
+    "busy": "451 4.7.500 Server busy. Please try again later from [127.0.0.1]. (S77)",
+    "rate": "421 4.4.2 Message submission rate for this client has exceeded the configured limit",
+    "threads": "432 4.3.2 STOREDRV.ClientSubmit; sender thread limit exceeded",
+}
+
+
 class _Refusing:
     async def handle_MAIL(self, server, session, envelope, address, options):
-        if address.startswith("jane@"):
-            return "550 5.7.60 SMTP; Client does not have permissions to send as this sender [relay.test]"
+        if address.split("@")[0] in MAIL_REFUSALS:
+            return MAIL_REFUSALS[address.split("@")[0]]
         envelope.mail_from = address
         return "250 2.1.0 Sender OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options):
         if address.startswith("nobody@"):
-            return "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient nobody@contoso.test not found by SMTP address lookup"
+            return ("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient nobody@contoso.test not found by SMTP "
+                    "address lookup")
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 Recipient OK"
 
@@ -334,7 +363,8 @@ def relay_settings(controller):
     from tui.secret import Secret
     from tui.settings.model import Settings
 
-    return Settings(protocol="smtp", host="127.0.0.1", port=controller.port, connection_security=0, auth_encrypted=False,
+    return Settings(protocol="smtp", host="127.0.0.1", port=controller.port, connection_security=0,
+                    auth_encrypted=False,
                     username="noreply@contoso.test", password=Secret("relay-password-1"),
                     sender="noreply@contoso.test", userasfrom=True, timeout_seconds=5.0)
 
@@ -360,11 +390,22 @@ async def test_refused_mail_from_gets_the_s7_hint(relay):
     s = relay_settings(controller)
     report = await send_test(s, build_message(s, ["alice@contoso.test"], send_as="jane@contoso.test"))
     step = report.step("send")
-    exact = "550 5.7.60 SMTP; Client does not have permissions to send as this sender [relay.test]"
+    exact = MAIL_REFUSALS["jane"]
     assert step.status == "fail" and step.detail[0] == exact
     assert step.hint.id == "sendas-no-permission" and step.hint.step == "S7"
     assert 'Add-RecipientPermission "jane@contoso.test"' in step.hint.command
     assert not any(d.startswith("RCPT") for d in step.detail)
+
+
+@pytest.mark.parametrize("who,hint_id", [("busy", "server-busy"), ("rate", "rate-limit"), ("threads", "thread-limit")])
+async def test_throttling_replies_get_their_hints(relay, who, hint_id):
+    controller, handler = relay
+    s = relay_settings(controller)
+    report = await send_test(s, build_message(s, ["alice@contoso.test"], send_as=f"{who}@contoso.test"))
+    step = report.step("send")
+    assert step.status == "fail" and step.detail[0] == MAIL_REFUSALS[who]
+    assert step.hint.id == hint_id and "Retry later" in step.hint.fix
+    assert report.send.reply == MAIL_REFUSALS[who] and not report.ok
 
 
 async def test_postfix_style_queue_id(relay):
@@ -391,7 +432,7 @@ def test_queue_id_parsing(reply, expected):
     assert queue_id(reply) == expected
 
 
-# ---- the CLI in a subprocess ----------------------------------------------------------------------------------------
+# ---- the CLI in a subprocess -------------------------------------------------------------------------------------
 def run_send(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env.pop("OUTMAIL_CONFIG", None)

@@ -18,7 +18,6 @@ no connection made).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from typing import Any
@@ -77,10 +76,10 @@ def run_send(args: Any) -> int:
               f"{settings.sender.strip() or '(empty Sender Email)'}; testing From {test.envelope_from} anyway",
               file=sys.stderr)
 
-    from tui.mail.send import send_test
+    from tui.mail.send import send_test_sync
 
     try:
-        report = asyncio.run(send_test(settings, test))
+        report = send_test_sync(settings, test)
     except MessageError as exc:
         return _error(f"{exc}; nothing was sent")
     except KeyboardInterrupt:
