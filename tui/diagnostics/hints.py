@@ -274,7 +274,8 @@ RULES: tuple[HintRule, ...] = (
              "Retry; check the network path to the server, or raise [console] timeout_seconds.", source="exception",
              exceptions=("timeout",)),
     HintRule("connection-dropped", "The server or a middlebox closed the connection.", "S9",
-             "Check that no firewall, proxy or antivirus intercepts port 587 (many break STARTTLS); retry.",
+             "Check that no firewall, proxy or antivirus intercepts port 587 (many break STARTTLS); a drop during "
+             "STARTTLS can also mean that the server accepts no TLS version outmail offers (1.2 or newer); retry.",
              source="exception", exceptions=("disconnected",)),
     HintRule("tls-verify", "The server's TLS certificate is not trusted: it is signed by a CA that is not in the "
              "trust store (TLS interception, or a private CA).", "S9",

@@ -1,0 +1,84 @@
+"""A server that offers only TLS 1.0/1.1 after STARTTLS: the starttls step fails with the tls-old-version hint."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+
+import pytest
+import trustme
+
+from tui.diagnostics.engine import diagnose
+from tui.diagnostics.token import TokenCache
+from tui.secret import Secret
+from tui.settings.model import Settings
+
+
+def old_tls_server_context(ca: trustme.CA) -> ssl.SSLContext:
+    import warnings
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: that is the point
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    except (ValueError, ssl.SSLError):
+        pytest.skip("this OpenSSL cannot serve TLS 1.1")
+    ca.issue_cert("127.0.0.1").configure_cert(ctx)
+    return ctx
+
+
+async def test_tls_below_1_2_fails_starttls(tmp_path):
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server_ctx = old_tls_server_context(ca)
+    auth_seen = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 old.example ESMTP\r\n")
+        while line := await reader.readline():
+            cmd = line.decode().strip().upper()
+            if cmd.startswith("EHLO"):
+                writer.write(b"250-old.example\r\n250-STARTTLS\r\n250 AUTH LOGIN PLAIN\r\n")
+            elif cmd == "STARTTLS":
+                writer.write(b"220 2.0.0 go ahead\r\n")
+                await writer.drain()
+                # handshake by hand so that the server's protocol_version alert reaches the client
+                incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+                tls = server_ctx.wrap_bio(incoming, outgoing, server_side=True)
+                incoming.write(await reader.read(65536))
+                try:
+                    tls.do_handshake()
+                except ssl.SSLError:
+                    pass
+                writer.write(outgoing.read())
+                await writer.drain()
+                break
+            elif cmd.startswith("AUTH"):
+                auth_seen.append(cmd)
+                writer.write(b"235 ok\r\n")
+            elif cmd == "QUIT":
+                writer.write(b"221 bye\r\n")
+                break
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        settings = Settings(protocol="smtp", host="127.0.0.1", port=port, connection_security=2,
+                            username="user@contoso.com", password=Secret("pw-value-123"), sender="user@contoso.com",
+                            timeout_seconds=3.0, ca_file=str(ca_file))
+        report = await diagnose(settings, token_cache=TokenCache())
+    finally:
+        server.close()
+    step = report.step("starttls")
+    assert step.status == "fail", report.to_text()
+    assert step.hint.id == "tls-old-version", report.to_text()
+    assert report.step("auth").status == "skipped"
+    assert not auth_seen
