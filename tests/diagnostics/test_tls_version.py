@@ -82,3 +82,43 @@ async def test_tls_below_1_2_fails_starttls(tmp_path):
     assert step.hint.id == "tls-old-version", report.to_text()
     assert report.step("auth").status == "skipped"
     assert not auth_seen
+
+
+async def test_certificate_for_another_host_fails_starttls_with_tls_hostname(tmp_path):
+    ca = trustme.CA()
+    ca_file = tmp_path / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("smtp.other.example").configure_cert(server_ctx)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"220 other.example ESMTP\r\n")
+        while line := await reader.readline():
+            cmd = line.decode().strip().upper()
+            if cmd.startswith("EHLO"):
+                writer.write(b"250-other.example\r\n250 STARTTLS\r\n")
+            elif cmd == "STARTTLS":
+                writer.write(b"220 2.0.0 go ahead\r\n")
+                await writer.drain()
+                try:
+                    await writer.start_tls(server_ctx)
+                except Exception:
+                    break
+                continue
+            else:
+                writer.write(b"250 ok\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        settings = Settings(protocol="smtp", host="127.0.0.1", port=port, connection_security=2,
+                            username="user@contoso.com", password=Secret("pw-value-123"), sender="user@contoso.com",
+                            timeout_seconds=3.0, ca_file=str(ca_file))
+        report = await diagnose(settings, token_cache=TokenCache())
+    finally:
+        server.close()
+    step = report.step("starttls")
+    assert step.status == "fail" and step.hint.id == "tls-hostname", report.to_text()
+    assert any("smtp.other.example" in d for d in step.detail)  # the certificate is named

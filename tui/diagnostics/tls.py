@@ -104,7 +104,7 @@ def classify_ssl_error(exc: BaseException) -> str:
     if isinstance(exc, ssl.SSLCertVerificationError):
         code = getattr(exc, "verify_code", None)
         msg = str(getattr(exc, "verify_message", "") or exc).lower()
-        if code == 62 or "hostname mismatch" in msg or "match" in msg and "host" in msg:
+        if code in (62, 64) or "mismatch" in msg:  # X509_V_ERR_HOSTNAME_MISMATCH / _IP_ADDRESS_MISMATCH
             return "tls-hostname"
         return "tls-verify"
     text = str(exc).lower()
