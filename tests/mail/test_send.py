@@ -292,9 +292,10 @@ async def test_skipped_send_step_is_announced(sandbox_clean):
 
 async def test_cancel_mid_send_sends_nothing(sandbox_clean):
     sb = sandbox_clean
-    sb.set_fault("slow-smtp")  # each reply 0.3 s late: the cancel lands between MAIL FROM and DATA
+    sb.set_fault("slow-smtp")  # each reply late: the cancel lands while RCPT TO waits for its reply
+    sb.delay_seconds = 0.1
     settings = settings_for(sb)
-    n = len(sb.messages())
+    n, before = len(sb.messages()), len(sb.smtp_events())
     mail_done = asyncio.Event()
 
     def emit(event):
@@ -307,8 +308,9 @@ async def test_cancel_mid_send_sends_nothing(sandbox_clean):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0.5)
+    await asyncio.sleep(0.3)
     assert len(sb.messages()) == n
+    assert not any(e["command"] == "(end of data)" for e in sb.smtp_events()[before:])
 
 
 # ---- refused MAIL FROM / RCPT TO (a relay that says no; the sandbox never refuses these) -------------------------
@@ -501,3 +503,13 @@ def test_cli_unusable_arguments_exit_2_and_never_connect(sandbox_clean, args, wo
 def test_cli_unusable_settings_file_exits_2(tmp_path):
     proc = run_send("--config", str(tmp_path / "missing.toml"), "--to", "alice@contoso.test")
     assert proc.returncode == 2 and "does not exist" in proc.stderr
+
+
+def test_cli_body_file_not_utf8_exits_2(sandbox_clean, tmp_path):
+    sb = sandbox_clean
+    bad = tmp_path / "body.txt"
+    bad.write_bytes(b"caf\xe9\n")
+    smtp_before = len(sb.smtp_events())
+    proc = run_send("--config", str(sb.info.settings_path), "--to", "alice@contoso.test", "--body-file", str(bad))
+    assert proc.returncode == 2 and "not UTF-8 text" in proc.stderr
+    assert len(sb.smtp_events()) == smtp_before
