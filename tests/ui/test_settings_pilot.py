@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from textual.widgets import Input, Select, Static
 
 from tests.ui.conftest import COMMENTED_M365, ready

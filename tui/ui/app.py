@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -21,17 +21,11 @@ from tui.settings.store import (
     open_settings_file,
     save_settings,
 )
-from tui.ui.commands import OutmailCommands
-from tui.ui.dialogs import (
-    ConflictDialog,
-    ErrorDialog,
-    NewFileDialog,
-    QuitDialog,
-    SwitchTenantDialog,
-    TenantPickerDialog,
-)
 from tui.ui.messages import SettingsEdited, SettingsLoaded, SettingsSaved, SaveFailed
-from tui.ui.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, SettingsForm, StatusLine
+from tui.ui.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, StatusLine
+
+if TYPE_CHECKING:
+    from tui.ui.form import SettingsForm
 
 # Test-only hook: "handler" or "worker" makes the app crash while a local holds the client secret, so the crash
 # tests can prove that the crash report never prints it (tests/ui/test_crash.py). Unset in normal use.
@@ -47,12 +41,26 @@ FORM_KEYS: list[BindingType] = [
 ]
 
 
+def _outmail_commands() -> Any:
+    """The palette provider, imported when the palette first opens (not at start-up)."""
+    from tui.ui.commands import OutmailCommands
+
+    return OutmailCommands
+
+
+def _dialogs() -> Any:
+    """The dialogs module, imported when a dialog is first needed (not at start-up)."""
+    from tui.ui import dialogs
+
+    return dialogs
+
+
 class OutmailApp(App[None], inherit_bindings=False):
     """One settings file, one tenant at a time. The app owns the state; MainScreen shows it."""
 
     CSS_PATH = "app.tcss"
     TITLE = "outmail"
-    COMMANDS = App.COMMANDS | {OutmailCommands}
+    COMMANDS = App.COMMANDS | {_outmail_commands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="help", key_display="F1", tooltip="Every key and every field's help."),
@@ -132,7 +140,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.form_ready.set()
         self._validate()
         if not self.settings_file.exists:
-            self.push_screen(NewFileDialog(
+            self.push_screen(_dialogs().NewFileDialog(
                 f"{self.settings_file.path} does not exist yet.\n\nStart from the example settings? The file is "
                 "created when you first save (ctrl+s); nothing is written before that."), self._new_file_answered)
         elif self._pick_tenant_on_start:
@@ -218,7 +226,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             new_file, saved = save_settings(self.settings_file, self.loaded_settings, self.current_settings,
                                             overwrite=overwrite)
         except SettingsConflictError:
-            self.push_screen(ConflictDialog(
+            self.push_screen(_dialogs().ConflictDialog(
                 f"{path} was changed on disk since outmail loaded it.\n\n"
                 "Reload: load the file from disk; your edits here are dropped.\n"
                 "Overwrite: write your version; the changes on disk are lost.\n"
@@ -228,7 +236,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         except (SettingsFileError, OSError, ValueError) as exc:
             text = f"Could not save {path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
             self.post_message(SaveFailed(path, text))
-            self.push_screen(ErrorDialog(text + "\n\nNothing was written; your edits are still on screen."))
+            self.push_screen(_dialogs().ErrorDialog(text + "\n\nNothing was written; your edits are still on screen."))
             return
         self.settings_file = new_file
         self.loaded_settings = saved
@@ -258,7 +266,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         try:
             new_file, settings = open_settings_file(path, tenant or self.current_settings.tenant)
         except SettingsFileError as exc:
-            self.push_screen(ErrorDialog(f"Cannot load {exc}\n\nThe form keeps what it showed; nothing was written."))
+            self.push_screen(_dialogs().ErrorDialog(f"Cannot load {exc}\n\nThe form keeps what it showed; nothing was written."))
             return
         self.settings_file = new_file
         self.loaded_settings = settings
@@ -272,12 +280,12 @@ class OutmailApp(App[None], inherit_bindings=False):
     # ------------------------------------------------------------------------------------------------ actions
 
     async def action_quit(self) -> None:
-        if isinstance(self.screen, QuitDialog):
+        if isinstance(self.screen, _dialogs().QuitDialog):
             return
         if not self.dirty:
             self.exit()
             return
-        self.push_screen(QuitDialog(
+        self.push_screen(_dialogs().QuitDialog(
             f"{self.settings_file.path} has unsaved changes.\n\n"
             "Save: write them, then quit.  Discard: quit without saving.  Cancel: keep editing."),
             self._quit_answered)
@@ -289,7 +297,6 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.exit()
 
     def action_help(self) -> None:
-        from tui.ui.dialogs import ConflictDialog as _C, NewFileDialog as _N
         from tui.ui.help_screen import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
@@ -297,10 +304,10 @@ class OutmailApp(App[None], inherit_bindings=False):
         groups = [
             ("Everywhere", list(self.BINDINGS)),
             ("Settings form", list(MainScreen.BINDINGS) + FORM_KEYS),
-            ("Quit with unsaved changes (also when switching tenant)", QuitDialog.BINDINGS),
-            ("File changed on disk while saving", _C.BINDINGS),
-            ("New settings file", _N.BINDINGS),
-            ("Tenant picker", TenantPickerDialog.BINDINGS + [Binding("enter", "open", "Open the tenant")]),
+            ("Quit with unsaved changes (also when switching tenant)", _dialogs().QuitDialog.BINDINGS),
+            ("File changed on disk while saving", _dialogs().ConflictDialog.BINDINGS),
+            ("New settings file", _dialogs().NewFileDialog.BINDINGS),
+            ("Tenant picker", _dialogs().TenantPickerDialog.BINDINGS + [Binding("enter", "open", "Open the tenant")]),
             ("Help", HelpScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(groups))
@@ -322,7 +329,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         if len(tenants) < 2:
             self.notify(f"This file holds one tenant: {self.current_settings.tenant}", markup=False)
             return
-        self.push_screen(TenantPickerDialog(tenants, self.current_settings.tenant, reason), self._tenant_picked)
+        self.push_screen(_dialogs().TenantPickerDialog(tenants, self.current_settings.tenant, reason), self._tenant_picked)
 
     def _tenant_picked(self, name: str | None) -> None:
         if not name or name == self.current_settings.tenant:
@@ -337,7 +344,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             elif choice == "discard":
                 self.call_later(self._reload, name)
 
-        self.push_screen(SwitchTenantDialog(
+        self.push_screen(_dialogs().SwitchTenantDialog(
             f"Tenant {self.current_settings.tenant} has unsaved changes.\n\n"
             f"Save: write them, then open {name}.  Discard: open {name} without saving.  Cancel: stay."), answered)
 
