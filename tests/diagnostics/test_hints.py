@@ -242,6 +242,11 @@ def test_every_fault_of_the_reference_is_covered_by_a_setup_step_row():
     for s in SETUP_STEPS:
         assert s.title and s.where and s.what
     assert "New-ServicePrincipal -AppId {client_id} -ObjectId {object_id}" in SETUP_STEPS_BY_ID["S5"].command
+    filled = SETUP_STEPS_BY_ID["S6"].filled_command(CTX)
+    assert filled == 'Add-MailboxPermission -Identity "john.smith@contoso.com" -User ' \
+                     "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee -AccessRights FullAccess"
+    assert "<mailbox>" in SETUP_STEPS_BY_ID["S6"].filled_command()
+    assert SETUP_STEPS_BY_ID["S1"].filled_command(CTX) is None
 
 
 def test_hint_json_shape():

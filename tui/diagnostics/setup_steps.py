@@ -2,7 +2,8 @@
 
 Each step has a title, where to do it (portal path or shell), what it achieves, and the PowerShell, if any, as a
 template with the same placeholders the hints use (`{client_id}`, `{object_id}`, `{mailbox}`, `{sender}`,
-`{tenant}`); `fill_command` fills them from the settings and the token (hints.HintContext).
+`{tenant}`); `SetupStep.filled_command(ctx)` fills them from the settings and the token (a hints.HintContext, e.g.
+`HintContext.from_settings(settings, report.token.claims)`), unknown values becoming `<PLACEHOLDER>`s.
 """
 
 from __future__ import annotations
@@ -17,6 +18,12 @@ class SetupStep:
     where: str  # where in the portal (or which shell)
     what: str  # what to do and what it is for
     command: str | None = None  # PowerShell template, placeholders as in hints.HintContext
+
+    def filled_command(self, ctx: object = None) -> str | None:
+        """The PowerShell with this admin's values (ctx: a hints.HintContext; None leaves placeholders)."""
+        from tui.diagnostics.hints import fill
+
+        return fill(self.command, ctx)  # type: ignore[arg-type]
 
 
 SETUP_STEPS: tuple[SetupStep, ...] = (
