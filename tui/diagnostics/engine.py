@@ -23,6 +23,13 @@ msal blocks: the token thread is a daemon and is abandoned, bounded by its own H
     report.to_json()            # the `outmail check --json` document; to_full_json() adds transcript and token
     report.to_text()            # the CLI's text; saved_text() / save(path) (0600) for "save to file"
 
+In a Textual pane, use an *async* worker (not thread=True): the engine is asyncio and cancelling is task
+cancellation:
+
+    @work(exclusive=True, exit_on_error=False, group="diagnostics")
+    async def _diagnose(self, settings) -> None:
+        report = await diagnose(settings, emit=lambda event: self.post_message(DiagnosticsEvent(event)))
+
 Events passed to `emit` (plain dataclasses): `RunStarted(steps)`, `StepStarted(step)`, `StepFinished(step)`,
 `TranscriptAdded(line)`, `RunFinished(report)`. `step` is a snapshot copy of a `StepResult`. StepFinished comes
 once per step, also for `skipped` ones (which never get a StepStarted unless they were running when cancelled).
