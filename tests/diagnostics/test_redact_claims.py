@@ -151,3 +151,30 @@ def test_engine_import_is_light():
             "print(bad); sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+from hypothesis import given, settings as hsettings, strategies as st
+
+SECRET_CHARS = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll", "Nd"), whitelist_characters="~._-"),
+                       min_size=8, max_size=48)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(secret=SECRET_CHARS, before=st.text(max_size=30), after=st.text(max_size=30))
+def test_redactor_never_lets_a_known_secret_through(secret, before, after):
+    out = Redactor([secret]).text(before + secret + after)
+    assert secret not in out or secret in "<redacted>"
+
+
+@hsettings(max_examples=100, deadline=None)
+@given(user=st.emails(), token=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.",
+                                        min_size=20, max_size=200))
+def test_xoauth2_auth_line_always_redacted(user, token):
+    from tui.diagnostics.smtp import xoauth2_string
+
+    b64 = xoauth2_string(user, token)
+    line = Redactor().client_line("AUTH XOAUTH2 " + b64)
+    assert line == f"AUTH XOAUTH2 <redacted, {len(b64)} bytes>"
+    import base64
+
+    assert base64.b64decode(b64) == f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
