@@ -178,3 +178,18 @@ def test_xoauth2_auth_line_always_redacted(user, token):
     import base64
 
     assert base64.b64decode(b64) == f"user={user}\x01auth=Bearer {token}\x01\x01".encode()
+
+
+def test_prose_about_passwords_is_not_mangled():
+    r = Redactor()
+    text = "warning: Password: Password is ignored by LogicalDOC with SMTP Microsoft 365"
+    assert r.text(text) == text
+    assert r.text('{"client_secret": "abc123xyz"}') == '{"client_secret": "<redacted>"}'
+    assert r.text("password=hunter22&x=1") == "password=<redacted>&x=1"
+
+
+def test_bearer_prose_kept_bearer_values_cut():
+    r = Redactor()
+    assert r.text("uses Bearer authentication") == "uses Bearer authentication"
+    out = r.text("auth=Bearer abcdefghijklmnopqrstuvwxyz0123456789")
+    assert "abcdefghijklmnopqrstuvwxyz" not in out and "abcdefgh…<redacted>" in out

@@ -19,9 +19,11 @@ TOKEN_PREFIX_CHARS = 8
 REDACTED = "<redacted>"
 
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{8,}+)(?!…)", re.IGNORECASE)
-_FORM_SECRET_RE = re.compile(r"((?:client_secret|password|access_token|client_assertion)[\"']?\s*[=:]\s*[\"']?)"
-                             r"([^&\s\"',}]+)", re.IGNORECASE)
+_BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{20,}+)(?!…)", re.IGNORECASE)
+# form fields (client_secret=...) and JSON members ("client_secret": "..."), not prose such as "Password: ..."
+_FORM_SECRET_RE = re.compile(r"(\b(?:client_secret|password|access_token|client_assertion)=|"
+                             r"\"(?:client_secret|password|access_token|client_assertion)\"\s*:\s*\")"
+                             r"([^&\s\"]+)", re.IGNORECASE)
 _AUTH_LINE_RE = re.compile(r"^(AUTH)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 
