@@ -142,7 +142,11 @@ class MainScreen(Screen[None]):
         return form
 
     def show_pane(self, pane: str) -> None:
+        """Show the form or the diagnostics pane; focus leaves a pane that is hidden."""
         self.query_one("#panes", ContentSwitcher).current = pane
+        if pane != SETTINGS_PANE:
+            self.set_focus(None)
+            self.query_one("#help-line", Static).update("Diagnostics of the settings on screen. F2 returns to the form.")
 
     @property
     def current_pane(self) -> str | None:
