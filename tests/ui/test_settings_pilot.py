@@ -433,3 +433,15 @@ async def test_unwritable_folder_shows_an_error_and_keeps_the_edits(settings_pat
         await pilot.pause()
         assert app.dirty and app.current_settings.port == 2525
     assert settings_path.read_text() == COMMENTED_M365
+
+
+async def test_a_value_outside_the_choices_is_shown_not_fatal(settings_path: Path) -> None:
+    settings_path.write_text(COMMENTED_M365.replace("connectionSecurity = 1", "connectionSecurity = 7"))
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert problems_text(app, "connection_security").startswith("✖ error: Connection Security must be 0, 1, 2 or 3")
+        assert app.query_one("#f-connection_security", Select).value == 7
+        app.query_one("#f-connection_security", Select).value = 1
+        await pilot.pause()
+        assert problems_text(app, "connection_security") == ""

@@ -233,8 +233,14 @@ class OutmailApp(App[None], inherit_bindings=False):
                 "Cancel: keep editing; nothing is written."),
                 lambda choice: self._conflict_answered(choice, then))
             return
-        except (SettingsFileError, OSError, ValueError) as exc:
-            text = f"Could not save {path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}"
+        except Exception as exc:  # the handler boundary: report, never crash (the message never holds values)
+            if isinstance(exc, OSError) and exc.strerror:
+                reason = exc.strerror
+            elif isinstance(exc, SettingsFileError):
+                reason = str(exc)
+            else:
+                reason = f"unexpected {type(exc).__name__}"
+            text = f"Could not save {path}: {reason}"
             self.post_message(SaveFailed(path, text))
             self.push_screen(_dialogs().ErrorDialog(text + "\n\nNothing was written; your edits are still on screen."))
             return

@@ -44,6 +44,10 @@ def _widget_for(field: Field, settings: Settings) -> Widget:
     value = getattr(settings, field.attr)
     if field.kind == "choice":
         options = [(Content(label), key) for key, label in field.choices]
+        if value not in dict(field.choices):
+            # A value the file holds but LogicalDOC does not offer (connectionSecurity = 7): shown, flagged by
+            # validation, and replaced when the admin picks a real choice.
+            options.append((Content(f"{value} (not a valid choice)"), value))
         return Select(options, value=value, allow_blank=False, id=wid, compact=True, classes="field-widget")
     if field.kind == "bool":
         return YesNoCheckbox(bool(value), id=wid, classes="field-widget")
