@@ -334,6 +334,10 @@ async def test_help_lists_every_key(settings_path: Path) -> None:
         for words in ("Save and quit", "Overwrite", "Reload", "Start from the example", "Client secret",
                       "smtp.clientTenant"):
             assert words in text, words
+        await pilot.press("f5", "ctrl+r")  # form actions wait while the help is open
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert app.main_screen.current_pane == "settings-pane" and not app.secrets_revealed
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)

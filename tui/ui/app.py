@@ -157,6 +157,14 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     # ------------------------------------------------------------------------------------------------ state
 
+    # Actions on the form that make no sense while a dialog or the help is open (their keys are hidden then).
+    _FORM_ACTIONS = frozenset({"diagnose", "test_send", "switch_tenant", "reveal_secrets", "show_settings"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self._FORM_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
     @property
     def dirty(self) -> bool:
         """Values on screen differ from the loaded file."""
