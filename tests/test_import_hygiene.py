@@ -28,6 +28,7 @@ def package_modules(package: str) -> list[str]:
     return sorted(
         "tui." + ".".join(path.relative_to(ROOT / "tui").with_suffix("").parts).removesuffix(".__init__")
         for path in folder.rglob("*.py")
+        if path.name != "__main__.py"  # importing it would run the command
     )
 
 
