@@ -11,6 +11,7 @@ from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
 from tui.ui.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
 from tui.ui.help_screen import HelpScreen
 from tui.ui.launch import build_app
+from tui.ui.settings_screen import preview_text
 from tui.ui.messages import SettingsLoaded, SettingsSaved
 
 SIZE = (80, 24)
@@ -388,6 +389,7 @@ async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
         await ready(pilot)
         await pilot.pause()
         assert "odd[/]name [b]x" in str(app.query_one("#status-path").render())
+        assert 'Server                     [b]smtp' in preview_text(app.loaded_settings).plain  # the first frame
         assert "Server '[b]smtp' is not a valid host name" in problems_text(app, "host")
         await type_into(pilot, "f-port", "2525")
         await pilot.press("ctrl+s")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Label, Static
 
@@ -22,21 +23,22 @@ DEFAULT_HELP = "Tab moves between fields. F1 lists every key; ctrl+p finds every
 DIAGNOSTICS_PANE = "diagnostics-pane"
 
 
-def preview_text(settings: Settings) -> str:
+def preview_text(settings: Settings) -> Content:
     """The form as plain text (labels, values, notes; secrets masked), painted before the editable form is mounted.
 
     Mounting ~100 widgets takes several times longer than Textual's own start, so the first frame shows this text
     and the editable form replaces it right after (MainScreen.mount_form).
     """
     m365 = settings.protocol == PROTOCOL_M365
-    lines: list[str] = []
+    lines: list[Content] = []
     section = None
     pad = " " * 27
     for field in FIELDS:
         if field.section != section and field.section != "smtp":
             if field.section == "console" or m365:
-                lines.append("outmail only: console" if field.section == "console"
-                             else "outmail only: token service (LogicalDOC always uses the global cloud)")
+                lines.append(Content.styled(
+                    "outmail only: console" if field.section == "console"
+                    else "outmail only: token service (LogicalDOC always uses the global cloud)", "italic dim"))
         section = field.section
         if field.only_for is not None and field.only_for != settings.protocol:
             continue
@@ -52,10 +54,12 @@ def preview_text(settings: Settings) -> str:
             text = str(int(value))
         else:
             text = str(value)
-        lines.append(f"{field.label:<27}{text}")
+        # Content built from parts is never parsed as markup: values from the file stay literal.
+        label_style = "dim" if m365 and field.ignored_by_m365 else ""
+        lines.append(Content.assemble((f"{field.label:<27}", label_style), text))
         if m365 and field.ignored_by_m365:
-            lines.append(pad + IGNORED_NOTE)
-    return "\n".join(lines)
+            lines.append(Content.styled(pad + IGNORED_NOTE, "dim"))
+    return Content("\n").join(lines)
 
 
 class StatusLine(Horizontal):
