@@ -99,7 +99,9 @@ async def test_smtp_hides_m365_fields_and_m365_applies_the_preset(settings_path:
         assert (settings.host, settings.port, settings.connection_security, settings.auth_encrypted) == (
             "smtp.office365.com", 587, 1, True)
         assert app.query_one("#row-client_id").display
-        assert not app.query_one("#row-password").display
+        # Password stays visible with Microsoft 365, greyed and marked as ignored.
+        assert app.query_one("#row-password").display and app.query_one("#row-password").has_class("-ignored")
+        assert "ignored by LogicalDOC" in str(app.query_one("#note-password", Static).render())
         # The Microsoft 365 fields kept their values while hidden.
         assert settings.client_id == "11111111-2222-3333-4444-555555555555"
 

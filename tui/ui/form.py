@@ -95,7 +95,7 @@ class SettingsForm(VerticalScroll):
                 heading.display = field.section != "microsoft365" or protocol == PROTOCOL_M365
                 yield heading
             section = field.section
-            visible = _applies(field, protocol)
+            visible = applies(field, protocol)
             line = Horizontal(id=f"row-{field.attr}", classes="field-line")
             line.display = visible
             line.set_class(_ignored(field, protocol), "-ignored")
@@ -145,7 +145,7 @@ class SettingsForm(VerticalScroll):
     def show_protocol(self, protocol: object) -> None:
         """Show the fields that apply to the protocol; mark the ones LogicalDOC ignores with Microsoft 365."""
         for field in FIELDS:
-            visible = _applies(field, protocol)
+            visible = applies(field, protocol)
             row = self.query_one(f"#row-{field.attr}")
             row.display = visible
             row.set_class(_ignored(field, protocol), "-ignored")
@@ -213,8 +213,10 @@ class SettingsForm(VerticalScroll):
         self.post_message(SettingsEdited(self.read()))
 
 
-def _applies(field: Field, protocol: object) -> bool:
-    return field.only_for is None or field.only_for == protocol
+def applies(field: Field, protocol: object) -> bool:
+    """Shown for this protocol. Password stays visible (greyed, "ignored") with Microsoft 365, as on LogicalDOC's
+    own screen, so the admin sees that it is ignored rather than wondering where it went."""
+    return field.only_for is None or field.only_for == protocol or _ignored(field, protocol)
 
 
 def _ignored(field: Field, protocol: object) -> bool:

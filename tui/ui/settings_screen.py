@@ -40,8 +40,8 @@ def preview_text(settings: Settings) -> Content:
                     "outmail only: console" if field.section == "console"
                     else "outmail only: token service (LogicalDOC always uses the global cloud)", "italic dim"))
         section = field.section
-        if field.only_for is not None and field.only_for != settings.protocol:
-            continue
+        if not (field.only_for is None or field.only_for == settings.protocol or (m365 and field.ignored_by_m365)):
+            continue  # the same rule as tui.ui.form.applies
         value = getattr(settings, field.attr)
         if field.kind == "choice":
             text = dict(field.choices).get(value, str(value))
