@@ -39,7 +39,11 @@ async def type_into(pilot, widget_id: str, text: str) -> None:
 
 
 def problems_text(app, attr: str) -> str:
-    widget = app.query_one(f"#p-{attr}", Static)
+    """The problem lines under a field ("" when it has none, or never had any)."""
+    found = app.query(f"#p-{attr}")
+    if not found:
+        return ""
+    widget = found.first(Static)
     return str(widget.render()) if widget.display else ""
 
 

@@ -81,10 +81,11 @@ class SettingsForm(VerticalScroll):
         super().__init__(**kwargs)
         self.base = base
         self._protocol = base.protocol
+        self._problem_lines: dict[str, Static] = {}  # created on a field's first problem (fewer widgets to mount)
 
     def compose(self) -> ComposeResult:
-        # One line per field (label, widget), then an optional note and the problems line; widgets directly in the
-        # scroll view (no row containers) keep the form cheap to mount and restyle.
+        # One line per field (label, widget), then an optional note; problem lines are added under a field when it
+        # first has one. Widgets sit directly in the scroll view (no row containers): cheaper to mount and restyle.
         section = None
         protocol = self.base.protocol
         for field in FIELDS:
@@ -109,9 +110,6 @@ class SettingsForm(VerticalScroll):
                 note = Static(text, id=f"note-{field.attr}", classes="field-note", markup=False)
                 note.display = visible and bool(text)
                 yield note
-            problems = Static("", id=f"p-{field.attr}", classes="field-problems", markup=False)
-            problems.display = False
-            yield problems
 
     # ------------------------------------------------------------------------------------------------ reading
 
@@ -173,7 +171,14 @@ class SettingsForm(VerticalScroll):
                 mark = "✖ error" if p.severity == "error" else "▲ warning"
                 prefix = "" if p.attr == field.attr else f"{p.label}: "
                 lines.append(f"{mark}: {prefix}{p.message}")
-            static = self.query_one(f"#p-{field.attr}", Static)
+            static = self._problem_lines.get(field.attr)
+            if static is None:
+                if not lines:
+                    continue
+                static = Static("", id=f"p-{field.attr}", classes="field-problems", markup=False)
+                anchor = self.query(f"#note-{field.attr}") or self.query(f"#row-{field.attr}")
+                self.mount(static, after=anchor.first())
+                self._problem_lines[field.attr] = static
             static.update("\n".join(lines))
             static.display = bool(lines)
             static.set_class(any(p.severity == "error" for p in found), "-error")
