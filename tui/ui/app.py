@@ -178,6 +178,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         return None
 
     def on_settings_edited(self, message: SettingsEdited) -> None:
+        if self._validated and message.settings == self.current_settings:
+            return  # a widget reported its value without a change (a Select on mount)
         self.current_settings = message.settings
         self._validate()
 
