@@ -6,7 +6,7 @@ to the moment its first painted screen reaches the terminal (a known text appear
 peak RSS read from os.wait4. Runs alternate between the two apps (one warm-up each, not counted) so load on the
 machine hits both alike; the table gives medians and the median of the per-pair ratios.
 
-    python benchmarks/startup.py [--runs 7] [--check]
+    python benchmarks/startup.py [--runs 15] [--check]
 
 Goal: ratio <= 1.25 and outmail's peak RSS <= 45 MB. --check exits 1 when the goal is missed.
 """
@@ -124,7 +124,7 @@ def run_once(argv: list[str], markers: tuple[bytes, ...], env: dict[str, str],
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="measured runs per app (at least 5)")
+    parser.add_argument("--runs", type=int, default=15, help="measured runs per app (at least 5)")
     parser.add_argument("--check", action="store_true", help="exit 1 when the goal is missed")
     args = parser.parse_args()
     runs = max(5, args.runs)
