@@ -6,6 +6,7 @@ import itertools
 import os
 import shutil
 import subprocess
+import tempfile
 import sys
 import time
 from collections.abc import Iterator
@@ -23,11 +24,16 @@ class Tmux:
     """A private tmux server (its own socket) running one 80x24 session."""
 
     def __init__(self) -> None:
-        # One socket per test: reusing a name right after kill-server races with the dying server.
+        # One socket per test (reusing a name right after kill-server races with the dying server), in a private
+        # short folder (socket paths are limited to ~100 bytes) that teardown removes.
         self.socket = f"outmail-test-{os.getpid()}-{next(_SERIAL)}"
+        self.folder = tempfile.mkdtemp(prefix="omtmux")
+        self.env = {**os.environ, "TMUX_TMPDIR": self.folder}
+        self.env.pop("TMUX", None)
 
     def run(self, *args: str) -> str:
-        result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10)
+        result = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10,
+                                env=self.env)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -54,7 +60,8 @@ class Tmux:
         self.run("send-keys", "-t", "e2e", *keys)
 
     def kill(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10)
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, timeout=10, env=self.env)
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def shlex_quote(text: str) -> str:
