@@ -24,6 +24,7 @@ class ChoiceDialog(ModalScreen[str]):
     TITLE_TEXT: ClassVar[str] = ""
     # (value, button label, key, button variant); each key also has a binding below, so help lists it.
     CHOICES: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
+    DEFAULT: ClassVar[str] = "cancel"  # the button focused first (Enter), the choice that changes nothing
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('cancel')", "Cancel", show=False)]
 
     def __init__(self, body: str, title: str | None = None) -> None:
@@ -40,9 +41,9 @@ class ChoiceDialog(ModalScreen[str]):
                     yield Button(f"{label} ({key})", id=f"choice-{value}", variant=variant, compact=True)
 
     def on_mount(self) -> None:
-        buttons = list(self.query(Button))
+        buttons = self.query(f"#choice-{self.DEFAULT}") or self.query(Button)
         if buttons:
-            buttons[0].focus()
+            buttons.first().focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -94,6 +95,7 @@ class NewFileDialog(ChoiceDialog):
     """The settings file does not exist yet: start from the example, or quit."""
 
     TITLE_TEXT = "New settings file"
+    DEFAULT = "start"
     CHOICES = (("start", "Start from the example", "s", "primary"), ("quit", "Quit", "q", "default"))
     BINDINGS = [
         Binding("s", "choose('start')", "Start from the example", show=False),
@@ -105,6 +107,7 @@ class ErrorDialog(ChoiceDialog):
     """An error the admin must read (a file that cannot be reloaded, a failed save)."""
 
     TITLE_TEXT = "Error"
+    DEFAULT = "ok"
     CHOICES = (("ok", "OK", "o", "primary"),)
     BINDINGS = [Binding("o,enter,escape", "choose('ok')", "Close", show=False)]
 
