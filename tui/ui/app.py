@@ -178,6 +178,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         return None
 
     def on_settings_edited(self, message: SettingsEdited) -> None:
+        forms = self.main_screen.query("#form")
+        if message.form is not None and (not forms or message.form is not forms.first()):
+            return  # from a form that a reload or a tenant switch has replaced
         if self._validated and message.settings == self.current_settings:
             return  # a widget reported its value without a change (a Select on mount)
         self.current_settings = message.settings

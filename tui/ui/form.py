@@ -215,7 +215,7 @@ class SettingsForm(VerticalScroll):
                     self.apply_m365_preset()
                 self._protocol = protocol
                 self.show_protocol(protocol)
-        self.post_message(SettingsEdited(self.read()))
+        self.post_message(SettingsEdited(self.read(), self))
 
 
 def applies(field: Field, protocol: object) -> bool:

@@ -10,11 +10,15 @@ from tui.settings.model import Settings
 
 
 class SettingsEdited(Message):
-    """The form's values changed (one keystroke, a choice or a toggle); `settings` is the new on-screen value."""
+    """The form's values changed (one keystroke, a choice or a toggle); `settings` is the new on-screen value.
 
-    def __init__(self, settings: Settings) -> None:
+    `form` is the form that posted it: after a reload or a tenant switch, late messages of the old form are ignored.
+    """
+
+    def __init__(self, settings: Settings, form: object = None) -> None:
         super().__init__()
         self.settings = settings
+        self.form = form
 
 
 class SettingsLoaded(Message):
