@@ -26,7 +26,7 @@ DIAGNOSTICS_PANE = "diagnostics-pane"
 def preview_text(settings: Settings) -> Content:
     """The form as plain text (labels, values, notes; secrets masked), painted before the editable form is mounted.
 
-    Mounting ~100 widgets takes several times longer than Textual's own start, so the first frame shows this text
+    Mounting the ~70 form widgets takes several times longer than Textual's own start, so the first frame shows this text
     and the editable form replaces it right after (MainScreen.mount_form).
     """
     m365 = settings.protocol == PROTOCOL_M365
@@ -101,7 +101,7 @@ class StatusLine(Horizontal):
 
 
 class MainScreen(Screen[None]):
-    """The settings form, and beside it (F5) the diagnostics pane; the app owns the state and the actions."""
+    """The settings form, or in its place (F5) the diagnostics pane; the app owns the state and the actions."""
 
     AUTO_FOCUS = "#f-protocol"
     BINDINGS = [
