@@ -26,8 +26,8 @@ DIAGNOSTICS_PANE = "diagnostics-pane"
 def preview_text(settings: Settings) -> Content:
     """The form as plain text (labels, values, notes; secrets masked), painted before the editable form is mounted.
 
-    Mounting the ~70 form widgets takes several times longer than Textual's own start, so the first frame shows this text
-    and the editable form replaces it right after (MainScreen.mount_form).
+    Mounting the ~70 form widgets takes several times longer than Textual's own start, so the first frame shows
+    this text and the editable form replaces it right after (MainScreen.mount_form).
     """
     m365 = settings.protocol == PROTOCOL_M365
     lines: list[Content] = []
