@@ -47,3 +47,51 @@ class SaveFailed(Message):
         super().__init__()
         self.path = path
         self.reason = reason
+
+
+class DiagnosticsStarted(Message):
+    """A diagnostics run began; `steps` are the engine's StepResults, all pending. `run_id` tells runs apart."""
+
+    def __init__(self, run_id: int, steps: tuple) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.steps = steps
+
+
+class StepStarted(Message):
+    """A diagnostics step began running; `step` is a snapshot of its engine StepResult."""
+
+    def __init__(self, run_id: int, step: object) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.step = step
+
+
+class StepFinished(Message):
+    """A diagnostics step ended ok, warn, fail or skipped; `step` is a snapshot with its detail and hint (redacted)."""
+
+    def __init__(self, run_id: int, step: object) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.step = step
+
+
+class TranscriptAdded(Message):
+    """A redacted transcript line (C:, S: or I:) was recorded during a diagnostics run."""
+
+    def __init__(self, run_id: int, line: object) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.line = line
+
+
+class DiagnosticsFinished(Message):
+    """A diagnostics run ended: `report` when it ran to the end, else `error` (redacted text) or `cancelled`."""
+
+    def __init__(self, run_id: int, report: object = None, *, error: str | None = None,
+                 cancelled: bool = False) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.report = report
+        self.error = error
+        self.cancelled = cancelled
