@@ -1,0 +1,708 @@
+"""Provides the diagnostics pane (F5): each step's live state, a timing waterfall, the fix and the transcript."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.events import DescendantFocus
+from textual.widget import Widget
+from textual.widgets import Button, ContentSwitcher, Label, Log, OptionList, Static
+from textual.worker import Worker, WorkerState
+
+from tui.ui.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
+
+# A step's state in words first (readable in 16 colours and with NO_COLOR), then its colour.
+STATE_WORDS = {
+    "ok": "✔ ok",
+    "warn": "▲ warn",
+    "fail": "✖ FAIL",
+    "running": "… running",
+    "pending": "· pending",
+    "skipped": "– skipped",
+}
+STATE_STYLES = {
+    "ok": "$text-success",
+    "warn": "$text-warning",
+    "fail": "bold $text-error",
+    "running": "bold $text-accent",
+    "pending": "$text-muted",
+    "skipped": "$text-muted",
+}
+BAR_STYLES = {"ok": "$success", "warn": "$warning", "fail": "$error", "running": "$accent"}
+STATE_WIDTH = 10
+TITLE_WIDTH = 18
+DURATION_WIDTH = 8
+KEYS_HELP = "x cancel, c copy fix, y copy transcript, s save report, t transcript, F2 form"
+REPORT_NAME = "outmail-report-{stamp}.txt"
+
+
+def format_ms(ms: float | None) -> str:
+    """`12 ms`, `1.25 s`; blank when unknown."""
+    if ms is None:
+        return ""
+    if ms >= 10_000:
+        return f"{ms / 1000:.1f} s"
+    if ms >= 1_000:
+        return f"{ms / 1000:.2f} s"
+    return f"{ms:.0f} ms"
+
+
+def step_title(step: Any) -> str:
+    """The step's title; a token served from the cache says so."""
+    if step.id == "token" and any(line.startswith("token from cache") for line in step.detail):
+        return f"{step.title} (from cache)"
+    return step.title
+
+
+def waterfall_bar(step: Any, total_ms: float, width: int) -> tuple[str, str]:
+    """(bar text, style): the step's span on a `width`-cell time axis from 0 to `total_ms`."""
+    if width <= 0 or step.started_ms is None or total_ms <= 0:
+        return " " * max(width, 0), ""
+    start = max(0.0, min(step.started_ms, total_ms))
+    first = min(width - 1, int(start / total_ms * width))
+    if step.status == "running" or step.duration_ms is None:
+        return " " * first + "▶" + " " * (width - first - 1), BAR_STYLES.get("running", "")
+    end = min(total_ms, start + step.duration_ms)
+    last = max(first + 1, min(width, -(-end * width // total_ms)))  # ceil, at least one cell
+    last = int(last)
+    return " " * first + "█" * (last - first) + " " * (width - last), BAR_STYLES.get(step.status, "$text-muted")
+
+
+def step_line(step: Any, total_ms: float, width: int) -> Content:
+    """One step: `✔ ok      Token (from cache)     1 ms  ██        ` (state in words, title, duration, bar)."""
+    state = STATE_WORDS.get(step.status, step.status)
+    title = step_title(step)
+    if len(title) > TITLE_WIDTH:
+        title = title[: TITLE_WIDTH - 1] + "…"
+    bar_width = max(4, width - STATE_WIDTH - TITLE_WIDTH - DURATION_WIDTH - 3)
+    bar, bar_style = waterfall_bar(step, total_ms, bar_width)
+    return Content.assemble(
+        (f"{state:<{STATE_WIDTH}}", STATE_STYLES.get(step.status, "")),
+        " ",
+        f"{title:<{TITLE_WIDTH}}",
+        (f"{format_ms(step.duration_ms):>{DURATION_WIDTH}}", "$text-muted"),
+        " ",
+        (bar, bar_style),
+    )
+
+
+def run_total_ms(steps: list[Any], report: Any = None) -> float:
+    """The waterfall's time axis: the run's duration, or the latest time any step reached so far."""
+    if report is not None and report.duration_ms:
+        return float(report.duration_ms)
+    total = 0.0
+    for s in steps:
+        if s.started_ms is not None:
+            total = max(total, s.started_ms + (s.duration_ms or 0.0))
+    return total
+
+
+def summary_text(report: Any) -> tuple[str, str]:
+    """(text, class) for a finished run: `✔ Passed in 237 ms`, `✖ FAILED at auth in 364 ms`, `Cancelled`."""
+    if report.cancelled:
+        return f"Cancelled after {format_ms(report.duration_ms)}", "-cancelled"
+    took = format_ms(report.duration_ms)
+    failed = report.failed_step
+    if failed is not None:
+        return f"✖ FAILED at {failed.id} in {took}", "-fail"
+    warnings = sum(1 for s in report.steps if s.status == "warn")
+    if warnings:
+        return f"▲ Passed with {warnings} warning{'s' if warnings != 1 else ''} in {took}", "-warn"
+    return f"✔ Passed in {took}", "-ok"
+
+
+def detail_head(step: Any, index: int, count: int) -> Content:
+    """The detail's title bar: `AUTH  ✖ FAIL  5 ms  step 6 of 7, at 329 ms`."""
+    when = f", at {format_ms(step.started_ms)}" if step.started_ms is not None else ""
+    return Content.assemble(
+        (step_title(step), "bold"), "  ",
+        (STATE_WORDS.get(step.status, step.status), STATE_STYLES.get(step.status, "")),
+        f"  {format_ms(step.duration_ms)}" if step.duration_ms is not None else "",
+        f"  step {index + 1} of {count}{when}",
+        "  (c copies the fix, t transcript)" if step.hint is not None else "  (t transcript)",
+    )
+
+
+def detail_content(step: Any) -> Content:
+    """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell)."""
+    parts: list[Content] = []
+    if step.status == "running":
+        parts.append(Content.styled("running…", "$text-muted"))
+    elif step.status == "pending":
+        parts.append(Content.styled("not started yet", "$text-muted"))
+    hint = step.hint
+    # The first detail line says what happened; with a hint, the fix comes before the remaining detail lines.
+    rest = step.detail[1:] if hint is not None else step.detail
+    if hint is not None and step.detail:
+        parts.append(Content(step.detail[0]))
+    if hint is not None:
+        if hint.reply and hint.reply not in step.detail:
+            parts.append(Content.assemble(("What went wrong: ", "bold"), hint.reply))
+        parts.append(Content.assemble(("Why: ", "bold"), hint.cause))
+        if hint.step:
+            parts.append(Content.assemble(("Setup step: ", "bold"), hint.step_title))
+        parts.append(Content.assemble(("Fix: ", "bold"), hint.fix))
+        for line in hint.details:
+            parts.append(Content.styled("  " + line, "$text-muted"))
+        if hint.command:
+            parts.append(Content.styled("PowerShell (c copies it):", "bold"))
+            for line in hint.command.splitlines():
+                parts.append(Content.styled("    " + line, "$text-accent"))
+        if rest:
+            parts.append(Content.styled("Details:", "bold"))
+    for line in rest:
+        parts.append(Content(line))
+    return Content("\n").join(parts)
+
+
+class StepList(OptionList):
+    """One line per step; remembers whether the admin moved the selection (then it stops following the run)."""
+
+    user_moved = False
+
+    def _moved(self) -> None:
+        self.user_moved = True
+
+    def action_cursor_up(self) -> None:
+        self._moved()
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        self._moved()
+        super().action_cursor_down()
+
+    def action_first(self) -> None:
+        self._moved()
+        super().action_first()
+
+    def action_last(self) -> None:
+        self._moved()
+        super().action_last()
+
+    def action_page_up(self) -> None:
+        self._moved()
+        super().action_page_up()
+
+    def action_page_down(self) -> None:
+        self._moved()
+        super().action_page_down()
+
+    def on_click(self) -> None:
+        self._moved()  # a click chooses a step too (OptionList's own handler moves the highlight)
+
+
+class DiagnosticsPane(Widget):
+    """Runs the engine on the settings on screen in an async worker and shows every step as it happens.
+
+    The worker posts StepStarted / StepFinished / TranscriptAdded / DiagnosticsFinished (tui.ui.messages) tagged
+    with the run's id; the handlers own the widgets, and events of an earlier (cancelled) run are ignored.
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("x", "cancel_run", "Cancel the run", show=False, id="diag_cancel",
+                tooltip="Stop the running diagnostics at once (also the Cancel button)."),
+        Binding("r", "rerun", "Rerun", show=False, id="diag_rerun",
+                tooltip="Run again on the settings on screen (as F5); an unchanged token comes from the cache."),
+        Binding("c", "copy_fix", "Copy the fix", show=False, id="diag_copy_fix",
+                tooltip="Copy the selected (or first failed) step's PowerShell, or its fix, to the clipboard (OSC 52)."),
+        Binding("y", "copy_transcript", "Copy the transcript", show=False, id="diag_copy_transcript",
+                tooltip="Copy the whole transcript, secrets redacted, to the clipboard (OSC 52)."),
+        Binding("s", "save_report", "Save the report", show=False, id="diag_save",
+                tooltip="Write steps, fixes and transcript (redacted) to outmail-report-<time>.txt next to the "
+                        "settings file, readable by you only."),
+        Binding("t", "toggle_transcript", "Transcript / step detail", show=False, id="diag_transcript",
+                tooltip="Switch the lower part between the selected step's detail and the transcript."),
+    ]
+    # Listed in F1 with the pane's own keys (the step list's keys belong to the OptionList).
+    HELP_KEYS: ClassVar[list[BindingType]] = [
+        Binding("up,down", "select", "Select a step: its detail, hint and fix show below"),
+        Binding("tab", "focus_next", "Move between the step list, the buttons and the detail"),
+    ]
+
+    DEFAULT_CSS = """
+    DiagnosticsPane {
+        height: 1fr;
+        layout: vertical;
+    }
+    DiagnosticsPane #diag-summary {
+        width: 1fr;
+        height: 1;
+        text-style: bold;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DiagnosticsPane #diag-summary.-ok { color: $text-success; }
+    DiagnosticsPane #diag-summary.-warn { color: $text-warning; }
+    DiagnosticsPane #diag-summary.-fail { color: $text-error; }
+    DiagnosticsPane #diag-summary.-running { color: $text-accent; }
+    DiagnosticsPane #diag-summary.-cancelled { color: $text-warning; }
+    DiagnosticsPane #diag-buttons {
+        height: 1;
+    }
+    DiagnosticsPane #diag-buttons Button {
+        width: auto;
+        min-width: 0;
+        margin-right: 1;
+    }
+    DiagnosticsPane #diag-buttons #diag-toggle {
+        margin-right: 0;
+    }
+    DiagnosticsPane StepList {
+        height: auto;
+        max-height: 9;
+        padding: 0;
+    }
+    DiagnosticsPane #diag-detail-title {
+        width: 1fr;
+        height: 1;
+        background: $panel;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    DiagnosticsPane #diag-views {
+        height: 1fr;
+    }
+    DiagnosticsPane #diag-detail-scroll, DiagnosticsPane #diag-transcript {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    """
+
+    def __init__(self, *, token_cache: Any = None, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.token_cache = token_cache  # None: the engine's process-wide cache (a rerun takes the token from it)
+        self.run_id = 0
+        self.running = False
+        self.report: Any = None  # the last run's Report (also built for a cancelled or broken run)
+        self.steps: list[Any] = []  # StepResult snapshots, in the engine's order
+        self.transcript: list[Any] = []  # TranscriptLine
+        self.worker: Worker[None] | None = None
+        self.showing_transcript = False
+        self._settings: Any = None
+        self._started_at = 0.0
+        self._error: str | None = None
+
+    # ------------------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Label("Diagnostics: press F5 to prove the settings on screen.", id="diag-summary", markup=False)
+        with Horizontal(id="diag-buttons"):
+            yield Button(Content("x Cancel"), id="diag-cancel", compact=True, disabled=True,
+                         tooltip="Stop the running diagnostics")
+            yield Button(Content("F5 Rerun"), id="diag-rerun", compact=True)
+            yield Button(Content("c Copy fix"), id="diag-copy-fix", compact=True, disabled=True)
+            yield Button(Content("y Copy transcript"), id="diag-copy-transcript", compact=True, disabled=True)
+            yield Button(Content("s Save"), id="diag-save", compact=True, disabled=True)
+            yield Button(Content("t Transcript"), id="diag-toggle", compact=True)
+        yield StepList(id="diag-steps", markup=False, compact=True)
+        yield Label("", id="diag-detail-title", markup=False)
+        with ContentSwitcher(initial="diag-detail-scroll", id="diag-views"):
+            with VerticalScroll(id="diag-detail-scroll"):
+                yield Static("", id="diag-detail", markup=False)
+            yield Log(id="diag-transcript", max_lines=5000)
+
+    def on_mount(self) -> None:
+        self._show_detail_title()
+
+    def on_resize(self) -> None:
+        self._render_steps()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        # The screen's help line describes form fields; inside the pane it lists the pane's keys instead.
+        event.stop()
+        self._show_keys_help()
+
+    def _show_keys_help(self) -> None:
+        try:
+            help_line = self.screen.query_one("#help-line", Static)
+        except Exception:  # noqa: BLE001 - a screen without a help line (a test harness)
+            return
+        help_line.update(KEYS_HELP)
+
+    # ------------------------------------------------------------------------------------------------ running
+
+    def run_diagnostics(self, settings: Any) -> None:
+        """Start a run on `settings` (saved or not); a run still going is cancelled first (exclusive worker)."""
+        self.run_id += 1
+        self._settings = settings
+        self.running = True
+        self.report = None
+        self._error = None
+        self.steps = []
+        self.transcript = []
+        self._started_at = time.perf_counter()
+        steps_list = self.query_one(StepList)
+        steps_list.clear_options()
+        steps_list.user_moved = False
+        self.query_one("#diag-transcript", Log).clear()
+        self._set_summary("… Starting the diagnostics", "-running")
+        self._update_buttons()
+        self._show_detail()
+        self.worker = self._diagnose(settings, self.run_id)
+        steps_list.focus()
+        self._show_keys_help()
+
+    @work(exclusive=True, exit_on_error=False, group="diagnostics", description="outmail diagnostics")
+    async def _diagnose(self, settings: Any, run_id: int) -> None:
+        """The engine in an async worker: its events become messages for this pane; nothing touches widgets."""
+        try:
+            if "tui.diagnostics.engine" not in sys.modules:
+                # First run: load the engine off the event loop (tens of ms of imports would stall it in one go).
+                import importlib
+
+                await asyncio.to_thread(importlib.import_module, "tui.diagnostics.engine")
+            from tui.diagnostics import engine
+
+            def emit(event: Any) -> None:
+                if isinstance(event, engine.StepStarted):
+                    self.post_message(StepStarted(run_id, event.step))
+                elif isinstance(event, engine.StepFinished):
+                    self.post_message(StepFinished(run_id, event.step))
+                elif isinstance(event, engine.TranscriptAdded):
+                    self.post_message(TranscriptAdded(run_id, event.line))
+                elif isinstance(event, engine.RunStarted):
+                    self.post_message(DiagnosticsStarted(run_id, event.steps))
+
+            report = await engine.diagnose(settings, emit=emit, token_cache=self.token_cache)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # the worker boundary: any failure is shown in the pane, never a crash
+            self.post_message(DiagnosticsFinished(run_id, error=_redacted_error(settings, exc)))
+            return
+        self.post_message(DiagnosticsFinished(run_id, report))
+
+    def action_cancel_run(self) -> None:
+        worker = self.worker
+        if self.running and worker is not None and worker.is_running:
+            worker.cancel()
+            self._set_summary("… Cancelling", "-running")
+
+    def action_rerun(self) -> None:
+        """Run again on the settings on screen, as F5 does."""
+        diagnose = getattr(self.app, "action_diagnose", None)
+        if diagnose is not None and hasattr(self.app, "current_settings"):
+            diagnose()
+        elif self._settings is not None:
+            self.run_diagnostics(self._settings)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.worker:
+            return  # an earlier run, replaced by a rerun
+        if event.state == WorkerState.CANCELLED and self.running:
+            self._end_without_report(cancelled=True)
+        elif event.state == WorkerState.ERROR and self.running:
+            error = event.worker.error
+            text = _redacted_error(self._settings, error) if isinstance(error, BaseException) else "unknown error"
+            self._error = text
+            self._end_without_report(cancelled=False)
+
+    # ------------------------------------------------------------------------------------------------ events
+
+    @on(DiagnosticsStarted)
+    def _run_started(self, message: DiagnosticsStarted) -> None:
+        if message.run_id != self.run_id:
+            return
+        self.steps = [step.copy() for step in message.steps]
+        steps_list = self.query_one(StepList)
+        width = self._line_width()
+        steps_list.set_options([step_line(s, 0.0, width) for s in self.steps])
+        steps_list.highlighted = 0
+        self._set_summary(self._running_text(), "-running")
+
+    @on(StepStarted)
+    def _step_started(self, message: StepStarted) -> None:
+        if message.run_id != self.run_id:
+            return
+        self._store(message.step)
+        self._follow(message.step.id)
+        self._set_summary(self._running_text(), "-running")
+
+    @on(StepFinished)
+    def _step_finished(self, message: StepFinished) -> None:
+        if message.run_id != self.run_id:
+            return
+        self._store(message.step)
+        if message.step.status != "skipped":
+            self._follow(message.step.id)
+        if self.running:
+            self._set_summary(self._running_text(), "-running")
+
+    @on(TranscriptAdded)
+    def _transcript_added(self, message: TranscriptAdded) -> None:
+        if message.run_id != self.run_id:
+            return
+        self.transcript.append(message.line)
+        self.query_one("#diag-transcript", Log).write_line(message.line.render())
+        if self.showing_transcript:
+            self._show_detail_title()
+
+    @on(DiagnosticsFinished)
+    def _run_finished(self, message: DiagnosticsFinished) -> None:
+        if message.run_id != self.run_id:
+            return
+        if message.report is None:
+            self._error = message.error
+            self._end_without_report(cancelled=message.cancelled)
+            return
+        self.running = False
+        report = message.report
+        self.report = report
+        self.steps = [s.copy() for s in report.steps]
+        self._render_steps()
+        text, cls = summary_text(report)
+        self._set_summary(text, cls)
+        steps_list = self.query_one(StepList)
+        failed = next((i for i, s in enumerate(self.steps) if s.status == "fail"), None)
+        if failed is None and not steps_list.user_moved:
+            failed = next((i for i, s in enumerate(self.steps) if s.status == "warn"), None)
+        if failed is not None:
+            steps_list.highlighted = failed
+        self._update_buttons()
+        self._show_detail()
+
+    def _end_without_report(self, *, cancelled: bool) -> None:
+        """A run cancelled or broken by an unexpected error: what happened so far, as a Report (to copy or save)."""
+        self.running = False
+        for step in self.steps:
+            if step.status in ("pending", "running"):
+                step.status = "skipped"
+                step.detail.append("cancelled" if cancelled else "not run: the diagnostics stopped")
+        elapsed = round((time.perf_counter() - self._started_at) * 1000, 1)
+        engine = sys.modules.get("tui.diagnostics.engine")
+        if engine is not None:
+            self.report = engine.Report(steps=[s.copy() for s in self.steps], transcript=list(self.transcript),
+                                        duration_ms=elapsed, cancelled=cancelled)
+        self._render_steps()
+        if cancelled:
+            self._set_summary(f"Cancelled after {format_ms(elapsed)}", "-cancelled")
+        else:
+            self._set_summary(f"✖ FAILED: the diagnostics stopped: {self._error or 'unknown error'}", "-fail")
+        self._update_buttons()
+        self._show_detail()
+
+    # ------------------------------------------------------------------------------------------------ state → widgets
+
+    def _store(self, step: Any) -> None:
+        for i, known in enumerate(self.steps):
+            if known.id == step.id:
+                self.steps[i] = step
+                break
+        else:  # a step the engine added during the run (after_auth): before quit, as the engine orders it
+            at = next((i for i, s in enumerate(self.steps) if s.id == "quit"), len(self.steps))
+            self.steps.insert(at, step)
+            steps_list = self.query_one(StepList)
+            highlighted = steps_list.highlighted
+            steps_list.set_options([step_line(s, 0.0, self._line_width()) for s in self.steps])
+            steps_list.highlighted = highlighted
+        self._render_steps()
+        if self._selected() is step or (self._selected() is not None and self._selected().id == step.id):
+            self._show_detail()
+
+    def _follow(self, step_id: str) -> None:
+        """While the admin has not moved the selection, it follows the run's latest step."""
+        steps_list = self.query_one(StepList)
+        if steps_list.user_moved:
+            return
+        index = next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
+        if index is not None and steps_list.highlighted != index:
+            steps_list.highlighted = index
+
+    def _line_width(self) -> int:
+        width = self.query_one(StepList).content_region.width or self.size.width
+        return max(width, 50)
+
+    def _render_steps(self) -> None:
+        if not self.is_mounted:
+            return
+        steps_list = self.query_one(StepList)
+        if steps_list.option_count != len(self.steps):
+            return
+        total = run_total_ms(self.steps, self.report)
+        width = self._line_width()
+        for i, step in enumerate(self.steps):
+            steps_list.replace_option_prompt_at_index(i, step_line(step, total, width))
+
+    def _running_text(self) -> str:
+        done = sum(1 for s in self.steps if s.status not in ("pending", "running"))
+        running = [s.title for s in self.steps if s.status == "running"]
+        now = f"running {', '.join(running)}" if running else "running"
+        return f"… {now} ({done} of {len(self.steps)} steps done; x cancels)"
+
+    def _set_summary(self, text: str, cls: str) -> None:
+        summary = self.query_one("#diag-summary", Label)
+        summary.update(text)
+        for name in ("-ok", "-warn", "-fail", "-running", "-cancelled"):
+            summary.set_class(name == cls, name)
+
+    def _update_buttons(self) -> None:
+        self.query_one("#diag-cancel", Button).disabled = not self.running
+        has_hint = any(s.hint is not None for s in self.steps)
+        self.query_one("#diag-copy-fix", Button).disabled = not has_hint
+        self.query_one("#diag-copy-transcript", Button).disabled = not self.transcript
+        self.query_one("#diag-save", Button).disabled = self.running or self.report is None
+
+    def _selected(self) -> Any:
+        index = self.query_one(StepList).highlighted
+        if index is None or not 0 <= index < len(self.steps):
+            return None
+        return self.steps[index]
+
+    def _show_detail(self) -> None:
+        step = self._selected()
+        detail = self.query_one("#diag-detail", Static)
+        if step is None:
+            if self._error:
+                detail.update(Content(f"The diagnostics stopped: {self._error}"))
+            elif self.running:
+                detail.update(Content.styled("Starting…", "$text-muted"))
+            else:
+                detail.update(Content("Press F5 to run the diagnostics on the settings on screen."))
+        else:
+            detail.update(detail_content(step))
+        self._show_detail_title()
+
+    def _show_detail_title(self) -> None:
+        title = self.query_one("#diag-detail-title", Label)
+        if self.showing_transcript:
+            title.update(f"Transcript: {len(self.transcript)} lines, secrets redacted "
+                         "(y copies, t shows the step detail)")
+        else:
+            step = self._selected()
+            if step is None:
+                title.update("Step detail and fix (t shows the transcript)")
+            else:
+                title.update(detail_head(step, self.steps.index(step), len(self.steps)))
+
+    @on(OptionList.OptionHighlighted, "#diag-steps")
+    def _step_highlighted(self) -> None:
+        self._show_detail()
+
+    @on(OptionList.OptionSelected, "#diag-steps")
+    def _step_selected(self) -> None:
+        if self.showing_transcript:
+            self.action_toggle_transcript()
+
+    # ------------------------------------------------------------------------------------------------ actions
+
+    @on(Button.Pressed, "#diag-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel_run()
+
+    @on(Button.Pressed, "#diag-rerun")
+    def _rerun_pressed(self) -> None:
+        self.action_rerun()
+
+    @on(Button.Pressed, "#diag-copy-fix")
+    def _copy_fix_pressed(self) -> None:
+        self.action_copy_fix()
+
+    @on(Button.Pressed, "#diag-copy-transcript")
+    def _copy_transcript_pressed(self) -> None:
+        self.action_copy_transcript()
+
+    @on(Button.Pressed, "#diag-save")
+    def _save_pressed(self) -> None:
+        self.action_save_report()
+
+    @on(Button.Pressed, "#diag-toggle")
+    def _toggle_pressed(self) -> None:
+        self.action_toggle_transcript()
+
+    def action_toggle_transcript(self) -> None:
+        self.showing_transcript = not self.showing_transcript
+        views = self.query_one("#diag-views", ContentSwitcher)
+        views.current = "diag-transcript" if self.showing_transcript else "diag-detail-scroll"
+        self.query_one("#diag-toggle", Button).label = Content("t Detail" if self.showing_transcript
+                                                               else "t Transcript")
+        self._show_detail_title()
+
+    def fix_step(self) -> Any:
+        """The step whose fix `c` copies: the selected one if it has a hint, else the first failed, else warned."""
+        step = self._selected()
+        if step is not None and step.hint is not None:
+            return step
+        for status in ("fail", "warn"):
+            for s in self.steps:
+                if s.status == status and s.hint is not None:
+                    return s
+        return None
+
+    def action_copy_fix(self) -> None:
+        step = self.fix_step()
+        if step is None:
+            self.notify("Nothing to copy: no step has a fix" + (" yet" if self.running or not self.steps else ""),
+                        markup=False)
+            return
+        hint = step.hint
+        if hint.command:
+            text = hint.command
+            lines = len(text.splitlines())
+            what = f"the PowerShell for {step_title(step)} ({lines} line{'s' if lines != 1 else ''})"
+        else:
+            text = hint.fix
+            what = f"the fix for {step_title(step)}"
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied {what} to the clipboard (OSC 52):\n{text}", title="Copied", markup=False)
+
+    def transcript_text(self) -> str:
+        if self.report is not None and self.report.transcript:
+            return self.report.transcript_text()
+        return "".join(line.render() + "\n" for line in self.transcript)
+
+    def action_copy_transcript(self) -> None:
+        text = self.transcript_text()
+        if not text:
+            self.notify("Nothing to copy: no transcript yet", markup=False)
+            return
+        count = len(text.splitlines())
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the transcript ({count} lines, secrets redacted) to the clipboard (OSC 52)",
+                    title="Copied", markup=False)
+
+    def report_path(self) -> Path:
+        """outmail-report-YYYYmmdd-HHMMSS.txt next to the settings file (a new name if that one exists)."""
+        settings_file = getattr(self.app, "settings_file", None)
+        folder = Path(settings_file.path).expanduser().resolve().parent if settings_file is not None else Path.cwd()
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = folder / REPORT_NAME.format(stamp=stamp)
+        serial = 1
+        while path.exists():
+            serial += 1
+            path = folder / REPORT_NAME.format(stamp=f"{stamp}-{serial}")
+        return path
+
+    def action_save_report(self) -> None:
+        if self.running or self.report is None:
+            self.notify("Nothing to save yet: " + ("the run is still going" if self.running else "press F5 first"),
+                        markup=False)
+            return
+        path = self.report_path()
+        try:
+            self.report.save(path)
+        except OSError as exc:
+            self.notify(f"Could not save the report to {path}: {exc.strerror or type(exc).__name__}",
+                        severity="error", markup=False)
+            return
+        self.notify(f"Saved the report (secrets redacted, readable by you only) to {path}", title="Saved",
+                    markup=False)
+
+
+def _redacted_error(settings: Any, exc: BaseException) -> str:
+    """`TypeName: message` with the settings' secrets taken out."""
+    text = f"{type(exc).__name__}: {exc}"
+    try:
+        from tui.diagnostics.redact import Redactor
+
+        return Redactor([settings.client_secret.reveal(), settings.password.reveal()]).text(text)
+    except Exception:  # noqa: BLE001 - without a redactor, only the type is safe to show
+        return type(exc).__name__
