@@ -1,6 +1,6 @@
 """Lets `python -m tui` run the same command line as `outmail`."""
 
-from tui.cli import main
+from tui.cli import console_main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console_main()
