@@ -74,6 +74,11 @@ class OutmailApp(App[None], inherit_bindings=False):
                 tooltip="Show or hide the client secret and the password."),
         Binding("f3", "switch_tenant", "Tenant", show=False, id="tenant", key_display="F3",
                 tooltip="Switch to another tenant of the file."),
+        # outmail demo only (check_action hides them otherwise): tui/ui/sandbox_panel.py.
+        Binding("f7", "sandbox", "Sandbox", id="sandbox", key_display="F7",
+                tooltip="outmail demo: switch the sandbox's fault and read the sandbox mailbox."),
+        Binding("f8", "sandbox('mailbox')", "Mailbox", show=False, id="sandbox_mailbox", key_display="F8",
+                tooltip="outmail demo: the messages the sandbox received, newest first."),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
                 tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
         # Not inherited from App (so the footer keeps this order): Textual's ctrl+c hint "press ctrl+q to quit".
@@ -89,6 +94,11 @@ class OutmailApp(App[None], inherit_bindings=False):
         ("test_send", "Send a test message"),
         ("show_settings", "Show the settings form"),
         ("quit", "Quit"),
+    )
+    # Added to the palette in `outmail demo` only (app.demo is set).
+    DEMO_PALETTE_COMMANDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("sandbox", "Sandbox: switch the fault"),
+        ("sandbox_mailbox", "Sandbox: show the mailbox"),
     )
 
     def __init__(
@@ -158,9 +168,12 @@ class OutmailApp(App[None], inherit_bindings=False):
     # ------------------------------------------------------------------------------------------------ state
 
     # Actions on the form that make no sense while a dialog or the help is open (their keys are hidden then).
-    _FORM_ACTIONS = frozenset({"diagnose", "test_send", "switch_tenant", "reveal_secrets", "show_settings"})
+    _FORM_ACTIONS = frozenset({"diagnose", "test_send", "switch_tenant", "reveal_secrets", "show_settings",
+                               "sandbox"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sandbox" and self.demo is None:
+            return False  # the sandbox panel exists in `outmail demo` only
         if action in self._FORM_ACTIONS and isinstance(self.screen, ModalScreen):
             return False
         return True
@@ -329,6 +342,16 @@ class OutmailApp(App[None], inherit_bindings=False):
             ("Tenant picker", _dialogs().TenantPickerDialog.BINDINGS + [Binding("enter", "open", "Open the tenant")]),
             ("Help", HelpScreen.BINDINGS),
         ]
+        from tui.ui.diagnostics_pane import DiagnosticsPane
+
+        groups.insert(2, ("Diagnostics pane (F5)", DiagnosticsPane.BINDINGS + DiagnosticsPane.HELP_KEYS))
+        if self.demo is not None:
+            from tui.ui.sandbox_panel import SandboxPanel
+
+            groups.insert(3, ("Sandbox panel (outmail demo, F7)", SandboxPanel.BINDINGS + SandboxPanel.HELP_KEYS))
+        else:  # the sandbox keys exist in `outmail demo` only
+            groups[0] = ("Everywhere", [b for b in self.BINDINGS
+                                        if not (isinstance(b, Binding) and b.id in ("sandbox", "sandbox_mailbox"))])
         self.push_screen(HelpScreen(groups))
 
     def action_reveal_secrets(self) -> None:
@@ -392,6 +415,14 @@ class OutmailApp(App[None], inherit_bindings=False):
             pane = DiagnosticsPane()
             container.mount(pane)
         self.call_after_refresh(pane.run_diagnostics, self.current_settings)
+
+    def action_sandbox(self, focus: str = "faults") -> None:
+        """outmail demo: the sandbox panel (faults, mailbox) of tui/ui/sandbox_panel.py."""
+        if self.demo is None or isinstance(self.screen, ModalScreen):
+            return
+        from tui.ui.sandbox_panel import SandboxPanel
+
+        self.push_screen(SandboxPanel(self.demo, focus))
 
     def action_test_send(self) -> None:
         """Open the test-send dialog on the settings on screen (tui/ui/test_send_dialog.py, when present)."""

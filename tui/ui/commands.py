@@ -11,7 +11,10 @@ class OutmailCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         app = self.app
         commands = []
-        for binding_id, title in app.PALETTE_COMMANDS:  # type: ignore[attr-defined]
+        entries = tuple(app.PALETTE_COMMANDS)  # type: ignore[attr-defined]
+        if getattr(app, "demo", None) is not None:
+            entries += tuple(getattr(app, "DEMO_PALETTE_COMMANDS", ()))
+        for binding_id, title in entries:
             binding = app.binding_by_id(binding_id)  # type: ignore[attr-defined]
             if binding is None:
                 continue

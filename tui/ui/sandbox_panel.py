@@ -1,0 +1,188 @@
+"""Provides the sandbox panel of `outmail demo` (F7): switch the sandbox's fault and read the sandbox mailbox."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+NO_FAULT = "none"  # the option id of "no fault" (fault names never take this value)
+LINE_WIDTH = 72
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def fault_prompt(name: str | None, description: str, current: bool) -> Content:
+    """`● no-mailbox-permission  Exchange refuses ... (current)`: the current one marked in words, not colour only."""
+    mark = "●" if current else " "
+    label = name or "no fault"
+    tail = "  (current)" if current else ""
+    text = _clip(f"{label:<27} {description}", LINE_WIDTH - 2 - len(tail))
+    return Content.assemble((f"{mark} ", "bold"), (text, "bold" if current else ""), (tail, "bold"))
+
+
+def mailbox_content(messages: list[Any]) -> Content:
+    """The sandbox mailbox, newest first: one block per message with Date, From, To and Subject (as received)."""
+    if not messages:
+        return Content.styled("No message received yet. A test send (ctrl+t) delivers here.", "$text-muted")
+    parts: list[Content] = []
+    for msg in reversed(messages):
+        subject = _clip(msg.get("Subject", "") or "(no subject)", LINE_WIDTH - 9)
+        parts.append(Content.assemble(("Subject: ", "bold"), subject))
+        parts.append(Content(_clip(f"  From: {msg.get('From', '')}   To: {msg.get('To', '')}", LINE_WIDTH)))
+        parts.append(Content.styled(_clip(f"  Date: {msg.get('Date', '')}", LINE_WIDTH), "$text-muted"))
+    return Content("\n").join(parts)
+
+
+class SandboxPanel(ModalScreen[None]):
+    """The sandbox's faults (the current one marked) and its mailbox; only in `outmail demo` (app.demo)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Close the sandbox panel", show=False),
+        Binding("n", "no_fault", "No fault: the sandbox works normally again", show=False),
+        Binding("m", "refresh_mailbox", "Read the sandbox mailbox again", show=False),
+    ]
+    # For F1: Enter on a fault chooses it (the OptionList's own key).
+    HELP_KEYS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Choose the highlighted fault: the next token request and SMTP connection meet it"),
+    ]
+
+    DEFAULT_CSS = """
+    SandboxPanel {
+        align: center middle;
+    }
+    SandboxPanel .sandbox-dialog {
+        width: 78;
+        max-width: 100%;
+        height: 22;
+        max-height: 100%;
+        border: solid $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+    SandboxPanel .sandbox-heading {
+        width: 1fr;
+        text-style: bold;
+    }
+    SandboxPanel #sandbox-faults {
+        height: 9;
+        border: none;
+        padding: 0;
+    }
+    SandboxPanel #sandbox-mailbox {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    SandboxPanel #sandbox-buttons {
+        height: 1;
+        align-horizontal: right;
+    }
+    SandboxPanel #sandbox-buttons Button {
+        width: auto;
+        min-width: 0;
+        margin-left: 1;
+    }
+    """
+
+    def __init__(self, sandbox: Any, focus: str = "faults") -> None:
+        super().__init__()
+        self.sandbox = sandbox
+        self.initial_focus = focus
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="sandbox-dialog"):
+            yield Label("Sandbox fault (Enter chooses; the next run meets it)", classes="sandbox-heading",
+                        markup=False)
+            yield OptionList(id="sandbox-faults", compact=True, markup=False)
+            yield Label("", id="sandbox-mailbox-title", classes="sandbox-heading", markup=False)
+            with VerticalScroll(id="sandbox-mailbox"):
+                yield Static("", id="sandbox-messages", markup=False)
+            with Horizontal(id="sandbox-buttons"):
+                yield Button(Content("n No fault"), id="sandbox-no-fault", compact=True)
+                yield Button(Content("m Refresh mailbox"), id="sandbox-refresh", compact=True)
+                yield Button(Content("q Close"), id="sandbox-close", compact=True)
+
+    def on_mount(self) -> None:
+        self.show_faults()
+        self.action_refresh_mailbox()
+        if self.initial_focus == "mailbox":
+            self.query_one("#sandbox-mailbox").focus()
+        else:
+            self.query_one("#sandbox-faults").focus()
+
+    def show_faults(self) -> None:
+        from tui.sandbox import FAULTS
+
+        current = self.sandbox.fault
+        faults = self.query_one("#sandbox-faults", OptionList)
+        options = [Option(fault_prompt(None, "the sandbox works like a correctly set-up tenant", current is None),
+                          id=NO_FAULT)]
+        options += [Option(fault_prompt(name, text, name == current), id=name) for name, text in FAULTS.items()]
+        highlighted = faults.highlighted
+        faults.set_options(options)
+        names = [NO_FAULT, *FAULTS]
+        faults.highlighted = highlighted if highlighted is not None else names.index(current or NO_FAULT)
+
+    def choose(self, name: str | None) -> None:
+        """Switch the sandbox's fault; a token fault also empties the token cache, so the next run meets it."""
+        from tui.sandbox import FAULTS, FAULTS_BY_NAME
+
+        try:
+            self.sandbox.set_fault(name)
+        except Exception as exc:  # noqa: BLE001 - a sandbox that stopped: say so, keep the console
+            self.notify(f"Could not switch the fault: {type(exc).__name__}", severity="error", markup=False)
+            return
+        note = ""
+        fault = FAULTS_BY_NAME.get(name) if name else None
+        if fault is not None and fault.service == "token":
+            from tui.diagnostics.token import DEFAULT_TOKEN_CACHE
+
+            DEFAULT_TOKEN_CACHE.clear()
+            note = " The token cache was emptied, so the next run asks the token service."
+        text = f"Sandbox fault: {name} ({FAULTS[name]})." if name else "Sandbox fault: none; it works normally."
+        self.notify(text + note + " Press F5 to run the diagnostics.", title="Sandbox", markup=False)
+        self.show_faults()
+
+    @on(OptionList.OptionSelected, "#sandbox-faults")
+    def _fault_selected(self, event: OptionList.OptionSelected) -> None:
+        option_id = event.option.id
+        self.choose(None if option_id == NO_FAULT else option_id)
+
+    def action_no_fault(self) -> None:
+        self.choose(None)
+
+    def action_refresh_mailbox(self) -> None:
+        try:
+            messages = self.sandbox.messages()
+        except Exception as exc:  # noqa: BLE001 - an unreadable message file must not close the console
+            messages = []
+            self.notify(f"Could not read the sandbox mailbox: {type(exc).__name__}", severity="error", markup=False)
+        count = len(messages)
+        self.query_one("#sandbox-mailbox-title", Label).update(
+            f"Sandbox mailbox: {count} message{'s' if count != 1 else ''} received, newest first (m refreshes)")
+        self.query_one("#sandbox-messages", Static).update(mailbox_content(messages))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#sandbox-no-fault")
+    def _no_fault_pressed(self) -> None:
+        self.action_no_fault()
+
+    @on(Button.Pressed, "#sandbox-refresh")
+    def _refresh_pressed(self) -> None:
+        self.action_refresh_mailbox()
+
+    @on(Button.Pressed, "#sandbox-close")
+    def _close_pressed(self) -> None:
+        self.action_close()
