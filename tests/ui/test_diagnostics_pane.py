@@ -1,0 +1,361 @@
+"""Pilot tests of the diagnostics pane (F5) at 80x24 against the offline sandbox, and of the demo's sandbox panel."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import stat
+import time
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Label, Log, OptionList, Static
+from textual.worker import WorkerState
+
+from tests.ui.conftest import ready
+from tui.ui.diagnostics_pane import DiagnosticsPane, step_line
+from tui.ui.launch import build_app
+from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
+
+SIZE = (80, 24)
+STEP_IDS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "quit"]
+
+
+@pytest.fixture
+def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
+    """The sandbox's settings file, copied to tmp_path (so saved reports land there)."""
+    path = tmp_path / "settings.toml"
+    shutil.copy(sandbox_clean.info.settings_path, path)
+    path.chmod(0o600)
+    return path
+
+
+def pane_of(app) -> DiagnosticsPane:
+    return app.query_one(DiagnosticsPane)
+
+
+def summary(app) -> str:
+    return str(pane_of(app).query_one("#diag-summary", Label).render())
+
+
+def step_lines(app) -> list[str]:
+    options = pane_of(app).query_one("#diag-steps", OptionList)
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+def detail_text(app) -> str:
+    pane = pane_of(app)
+    return str(pane.query_one("#diag-detail-title", Label).render()) + "\n" + \
+        str(pane.query_one("#diag-detail", Static).render())
+
+
+async def until(pilot, condition, timeout: float = 20.0, what: str = "condition") -> None:
+    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}; summary: {summary(pilot.app)!r}"
+        await pilot.pause(0.01)
+
+
+async def run_f5(pilot) -> DiagnosticsPane:
+    """F5, then wait for the run to end (worker complete, its last message handled)."""
+    await pilot.press("f5")
+    await until(pilot, lambda: pilot.app.query(DiagnosticsPane) and pane_of(pilot.app).worker is not None,
+                what="the pane's worker")
+    pane = pane_of(pilot.app)
+    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 30)
+    await until(pilot, lambda: not pane.running, what="the end of the run")
+    await pilot.pause()
+    return pane
+
+
+async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean) -> None:
+    messages: list = []
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)
+        assert [s.id for s in pane.steps] == STEP_IDS
+        assert [s.status for s in pane.steps] == ["ok"] * 7, [(s.id, s.status, s.detail) for s in pane.steps]
+        assert summary(app).startswith("✔ Passed in ") and summary(app).endswith(" ms")
+        lines = step_lines(app)
+        assert len(lines) == 7 and all(line.startswith("✔ ok") for line in lines), lines
+        assert "Banner and EHLO" in lines[3] and "█" in lines[3]  # title and waterfall bar
+        assert app.main_screen.current_pane == "diagnostics-pane"
+        # one message per event, handled by the pane: every step started and finished, the transcript streamed
+        assert {m.step.id for m in messages if isinstance(m, StepStarted)} == set(STEP_IDS)
+        unique = list({id(m): m for m in messages}.values())  # the hook sees a bubbling message at every node
+        assert [m.step.id for m in unique if isinstance(m, StepFinished)].count("auth") == 1
+        assert any(isinstance(m, TranscriptAdded) and m.line.text.startswith("AUTH XOAUTH2 <redacted")
+                   for m in messages)
+        [finished] = [m for m in unique if isinstance(m, DiagnosticsFinished)]
+        assert finished.report.ok
+        # the buttons: Cancel disabled when idle, copy/save enabled after a run
+        assert pane.query_one("#diag-cancel", Button).disabled
+        assert not pane.query_one("#diag-save", Button).disabled
+        # the transcript view (t): every SMTP line, secrets redacted
+        await pilot.press("t")
+        await pilot.pause()
+        log = pane.query_one("#diag-transcript", Log)
+        assert log.display and log.line_count == len(pane.transcript) > 10
+        text = "\n".join(log.lines)
+        assert "C: EHLO" in text and "S: 235 2.7.0 Authentication successful" in text and "I: TLS" in text
+        assert sandbox_clean.info.client_secret not in text
+        assert "Transcript:" in str(pane.query_one("#diag-detail-title", Label).render())
+        # F2 returns to the form
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.main_screen.current_pane == "settings-pane"
+
+
+async def test_failure_shows_the_fix_with_the_admins_values(demo_settings: Path, sandbox_clean) -> None:
+    sandbox_clean.set_fault("no-mailbox-permission")
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)
+        statuses = {s.id: s.status for s in pane.steps}
+        assert statuses["auth"] == "fail" and statuses["token"] == "ok"
+        assert summary(app).startswith("✖ FAILED at auth in ")
+        assert step_lines(app)[5].startswith("✖ FAIL")
+        # the first failed step is selected: what went wrong, why, the setup step, the fix, the PowerShell
+        options = pane.query_one("#diag-steps", OptionList)
+        assert options.highlighted == 5
+        text = detail_text(app)
+        assert "535 5.7.3 Authentication unsuccessful [" in text  # Exchange's [host ...] suffix shown literally
+        assert "Why:" in text and "Fix:" in text
+        assert "S5 Exchange service principal" in text and "S6 Mailbox permission" in text
+        info = sandbox_clean.info
+        auth = pane.steps[5]
+        assert info.object_id in auth.hint.command and info.mailbox in auth.hint.command
+        assert f'Add-MailboxPermission -Identity "{info.mailbox}" -User {info.object_id}' in text
+        # c copies the PowerShell (OSC 52) and says what it copied
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == auth.hint.command
+        assert any(n.message.startswith("Copied the PowerShell for AUTH") and info.object_id in n.message
+                   for n in app._notifications)
+        # y copies the transcript, redacted
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.clipboard == pane.report.transcript_text()
+        assert "S: 535 5.7.3" in app.clipboard and info.client_secret not in app.clipboard
+        assert any(n.message.startswith("Copied the transcript (") for n in app._notifications)
+
+
+async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> None:
+    sandbox_clean.delay_seconds = 2.0
+    sandbox_clean.set_fault("slow-smtp")
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: app.query(DiagnosticsPane) and any(
+            s.id == "ehlo" and s.status == "running" for s in pane_of(app).steps), what="EHLO running")
+        pane = pane_of(app)
+        worker = pane.worker
+        assert summary(app).startswith("… running")
+        assert not pane.query_one("#diag-cancel", Button).disabled  # a visible Cancel button while running
+        started = time.monotonic()
+        await pilot.press("x")
+        await until(pilot, lambda: summary(app).startswith("Cancelled"), timeout=2.0, what="Cancelled")
+        took = time.monotonic() - started
+        assert took < 1.0, took  # the benchmark holds it to 200 ms; a loaded CI box gets slack here
+        assert worker.state == WorkerState.CANCELLED
+        assert not [w for w in app.workers if w.group == "diagnostics" and w.is_running]
+        assert {s.id: s.status for s in pane.steps}["ehlo"] == "skipped"
+        assert all(s.status not in ("running", "pending") for s in pane.steps)
+        assert pane.report is not None and pane.report.cancelled
+        assert not pane.query_one("#diag-save", Button).disabled  # a cancelled run can be saved too
+        # the Cancel button itself does the same on a second run
+        await pilot.press("r")
+        await until(pilot, lambda: pane.worker is not worker and pane.running and any(
+            s.status == "running" and s.id in ("connect", "ehlo") for s in pane.steps), what="the rerun")
+        await pilot.click("#diag-cancel")
+        await until(pilot, lambda: summary(app).startswith("Cancelled"), timeout=2.0, what="Cancelled (button)")
+        assert pane.worker.state == WorkerState.CANCELLED
+        assert not [w for w in app.workers if w.is_running and w.group == "diagnostics"]
+
+
+async def test_rerun_takes_the_token_from_the_cache(demo_settings: Path, sandbox_clean) -> None:
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)
+        assert pane.report.ok
+        first_worker = pane.worker
+        await pilot.press("r")  # the pane's rerun key (as F5)
+        await until(pilot, lambda: pane.worker is not first_worker, what="the rerun's worker")
+        await asyncio.wait_for(app.workers.wait_for_complete(), 30)
+        await until(pilot, lambda: not pane.running, what="the end of the rerun")
+        token = pane.report.step("token")
+        assert token.status == "ok" and token.detail[0].startswith("token from cache")
+        assert token.duration_ms < 50  # the benchmark holds it to 5 ms
+        assert "Token (from cache)" in step_lines(app)[1]
+        assert summary(app).startswith("✔ Passed in ")
+
+
+async def test_save_report_is_private_and_redacted(demo_settings: Path, sandbox_clean) -> None:
+    sandbox_clean.set_fault("no-mailbox-permission")
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await run_f5(pilot)
+        await pilot.press("s")
+        await pilot.pause()
+        [report] = list(demo_settings.parent.glob("outmail-report-*.txt"))
+        assert stat.S_IMODE(report.stat().st_mode) == 0o600
+        text = report.read_text()
+        assert "FAILED at auth" in text and "Transcript" in text and "C: AUTH XOAUTH2 <redacted" in text
+        assert sandbox_clean.info.client_secret not in text
+        assert any(str(report) in n.message and n.message.startswith("Saved the report") for n in app._notifications)
+        await pilot.press("s")  # a second save in the same second gets a new name
+        await pilot.pause()
+        assert len(list(demo_settings.parent.glob("outmail-report-*.txt"))) == 2
+
+
+async def test_unchanged_settings_errors_skip_the_network(demo_settings: Path, sandbox_clean) -> None:
+    """The values on screen, not the saved ones: an invalid Client ID typed into the form stops at settings."""
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        field = app.query_one("#f-client_id")
+        field.value = "not-a-guid"
+        await pilot.pause()
+        pane = await run_f5(pilot)
+        assert pane.steps[0].status == "fail" and all(s.status == "skipped" for s in pane.steps[1:])
+        assert summary(app).startswith("✖ FAILED at settings")
+        assert all(line.startswith("– skipped") for line in step_lines(app)[1:])
+
+
+async def test_an_engine_crash_is_shown_in_the_pane(demo_settings: Path, sandbox_clean, monkeypatch) -> None:
+    from tui.diagnostics import engine
+
+    secret = sandbox_clean.info.client_secret
+
+    async def broken(settings, **kwargs):
+        raise RuntimeError(f"boom [/] {settings.client_secret.reveal()}")
+
+    monkeypatch.setattr(engine, "diagnose", broken)
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await run_f5(pilot)
+        assert app.is_running
+        text = summary(app)
+        assert text.startswith("✖ FAILED: the diagnostics stopped: RuntimeError: boom [/]"), text
+        assert secret not in text and secret not in detail_text(app)
+
+
+async def test_step_line_shows_state_in_words() -> None:
+    from tui.diagnostics.engine import StepResult
+
+    for status, word in [("ok", "✔ ok"), ("warn", "▲ warn"), ("fail", "✖ FAIL"), ("running", "… running"),
+                         ("pending", "· pending"), ("skipped", "– skipped")]:
+        step = StepResult("auth", "AUTH", status=status, duration_ms=50.0 if status not in ("pending", "running")
+                          else None, started_ms=50.0 if status != "pending" else None)
+        line = str(step_line(step, 100.0, 76))
+        assert line.startswith(word) and "AUTH" in line
+        assert len(line) == 76 - 1 or len(line) <= 76
+    done = StepResult("auth", "AUTH", status="ok", duration_ms=50.0, started_ms=50.0)
+    bar = str(step_line(done, 100.0, 76))[39:]
+    assert bar.strip() == "█" * len(bar.strip()) and bar.index("█") >= len(bar) // 2 - 1
+
+
+async def test_help_lists_the_pane_keys(demo_settings: Path, sandbox_clean) -> None:
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-text", Static).render())
+        assert "Diagnostics pane (F5)" in text and "Copy the fix" in text and "Cancel the run" in text
+        assert "Sandbox panel (outmail demo, F7)" in text
+
+
+class FakeSandbox:
+    """What the panel uses of a Sandbox: fault, set_fault, messages."""
+
+    def __init__(self) -> None:
+        self.fault: str | None = None
+        self.mail: list[EmailMessage] = []
+
+    def set_fault(self, name: str | None) -> None:
+        self.fault = name
+
+    def messages(self) -> list[EmailMessage]:
+        return list(self.mail)
+
+
+def message(subject: str, when: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = "noreply@contoso.test"
+    msg["To"] = "admin@contoso.test"
+    msg["Subject"] = subject
+    msg["Date"] = when
+    msg.set_content("hello")
+    return msg
+
+
+async def test_sandbox_panel_switches_the_fault_and_shows_the_mailbox(settings_path: Path) -> None:
+    from tui.sandbox import FAULTS
+    from tui.ui.sandbox_panel import SandboxPanel
+
+    fake = FakeSandbox()
+    fake.mail = [message("first [b]test[/b]", "Sun, 29 Nov 2026 07:00:00 +0000"),
+                 message("second", "Sun, 29 Nov 2026 08:00:00 +0000")]
+    app = build_app(settings_path, demo=fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f7")
+        await pilot.pause()
+        assert isinstance(app.screen, SandboxPanel)
+        faults = app.screen.query_one("#sandbox-faults", OptionList)
+        assert faults.option_count == len(FAULTS) + 1
+        assert str(faults.get_option_at_index(0).prompt).startswith("● no fault")
+        assert "(current)" in str(faults.get_option_at_index(0).prompt)
+        mailbox = str(app.screen.query_one("#sandbox-messages", Static).render())
+        assert mailbox.index("second") < mailbox.index("first [b]test[/b]")  # newest first, markup kept literal
+        assert "From: noreply@contoso.test" in mailbox and "To: admin@contoso.test" in mailbox
+        assert "2 messages received" in str(app.screen.query_one("#sandbox-mailbox-title", Label).render())
+        index = list(FAULTS).index("no-mailbox-permission") + 1
+        faults.highlighted = index
+        await pilot.press("enter")
+        await pilot.pause()
+        assert fake.fault == "no-mailbox-permission"
+        assert str(faults.get_option_at_index(index).prompt).startswith("● no-mailbox-permission")
+        assert any(n.message.startswith("Sandbox fault: no-mailbox-permission") for n in app._notifications)
+        fake.mail.append(message("third", "Sun, 29 Nov 2026 09:00:00 +0000"))
+        await pilot.press("m")
+        await pilot.pause()
+        assert str(app.screen.query_one("#sandbox-messages", Static).render()).startswith("Subject: third")
+        await pilot.press("n")
+        await pilot.pause()
+        assert fake.fault is None
+        await pilot.press("q")
+        await pilot.pause()
+        assert not isinstance(app.screen, SandboxPanel)
+
+
+async def test_sandbox_keys_and_palette_only_in_demo(settings_path: Path) -> None:
+    from tui.ui.commands import OutmailCommands
+    from tui.ui.sandbox_panel import SandboxPanel
+
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f7")
+        await pilot.pause()
+        assert not isinstance(app.screen, SandboxPanel)
+        titles = [hit.text for hit in [h async for h in OutmailCommands(app.screen).discover()]]
+        assert not any(t.startswith("Sandbox") for t in titles)
+    app = build_app(settings_path, demo=FakeSandbox())
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        titles = [hit.text for hit in [h async for h in OutmailCommands(app.screen).discover()]]
+        assert titles[-2:] == ["Sandbox: switch the fault", "Sandbox: show the mailbox"]
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, SandboxPanel)
+        assert app.focused is app.screen.query_one("#sandbox-mailbox")
