@@ -27,7 +27,7 @@ def fault_prompt(name: str | None, description: str, current: bool) -> Content:
     mark = "●" if current else " "
     label = name or "no fault"
     tail = "  (current)" if current else ""
-    text = _clip(f"{label:<27} {description}", LINE_WIDTH - 2 - len(tail))
+    text = f"{label:<27} " + _clip(description, LINE_WIDTH - 2 - 28 - len(tail))
     return Content.assemble((f"{mark} ", "bold"), (text, "bold" if current else ""), (tail, "bold"))
 
 
@@ -75,9 +75,14 @@ class SandboxPanel(ModalScreen[None]):
         text-style: bold;
     }
     SandboxPanel #sandbox-faults {
-        height: 9;
+        height: 10;
         border: none;
         padding: 0;
+        scrollbar-size-vertical: 1;
+    }
+    SandboxPanel #sandbox-fault-detail {
+        height: 2;
+        color: $text-muted;
     }
     SandboxPanel #sandbox-mailbox {
         height: 1fr;
@@ -104,6 +109,7 @@ class SandboxPanel(ModalScreen[None]):
             yield Label("Sandbox fault (Enter chooses; the next run meets it)", classes="sandbox-heading",
                         markup=False)
             yield OptionList(id="sandbox-faults", compact=True, markup=False)
+            yield Static("", id="sandbox-fault-detail", markup=False)
             yield Label("", id="sandbox-mailbox-title", classes="sandbox-heading", markup=False)
             with VerticalScroll(id="sandbox-mailbox"):
                 yield Static("", id="sandbox-messages", markup=False)
@@ -152,6 +158,19 @@ class SandboxPanel(ModalScreen[None]):
         text = f"Sandbox fault: {name} ({FAULTS[name]})." if name else "Sandbox fault: none; it works normally."
         self.notify(text + note + " Press F5 to run the diagnostics.", title="Sandbox", markup=False)
         self.show_faults()
+
+    @on(OptionList.OptionHighlighted, "#sandbox-faults")
+    def _fault_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        """The highlighted fault in full: what the sandbox does and the setup step it points at."""
+        from tui.sandbox import FAULTS_BY_NAME
+
+        fault = FAULTS_BY_NAME.get(event.option.id or "")
+        if fault is None:
+            text = "No fault: every step passes, as with a correctly set-up tenant."
+        else:
+            step = f" Points at {fault.step}." if fault.step else ""
+            text = f"{fault.name} ({fault.service}): {fault.effect}.{step}"
+        self.query_one("#sandbox-fault-detail", Static).update(Content(text))
 
     @on(OptionList.OptionSelected, "#sandbox-faults")
     def _fault_selected(self, event: OptionList.OptionSelected) -> None:
