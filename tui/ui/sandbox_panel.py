@@ -169,7 +169,8 @@ class SandboxPanel(ModalScreen[None]):
             text = "No fault: every step passes, as with a correctly set-up tenant."
         else:
             step = f" Points at {fault.step}." if fault.step else ""
-            text = f"{fault.name} ({fault.service}): {fault.effect}.{step}"
+            effect = fault.effect if fault.effect.endswith(".") else fault.effect + "."
+            text = f"{fault.name} ({fault.service}): {effect}{step}"
         self.query_one("#sandbox-fault-detail", Static).update(Content(text))
 
     @on(OptionList.OptionSelected, "#sandbox-faults")
