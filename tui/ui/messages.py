@@ -95,3 +95,28 @@ class DiagnosticsFinished(Message):
         self.report = report
         self.error = error
         self.cancelled = cancelled
+
+
+class SendCommandAnswered(Message):
+    """A test send's SMTP command (MAIL FROM, RCPT TO, DATA) got the server's `reply`; `step` is the send step so far.
+
+    The test-send dialog also reuses DiagnosticsStarted / StepStarted / StepFinished for the diagnostics steps that
+    run before the send, tagged with its own `run_id`.
+    """
+
+    def __init__(self, run_id: int, command: str, reply: str, step: object) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.command = command
+        self.reply = reply
+        self.step = step
+
+
+class TestSendFinished(Message):
+    """A test send ended: `report` (a SendReport) when it ran to the end, else `error` (redacted text)."""
+
+    def __init__(self, run_id: int, report: object = None, *, error: str | None = None) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.report = report
+        self.error = error
