@@ -117,6 +117,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.problems: list[Any] = []
         self.demo = demo
         self.secrets_revealed = False
+        self.last_test_recipients = ""  # the test-send dialog's To, remembered while the console runs
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
@@ -345,6 +346,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         from tui.ui.diagnostics_pane import DiagnosticsPane
 
         groups.insert(2, ("Diagnostics pane (F5)", DiagnosticsPane.BINDINGS + DiagnosticsPane.HELP_KEYS))
+        from tui.ui.test_send_dialog import TestSendDialog
+
+        groups.insert(3, ("Test send dialog (ctrl+t, F6)", TestSendDialog.BINDINGS + TestSendDialog.HELP_KEYS))
         if self.demo is not None:
             from tui.ui.sandbox_panel import SandboxPanel
 

@@ -1,0 +1,249 @@
+"""Pilot tests of the test-send dialog (ctrl+t / F6) at 80x24 against the offline sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.worker import WorkerState
+
+from tests.ui.conftest import ready
+from tui.ui.launch import build_app
+from tui.ui.test_send_dialog import TestSendDialog
+
+SIZE = (80, 24)
+
+
+@pytest.fixture
+def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
+    """The sandbox's settings file, copied to tmp_path."""
+    path = tmp_path / "settings.toml"
+    shutil.copy(sandbox_clean.info.settings_path, path)
+    path.chmod(0o600)
+    return path
+
+
+@pytest.fixture
+def userasfrom_settings(demo_settings: Path) -> Path:
+    """The sandbox's settings with 'Use user's email as sender' on."""
+    text = demo_settings.read_text()
+    assert "userasfrom = false" in text
+    demo_settings.write_text(text.replace("userasfrom = false", "userasfrom = true"))
+    return demo_settings
+
+
+def dialog_of(app) -> TestSendDialog:
+    assert isinstance(app.screen, TestSendDialog), app.screen
+    return app.screen
+
+
+def status(app) -> str:
+    return str(dialog_of(app).query_one("#ts-status", Label).render())
+
+
+def shown(app) -> str:
+    """Everything the dialog shows below the fields: the status line and the progress / result."""
+    dialog = dialog_of(app)
+    return status(app) + "\n" + str(dialog.query_one("#ts-progress", Static).render())
+
+
+async def until(pilot, condition, timeout: float = 20.0, what: str = "condition") -> None:
+    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.01)
+
+
+async def open_dialog(pilot, key: str = "ctrl+t") -> TestSendDialog:
+    await pilot.press(key)
+    await until(pilot, lambda: isinstance(pilot.app.screen, TestSendDialog), what="the dialog")
+    await pilot.pause()
+    return dialog_of(pilot.app)
+
+
+async def set_field(pilot, selector: str, value: str) -> None:
+    dialog = dialog_of(pilot.app)
+    widget = dialog.query_one(selector)
+    if isinstance(widget, TextArea):
+        widget.text = value
+    else:
+        widget.focus()
+        widget.value = ""
+        await pilot.press(*value)
+    await pilot.pause()
+
+
+async def send_and_wait(pilot) -> TestSendDialog:
+    dialog = dialog_of(pilot.app)
+    await pilot.press("ctrl+t")
+    await until(pilot, lambda: dialog.worker is not None, what="the send worker")
+    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 30)
+    await until(pilot, lambda: not dialog.running, what="the end of the send")
+    await pilot.pause()
+    return dialog
+
+
+async def test_send_delivers_the_typed_message_and_shows_the_queue_id(demo_settings: Path, sandbox_clean) -> None:
+    before = len(sandbox_clean.messages())
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        dialog = await open_dialog(pilot)
+        assert dialog.query_one("#ts-to", Input).value == ""
+        assert dialog.query_one("#ts-subject", Input).value == "Test message from outmail"
+        body = dialog.query_one("#ts-body", TextArea).text
+        assert "Sent from host:" in body and str(demo_settings) in body and "Time:" in body
+        assert not dialog.query("#ts-sendas")  # userasfrom is off
+        assert str(dialog.query_one("#ts-from", Label).render()).startswith(sandbox_clean.info.mailbox)
+        # the dialog's buttons are on screen at 80x24
+        for button in dialog.query(Button):
+            region = button.region
+            assert region.width > 0 and region.bottom <= SIZE[1], (button.id, region)
+        await set_field(pilot, "#ts-to", "alice@example.com")
+        await set_field(pilot, "#ts-subject", "Pilot subject ünïcode")
+        await set_field(pilot, "#ts-body", "Pilot body line one\nline two [b]not markup[/]\n")
+        await send_and_wait(pilot)
+        report = dialog.report
+        assert report is not None and report.send.sent, status(app)
+        text = shown(app)
+        assert "250 2.0.0 OK" in text
+        assert f"queue id {report.send.queue_id}" in text and report.send.queue_id
+        assert status(app).startswith("✔ Sent in ") and f"queue id {report.send.queue_id}" in status(app)
+        assert "MAIL FROM:<" in text and "RCPT TO:<alice@example.com>" in text and "DATA (" in text
+        assert "✔ ok" in text and "Send test message" in text
+        assert sandbox_clean.info.client_secret not in text
+        assert str(dialog.query_one("#ts-close", Button).label) == "Close (Esc)"
+    messages = sandbox_clean.messages()
+    assert len(messages) == before + 1
+    received = messages[-1]
+    assert received["Subject"] == "Pilot subject ünïcode"
+    assert received["To"] == "alice@example.com"
+    assert received.get_content() == "Pilot body line one\nline two [b]not markup[/]\n"
+
+
+async def test_send_as_an_ungranted_address_shows_the_reply_and_the_fix(userasfrom_settings: Path,
+                                                                       sandbox_clean) -> None:
+    before = len(sandbox_clean.messages())
+    app = build_app(userasfrom_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        dialog = await open_dialog(pilot, "f6")
+        from_label = dialog.query_one("#ts-from", Label)
+        assert "LogicalDOC uses each user's own address" in str(from_label.render())
+        await set_field(pilot, "#ts-sendas", "bob@contoso.test")
+        assert str(from_label.render()).startswith("bob@contoso.test  (Send as")
+        await set_field(pilot, "#ts-to", "alice@example.com")
+        await send_and_wait(pilot)
+        report = dialog.report
+        assert report is not None and not report.send.sent
+        text = shown(app)
+        reply = report.send.reply
+        assert reply.startswith("554 5.2.252 SendAsDenied;") and "not allowed to send as bob@contoso.test" in reply
+        assert reply in text  # the exact reply, [Hostname=...] included (markup off)
+        assert "Add-RecipientPermission" in text and "bob@contoso.test" in text.split("Add-RecipientPermission")[1]
+        assert "Setup step: S7" in text
+        assert status(app).startswith("✖ Not sent at send: 554 5.2.252 SendAsDenied")
+        # ctrl+o copies the PowerShell and says what was copied
+        copied: list[str] = []
+        app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert copied and "Add-RecipientPermission" in copied[0]
+        assert any("Copied the PowerShell for Send test message" in n.message for n in app._notifications)
+
+        # the granted Send As address goes through
+        await set_field(pilot, "#ts-sendas", sandbox_clean.info.sendas_address)
+        await send_and_wait(pilot)
+        assert dialog.report.send.sent, shown(app)
+        assert "queue id" in status(app)
+    messages = sandbox_clean.messages()
+    assert len(messages) == before + 1 and sandbox_clean.info.sendas_address in messages[-1]["From"]
+
+
+async def test_a_bad_address_is_shown_and_nothing_connects(demo_settings: Path, sandbox_clean) -> None:
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        dialog = await open_dialog(pilot)
+        events_before = len(sandbox_clean.smtp_events())
+        await pilot.press("ctrl+t")  # To is empty
+        await pilot.pause()
+        assert status(app) == "✖ To: at least one recipient is required"
+        await set_field(pilot, "#ts-to", "not-an-address [x]")
+        await pilot.press("f6")
+        await pilot.pause()
+        assert status(app).startswith("✖ To 'not-an-address' is not a valid email address"), status(app)
+        assert dialog.worker is None and not dialog.running
+        await pilot.press("q")  # typed into To, not a key for the dialog
+        await pilot.pause()
+        assert isinstance(app.screen, TestSendDialog)
+        assert dialog.query_one("#ts-to", Input).value.endswith("q")
+        await pilot.pause(0.2)
+        assert len(sandbox_clean.smtp_events()) == events_before
+        assert app.last_test_recipients == ""  # only a message that could be sent is remembered
+
+
+async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean) -> None:
+    sandbox_clean.set_fault("slow-smtp")
+    sandbox_clean.delay_seconds = 0.5
+    before = len(sandbox_clean.messages())
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        dialog = await open_dialog(pilot)
+        await set_field(pilot, "#ts-to", "alice@example.com")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: dialog.worker is not None and dialog.running, what="the send")
+        # every reply is slow: close once MAIL FROM was answered, while RCPT TO is on its way
+        await until(pilot, lambda: dialog.commands, timeout=30, what="MAIL FROM's reply")
+        assert dialog.commands[0][0].startswith("MAIL FROM:<") and len(dialog.commands) == 1
+        worker = dialog.worker
+        assert worker.is_running
+        assert str(dialog.query_one("#ts-close", Button).label) == "Cancel (Esc)"
+        await pilot.click("#ts-close")
+        await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
+        await asyncio.wait_for(app.workers.wait_for_complete(), 10)
+        assert worker.state == WorkerState.CANCELLED
+        assert any("Test send cancelled" in n.message for n in app._notifications)
+        # the connection was closed from our side: the sandbox never got DATA, no message arrives
+        sandbox_clean.set_fault(None)
+        await pilot.pause(1.5)
+    assert len(sandbox_clean.messages()) == before
+    events = sandbox_clean.smtp_events()
+    last = [e for e in events if e.get("connection") == events[-1].get("connection")]
+    commands = [str(e.get("command", "")).upper() for e in last]
+    assert any(c.startswith("MAIL FROM") for c in commands), commands  # it was cut off after MAIL FROM
+    assert not any(c.startswith("DATA") or c == "(END OF DATA)" for c in commands), commands
+
+
+async def test_the_last_recipients_are_remembered(demo_settings: Path, sandbox_clean) -> None:
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await open_dialog(pilot)
+        await set_field(pilot, "#ts-to", "alice@example.com, bob@example.com")
+        await send_and_wait(pilot)
+        assert dialog_of(app).report.send.sent
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
+        dialog = await open_dialog(pilot, "f6")
+        assert dialog.query_one("#ts-to", Input).value == "alice@example.com, bob@example.com"
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
+    assert sandbox_clean.messages()[-1]["To"] == "alice@example.com, bob@example.com"
+
+
+async def test_help_lists_the_dialogs_keys(demo_settings: Path, sandbox_clean) -> None:
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        text = str(app.screen.query_one("#help-text", Static).render())
+        assert "Test send dialog (ctrl+t, F6)" in text
+        assert "ctrl+o" in text and "ctrl+g" in text
