@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import time
 from pathlib import Path
@@ -291,6 +292,7 @@ class DiagnosticsPane(Widget):
         self._settings: Any = None
         self._started_at = 0.0
         self._error: str | None = None
+        self._detail_shown: Content | None = None
 
     # ------------------------------------------------------------------------------------------------ layout
 
@@ -327,7 +329,8 @@ class DiagnosticsPane(Widget):
             help_line = self.screen.query_one("#help-line", Static)
         except Exception:  # noqa: BLE001 - a screen without a help line (a test harness)
             return
-        help_line.update(KEYS_HELP)
+        if str(getattr(help_line, "content", "")) != KEYS_HELP:
+            help_line.update(KEYS_HELP)
 
     # ------------------------------------------------------------------------------------------------ running
 
@@ -348,6 +351,10 @@ class DiagnosticsPane(Widget):
         self._set_summary("… Starting the diagnostics", "-running")
         self._update_buttons()
         self._show_detail()
+        # Everything alive now (Textual, the form, this pane) lives as long as the console: freezing it keeps a
+        # full garbage collection during the run (msal and friends load then) from scanning it, which stalled the
+        # event loop for 50-70 ms on a first run. gc.freeze() itself is O(1).
+        gc.freeze()
         self.worker = self._diagnose(settings, self.run_id)
         steps_list.focus()
         self._show_keys_help()
@@ -540,7 +547,7 @@ class DiagnosticsPane(Widget):
 
     def _set_summary(self, text: str, cls: str) -> None:
         summary = self.query_one("#diag-summary", Label)
-        summary.update(text)
+        summary.update(text, layout=False)  # one row, full width: no layout pass per event
         for name in ("-ok", "-warn", "-fail", "-running", "-cancelled"):
             summary.set_class(name == cls, name)
 
@@ -562,26 +569,30 @@ class DiagnosticsPane(Widget):
         detail = self.query_one("#diag-detail", Static)
         if step is None:
             if self._error:
-                detail.update(Content(f"The diagnostics stopped: {self._error}"))
+                content = Content(f"The diagnostics stopped: {self._error}")
             elif self.running:
-                detail.update(Content.styled("Starting…", "$text-muted"))
+                content = Content.styled("Starting…", "$text-muted")
             else:
-                detail.update(Content("Press F5 to run the diagnostics on the settings on screen."))
+                content = Content("Press F5 to run the diagnostics on the settings on screen.")
         else:
-            detail.update(detail_content(step))
+            content = detail_content(step)
+        if content != self._detail_shown:  # a new text needs a layout pass (its height may change): only then
+            self._detail_shown = content
+            detail.update(content)
         self._show_detail_title()
 
     def _show_detail_title(self) -> None:
         title = self.query_one("#diag-detail-title", Label)
         if self.showing_transcript:
-            title.update(f"Transcript: {len(self.transcript)} lines, secrets redacted "
-                         "(y copies, t shows the step detail)")
+            text: Content | str = (f"Transcript: {len(self.transcript)} lines, secrets redacted "
+                                   "(y copies, t shows the step detail)")
         else:
             step = self._selected()
             if step is None:
-                title.update("Step detail and fix (t shows the transcript)")
+                text = "Step detail and fix (t shows the transcript)"
             else:
-                title.update(detail_head(step, self.steps.index(step), len(self.steps)))
+                text = detail_head(step, self.steps.index(step), len(self.steps))
+        title.update(text, layout=False)  # one row, full width
 
     @on(OptionList.OptionHighlighted, "#diag-steps")
     def _step_highlighted(self) -> None:
