@@ -50,15 +50,23 @@ def from_text(settings: Settings, send_as: str) -> str:
     return f"{address or '(Sender Email is empty)'}  (Sender Email)"
 
 
-def command_lines(commands: list[tuple[str, str]]) -> list[Content]:
-    """`  MAIL FROM:<x> BODY=8BITMIME → 250 2.1.0 Sender OK`, one line per SMTP command of the send."""
-    return [Content.assemble("    ", (command, "$text-accent"), f" {ARROW} ", reply) for command, reply in commands]
+def command_lines(commands: list[tuple[str, str]], width: int = 0) -> list[Content]:
+    """`    MAIL FROM:<x> BODY=8BITMIME → 250 2.1.0 Sender OK`, one line per SMTP command of the send; a reply too long
+    for `width` is cut with `…` (the whole reply is shown above the step list)."""
+    lines = []
+    for command, reply in commands:
+        room = width - 4 - len(command) - 3
+        if width and len(reply) > room > 10:
+            reply = reply[: room - 1] + "…"
+        lines.append(Content.assemble("    ", (command, "$text-accent"), f" {ARROW} ", reply))
+    return lines
 
 
 def failure_content(step: Any, reply: str | None) -> Content:
     """A failed step: what the server (or the token service) said, why, the setup step, the fix and the PowerShell."""
     hint = step.hint
-    parts: list[Content] = [Content.styled(f"✖ Not sent: the {step_title(step)} step failed", "bold $text-error")]
+    what = "the server refused the message" if step.id == SEND_STEP_ID else f"the {step_title(step)} step failed"
+    parts: list[Content] = [Content.styled(f"✖ Not sent: {what}", "bold $text-error")]
     said = reply or (hint.reply if hint is not None else None) or (step.detail[0] if step.detail else "")
     if said:
         label = "Server reply: " if step.id in (SEND_STEP_ID, "auth", "connect", "ehlo", "starttls", "quit") \
@@ -145,11 +153,12 @@ class TestSendDialog(ModalScreen["Any | None"]):
         text-overflow: ellipsis;
     }
     TestSendDialog #ts-body {
-        height: 4;
+        height: 3;
         width: 1fr;
+        scrollbar-size-vertical: 1;
     }
     TestSendDialog #ts-body-row {
-        height: 4;
+        height: 3;
     }
     TestSendDialog #ts-status {
         width: 1fr;
@@ -254,6 +263,14 @@ class TestSendDialog(ModalScreen["Any | None"]):
     # ------------------------------------------------------------------------------------------------ sending
 
     def action_send(self) -> None:
+        """Send once the focused field has handled the keys typed before this one (a priority key overtakes them)."""
+        focused = self.focused
+        if focused is not None:
+            focused.call_later(self._send_now)
+        else:
+            self._send_now()
+
+    def _send_now(self) -> None:
         """Check the message (a wrong address is shown here, nothing is sent), then send it in a worker."""
         if self.running:
             self.notify("A send is already running (Esc closes the dialog and cancels it)", markup=False)
@@ -437,18 +454,21 @@ class TestSendDialog(ModalScreen["Any | None"]):
         for step in self.steps:
             parts.append(step_line(step, total, width))
             if step.id == SEND_STEP_ID and self.commands:
-                parts.extend(command_lines(self.commands))
+                parts.extend(command_lines(self.commands, width))
         if not parts:
             parts.append(Content.styled("… starting", "$text-muted"))
         self.query_one("#ts-progress", Static).update(Content("\n").join(parts))
 
     def _update_buttons(self) -> None:
         self.query_one("#ts-send", Button).disabled = self.running
-        self.query_one("#ts-copy", Button).disabled = self._copy_text() is None
+        copy = self.query_one("#ts-copy", Button)
+        copy.disabled = self._copy_text() is None
+        copy.label = Content("Copy reply (ctrl+o)" if self.report is not None and self.report.send.sent
+                             else "Copy fix (ctrl+o)")
         close = self.query_one("#ts-close", Button)
         close.label = Content("Cancel (Esc)" if self.running or self.report is None else "Close (Esc)")
-        if self.report is not None and self.focused is not None and self.focused.id == "ts-send":
-            self.query_one("#ts-result").focus()
+        if not self.running:
+            self.query_one("#ts-result").focus()  # arrows and PgUp/PgDn scroll the result; Tab returns to the fields
 
     # ------------------------------------------------------------------------------------------------ actions
 
