@@ -10,11 +10,11 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Label, Log, OptionList, Static
+from textual.widgets import Label, Log, OptionList, Static
 from textual.worker import WorkerState
 
 from tests.ui.conftest import ready
-from tui.ui.diagnostics_pane import DiagnosticsPane, step_line
+from tui.ui.diagnostics_pane import DiagnosticsPane, PaneButton, step_line
 from tui.ui.launch import build_app
 from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
 
@@ -92,8 +92,8 @@ async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean)
         [finished] = [m for m in unique if isinstance(m, DiagnosticsFinished)]
         assert finished.report.ok
         # the buttons: Cancel disabled when idle, copy/save enabled after a run
-        assert pane.query_one("#diag-cancel", Button).disabled
-        assert not pane.query_one("#diag-save", Button).disabled
+        assert pane.query_one("#diag-cancel", PaneButton).disabled
+        assert not pane.query_one("#diag-save", PaneButton).disabled
         # the transcript view (t): every SMTP line, secrets redacted
         await pilot.press("t")
         await pilot.pause()
@@ -156,7 +156,7 @@ async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> No
         pane = pane_of(app)
         worker = pane.worker
         assert summary(app).startswith("… running")
-        assert not pane.query_one("#diag-cancel", Button).disabled  # a visible Cancel button while running
+        assert not pane.query_one("#diag-cancel", PaneButton).disabled  # a visible Cancel button while running
         started = time.monotonic()
         await pilot.press("x")
         await until(pilot, lambda: summary(app).startswith("Cancelled"), timeout=2.0, what="Cancelled")
@@ -167,7 +167,7 @@ async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> No
         assert {s.id: s.status for s in pane.steps}["ehlo"] == "skipped"
         assert all(s.status not in ("running", "pending") for s in pane.steps)
         assert pane.report is not None and pane.report.cancelled
-        assert not pane.query_one("#diag-save", Button).disabled  # a cancelled run can be saved too
+        assert not pane.query_one("#diag-save", PaneButton).disabled  # a cancelled run can be saved too
         # the Cancel button itself does the same on a second run
         await pilot.press("r")
         await until(pilot, lambda: pane.worker is not worker and pane.running and any(
