@@ -79,6 +79,12 @@ class OutmailApp(App[None], inherit_bindings=False):
                 tooltip="outmail demo: switch the sandbox's fault and read the sandbox mailbox."),
         Binding("f8", "sandbox('mailbox')", "Mailbox", show=False, id="sandbox_mailbox", key_display="F8",
                 tooltip="outmail demo: the messages the sandbox received, newest first."),
+        # LogicalDOC's context.properties: tui/ui/bridge_dialogs.py (a diff to confirm before anything is written).
+        Binding("f4", "import_properties", "Import", show=False, id="import", key_display="F4",
+                tooltip="Read this tenant's Outgoing Email keys from LogicalDOC's context.properties into the "
+                        "settings file (diff first), then reload the form."),
+        Binding("f9", "export_properties", "Export", show=False, id="export", key_display="F9",
+                tooltip="Write the settings on screen into LogicalDOC's context.properties (diff first, backup kept)."),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
                 tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
         # Not inherited from App (so the footer keeps this order): Textual's ctrl+c hint "press ctrl+q to quit".
@@ -92,6 +98,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         ("tenant", "Switch tenant"),
         ("diagnose", "Diagnose the settings"),
         ("test_send", "Send a test message"),
+        ("import", "Import from LogicalDOC's context.properties"),
+        ("export", "Export to LogicalDOC's context.properties"),
         ("show_settings", "Show the settings form"),
         ("quit", "Quit"),
     )
@@ -118,6 +126,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.demo = demo
         self.secrets_revealed = False
         self.last_test_recipients = ""  # the test-send dialog's To, remembered while the console runs
+        self.last_properties_path = ""  # Import/Export's context.properties, remembered while the console runs
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
@@ -170,7 +179,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     # Actions on the form that make no sense while a dialog or the help is open (their keys are hidden then).
     _FORM_ACTIONS = frozenset({"diagnose", "test_send", "switch_tenant", "reveal_secrets", "show_settings",
-                               "sandbox"})
+                               "sandbox", "import_properties", "export_properties"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sandbox" and self.demo is None:
@@ -349,6 +358,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         from tui.ui.test_send_dialog import TestSendDialog
 
         groups.insert(3, ("Test send dialog (ctrl+t, F6)", TestSendDialog.BINDINGS + TestSendDialog.HELP_KEYS))
+        from tui.ui.bridge_dialogs import PlanPreviewDialog
+
+        groups.insert(4, ("Import (F4) / Export (F9): the changes before writing", PlanPreviewDialog.BINDINGS))
         if self.demo is not None:
             from tui.ui.sandbox_panel import SandboxPanel
 
@@ -419,6 +431,20 @@ class OutmailApp(App[None], inherit_bindings=False):
             pane = DiagnosticsPane()
             container.mount(pane)
         self.call_after_refresh(pane.run_diagnostics, self.current_settings)
+
+    def action_import_properties(self) -> None:
+        """F4: LogicalDOC's context.properties into the settings file, then the form (tui/ui/bridge_dialogs.py)."""
+        if self.form_ready.is_set() and not isinstance(self.screen, ModalScreen):
+            from tui.ui.bridge_dialogs import BridgeFlow
+
+            BridgeFlow(self, "import").start()
+
+    def action_export_properties(self) -> None:
+        """F9: the settings on screen into LogicalDOC's context.properties (tui/ui/bridge_dialogs.py)."""
+        if self.form_ready.is_set() and not isinstance(self.screen, ModalScreen):
+            from tui.ui.bridge_dialogs import BridgeFlow
+
+            BridgeFlow(self, "export").start()
 
     def action_sandbox(self, focus: str = "faults") -> None:
         """outmail demo: the sandbox panel (faults, mailbox) of tui/ui/sandbox_panel.py."""

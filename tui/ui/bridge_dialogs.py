@@ -1,0 +1,315 @@
+"""Provides Import (F4) and Export (F9): LogicalDOC's context.properties <-> the settings, with a diff to confirm.
+
+Export writes the settings on screen (saved or not) into context.properties; Import reads the current tenant's
+Outgoing Email keys from it into the settings file and reloads the form. Both ask for the file, plan (nothing is
+written), show the redacted unified diff and the warnings, and write only on Write. Errors go to the ErrorDialog.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+DEFAULT_PROPERTIES_PATH = "/opt/logicaldoc/conf/context.properties"
+Direction = Literal["import", "export"]
+
+
+def diff_content(diff: str) -> Content:
+    """The unified diff, one styled line per diff line; the `+`/`-` stay in the text (readable without colour)."""
+    lines: list[Content] = []
+    for line in diff.splitlines():
+        if line.startswith(("+++", "---")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "$text-accent"
+        elif line.startswith("+"):
+            style = "$text-success"
+        elif line.startswith("-"):
+            style = "$text-error"
+        else:
+            style = "$text-muted"
+        lines.append(Content.styled(line, style))
+    return Content("\n").join(lines)
+
+
+def warnings_content(warnings: Any) -> Content:
+    """`▲ warning: tenant default: ...` / `· note: ...`, one per line."""
+    lines = []
+    for warning in warnings:
+        mark, style = ("▲", "$text-warning") if getattr(warning, "severity", "warning") == "warning" else ("·", "")
+        lines.append(Content.styled(f"{mark} {warning}", style))
+    return Content("\n").join(lines)
+
+
+class PropertiesPathDialog(ModalScreen[str]):
+    """Asks for LogicalDOC's context.properties; dismisses with an existing file's path, or "" for Cancel."""
+
+    DEFAULT_CSS = """
+    PropertiesPathDialog {
+        align: center middle;
+    }
+    PropertiesPathDialog #bridge-path {
+        margin-top: 1;
+    }
+    PropertiesPathDialog #bridge-path-status {
+        color: $text-muted;
+    }
+    PropertiesPathDialog #bridge-path-status.-error {
+        color: $text-error;
+        text-style: bold;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,ctrl+g", "cancel", "Cancel", show=False),
+    ]
+
+    def __init__(self, direction: Direction, default: str, intro: str) -> None:
+        super().__init__()
+        self.direction = direction
+        self.default = default
+        self.intro = intro
+
+    def compose(self) -> ComposeResult:
+        verb = "Export to" if self.direction == "export" else "Import from"
+        with Vertical(classes="dialog"):
+            yield Label(f"{verb} LogicalDOC's context.properties", classes="dialog-title", markup=False)
+            yield Static(self.intro, classes="dialog-body", markup=False)
+            yield Input(self.default, placeholder=DEFAULT_PROPERTIES_PATH, id="bridge-path", compact=True)
+            yield Label("Enter shows the changes; nothing is written before you confirm.", id="bridge-path-status",
+                        markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Show changes (Enter)", id="bridge-path-ok", variant="primary", compact=True)
+                yield Button("Cancel (Esc)", id="bridge-path-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#bridge-path", Input).focus()
+
+    def _check(self) -> None:
+        text = self.query_one("#bridge-path", Input).value.strip()
+        status = self.query_one("#bridge-path-status", Label)
+        if not text:
+            status.update("✖ Type the path of context.properties")
+            status.add_class("-error")
+            return
+        path = Path(text).expanduser()
+        if not path.exists():
+            status.update(f"✖ {path} does not exist")
+        elif not path.is_file():
+            status.update(f"✖ {path} is not a file")
+        else:
+            self.dismiss(str(path))
+            return
+        status.add_class("-error")
+
+    @on(Input.Submitted, "#bridge-path")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._check()
+
+    @on(Button.Pressed, "#bridge-path-ok")
+    def _ok_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self._check()
+
+    @on(Button.Pressed, "#bridge-path-cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss("")
+
+    def action_cancel(self) -> None:
+        self.dismiss("")
+
+
+class PlanPreviewDialog(ModalScreen[str]):
+    """The plan's redacted diff and warnings; dismisses with "write" (w) or "cancel" (c, Esc)."""
+
+    DEFAULT_CSS = """
+    PlanPreviewDialog {
+        align: center middle;
+    }
+    PlanPreviewDialog .bridge-dialog {
+        width: 78;
+        height: 100%;
+        max-height: 40;
+    }
+    PlanPreviewDialog .dialog-title {
+        margin-bottom: 0;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    PlanPreviewDialog #bridge-summary {
+        color: $text-muted;
+    }
+    PlanPreviewDialog #bridge-diff-scroll {
+        height: 1fr;
+        border-top: solid $primary;
+        scrollbar-size-vertical: 1;
+    }
+    PlanPreviewDialog #bridge-warnings {
+        margin-bottom: 1;
+    }
+    PlanPreviewDialog .dialog-buttons {
+        margin-top: 0;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("w", "choose('write')", "Write the changes (a backup of context.properties is kept)", show=False),
+        Binding("c,escape", "choose('cancel')", "Cancel: nothing is written", show=False),
+    ]
+
+    def __init__(self, title: str, plan: Any, summary: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.plan = plan
+        self.summary = summary
+
+    def compose(self) -> ComposeResult:
+        plan = self.plan
+        with Vertical(classes="dialog bridge-dialog"):
+            yield Label(self.title_text, classes="dialog-title", markup=False)
+            yield Static(self.summary, id="bridge-summary", markup=False)
+            with VerticalScroll(id="bridge-diff-scroll", can_focus=True):
+                if plan.warnings:
+                    yield Static(warnings_content(plan.warnings), id="bridge-warnings", markup=False)
+                yield Static(diff_content(plan.diff) if plan.diff else
+                             Content.styled("No changes: the file already holds these values.", "$text-muted"),
+                             id="bridge-diff", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                if plan.changed:
+                    yield Button("Write (w)", id="choice-write", variant="primary", compact=True)
+                yield Button("Cancel (c)" if plan.changed else "Close (c)", id="choice-cancel", compact=True)
+
+    def on_mount(self) -> None:
+        # The diff has the focus: arrows and PgUp/PgDn scroll it; Cancel is the default, so Enter writes nothing.
+        self.query_one("#bridge-diff-scroll").focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss((event.button.id or "").removeprefix("choice-") or "cancel")
+
+    def action_choose(self, value: str) -> None:
+        if value == "write" and not self.plan.changed:
+            return
+        self.dismiss(value)
+
+
+def _error_text(exc: BaseException) -> str:
+    """Admin-readable text for a planning or writing failure (the bridge's errors never hold secret values)."""
+    from tui.logicaldoc.bridge import BridgeError, PropertiesError
+    from tui.settings.store import SettingsFileError
+
+    if isinstance(exc, (PropertiesError, BridgeError, SettingsFileError)):
+        return str(exc)
+    if isinstance(exc, OSError):
+        return f"{exc.filename or ''}: {exc.strerror or type(exc).__name__}".lstrip(": ")
+    return f"unexpected {type(exc).__name__}"
+
+
+class BridgeFlow:
+    """One Import or Export from start to end, driven by the app's dialogs (the app owns the state)."""
+
+    def __init__(self, app: Any, direction: Direction) -> None:
+        self.app = app
+        self.direction = direction
+        self.path: Path | None = None
+
+    def start(self) -> None:
+        app = self.app
+        if self.direction == "import" and app.dirty:
+            from tui.ui.dialogs import SwitchTenantDialog
+
+            app.push_screen(SwitchTenantDialog(
+                f"Tenant {app.current_settings.tenant} has unsaved changes; Import reloads the form from the file.\n\n"
+                "Save: write them, then import.  Discard: import; your edits are dropped.  Cancel: stay.",
+                title="Unsaved changes before Import"), self._unsaved_answered)
+            return
+        self._ask_path()
+
+    def _unsaved_answered(self, choice: str | None) -> None:
+        if choice == "save":
+            self.app._save(then=self._ask_path)
+        elif choice == "discard":
+            self._ask_path()
+
+    def _ask_path(self) -> None:
+        app = self.app
+        default = getattr(app, "last_properties_path", "") or DEFAULT_PROPERTIES_PATH
+        tenant = app.current_settings.tenant
+        if self.direction == "export":
+            intro = (f"Writes tenant {tenant}'s Outgoing Email settings as they are on screen (saved or not) into "
+                     f"the {tenant}.smtp.* keys. You see the changes first; a backup is kept.")
+        else:
+            intro = (f"Reads the {tenant}.smtp.* keys into {app.settings_file.path} (tenant {tenant}) and reloads "
+                     "the form. You see the changes first.")
+        app.push_screen(PropertiesPathDialog(self.direction, default, intro), self._path_chosen)
+
+    def _path_chosen(self, path: str | None) -> None:
+        if not path:
+            return
+        app = self.app
+        app.last_properties_path = path
+        self.path = Path(path)
+        try:
+            plan = self._plan()
+        except Exception as exc:  # the handler boundary: PropertiesError (with line), BridgeError, SettingsFileError
+            self._error(f"Cannot {self.direction} {'to' if self.direction == 'export' else 'from'} {path}: "
+                        f"{_error_text(exc)}\n\nNothing was written.")
+            return
+        if self.direction == "export":
+            title = f"Export to {path}"
+            what = (f"{len(plan.changes)} value{'s' if len(plan.changes) != 1 else ''} of tenant "
+                    f"{app.current_settings.tenant} change" if plan.changed else "Nothing changes")
+        else:
+            title = f"Import from {path}"
+            what = (f"{len(plan.changes)} value{'s' if len(plan.changes) != 1 else ''} change in "
+                    f"{app.settings_file.path}" if plan.changed else "Nothing changes")
+        warnings = f"; {len(plan.warnings)} warning{'s' if len(plan.warnings) != 1 else ''}" if plan.warnings else ""
+        keys = "w writes, c cancels" if plan.changed else "c closes"
+        summary = f"{what}{warnings}. Secrets show as ***. ↑↓ PgUp PgDn scroll; {keys}."
+        app.push_screen(PlanPreviewDialog(title, plan, summary), lambda choice: self._confirmed(choice, plan))
+
+    def _plan(self) -> Any:
+        from tui.logicaldoc import bridge
+
+        app = self.app
+        if self.direction == "export":
+            return bridge.plan_export_for(app.current_settings, self.path)
+        return bridge.plan_import(self.path, app.settings_file.path, tenants=[app.current_settings.tenant])
+
+    def _confirmed(self, choice: str | None, plan: Any) -> None:
+        if choice != "write":
+            self.app.notify("Nothing was written", markup=False)
+            return
+        from tui.logicaldoc import bridge
+
+        app = self.app
+        try:
+            if self.direction == "export":
+                backup = bridge.apply_export(plan, backup=True)
+            else:
+                bridge.apply_import(plan)
+        except Exception as exc:  # the handler boundary
+            self._error(f"Could not write: {_error_text(exc)}\n\nNothing was written.")
+            return
+        if self.direction == "export":
+            saved = f"; the previous file is kept as {backup}" if backup else ""
+            app.notify(f"Exported tenant {app.current_settings.tenant} to {plan.path}{saved}", title="Exported",
+                       markup=False)
+        else:
+            app.notify(f"Imported {self.path} into {plan.config_path}", title="Imported", markup=False)
+            app.call_later(app._reload, app.current_settings.tenant)
+
+    def _error(self, text: str) -> None:
+        from tui.ui.dialogs import ErrorDialog
+
+        self.app.push_screen(ErrorDialog(text))
