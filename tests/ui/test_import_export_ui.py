@@ -42,7 +42,7 @@ async def choose_path(pilot, key: str, path: Path | str) -> None:
 def preview_text(app) -> str:
     screen = app.screen
     assert isinstance(screen, PlanPreviewDialog), screen
-    parts = [str(screen.query_one(".dialog-title", Label).render()), str(screen.query_one("#bridge-summary").render())]
+    parts = [str(screen.query_one("#bridge-title", Label).render()), str(screen.query_one("#bridge-summary").render())]
     parts += [str(w.render()) for w in screen.query("#bridge-warnings, #bridge-diff").results(Static)]
     return "\n".join(parts)
 

@@ -136,13 +136,18 @@ class PlanPreviewDialog(ModalScreen[str]):
     PlanPreviewDialog {
         align: center middle;
     }
-    PlanPreviewDialog .bridge-dialog {
+    PlanPreviewDialog #bridge-preview {
         width: 78;
+        max-width: 100%;
         height: 100%;
         max-height: 40;
+        border: solid $primary;
+        background: $surface;
+        padding: 0 1;
     }
-    PlanPreviewDialog .dialog-title {
-        margin-bottom: 0;
+    PlanPreviewDialog #bridge-title {
+        width: 1fr;
+        text-style: bold;
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
@@ -157,8 +162,12 @@ class PlanPreviewDialog(ModalScreen[str]):
     PlanPreviewDialog #bridge-warnings {
         margin-bottom: 1;
     }
-    PlanPreviewDialog .dialog-buttons {
-        margin-top: 0;
+    PlanPreviewDialog #bridge-buttons {
+        height: 1;
+        align-horizontal: right;
+    }
+    PlanPreviewDialog #bridge-buttons Button {
+        margin-left: 2;
     }
     """
 
@@ -175,8 +184,9 @@ class PlanPreviewDialog(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         plan = self.plan
-        with Vertical(classes="dialog bridge-dialog"):
-            yield Label(self.title_text, classes="dialog-title", markup=False)
+        # Its own ids, not the shared .dialog classes: the diff needs the full 78 columns.
+        with Vertical(id="bridge-preview"):
+            yield Label(self.title_text, id="bridge-title", markup=False)
             yield Static(self.summary, id="bridge-summary", markup=False)
             with VerticalScroll(id="bridge-diff-scroll", can_focus=True):
                 if plan.warnings:
@@ -184,7 +194,7 @@ class PlanPreviewDialog(ModalScreen[str]):
                 yield Static(diff_content(plan.diff) if plan.diff else
                              Content.styled("No changes: the file already holds these values.", "$text-muted"),
                              id="bridge-diff", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+            with Horizontal(id="bridge-buttons"):
                 if plan.changed:
                     yield Button("Write (w)", id="choice-write", variant="primary", compact=True)
                 yield Button("Cancel (c)" if plan.changed else "Close (c)", id="choice-cancel", compact=True)
