@@ -225,6 +225,11 @@ def _error_text(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}"
 
 
+def _values(count: int) -> str:
+    """`1 value changes`, `3 values change`."""
+    return "1 value changes" if count == 1 else f"{count} values change"
+
+
 class BridgeFlow:
     """One Import or Export from start to end, driven by the app's dialogs (the app owns the state)."""
 
@@ -277,12 +282,11 @@ class BridgeFlow:
             return
         if self.direction == "export":
             title = f"Export to {path}"
-            what = (f"{len(plan.changes)} value{'s' if len(plan.changes) != 1 else ''} of tenant "
-                    f"{app.current_settings.tenant} change" if plan.changed else "Nothing changes")
+            what = (f"{_values(len(plan.changes))} of tenant {app.current_settings.tenant}"
+                    if plan.changed else "Nothing changes")
         else:
             title = f"Import from {path}"
-            what = (f"{len(plan.changes)} value{'s' if len(plan.changes) != 1 else ''} change in "
-                    f"{app.settings_file.path}" if plan.changed else "Nothing changes")
+            what = f"{_values(len(plan.changes))} in {app.settings_file.path}" if plan.changed else "Nothing changes"
         warnings = f"; {len(plan.warnings)} warning{'s' if len(plan.warnings) != 1 else ''}" if plan.warnings else ""
         keys = "w writes, c cancels" if plan.changed else "c closes"
         summary = f"{what}{warnings}. Secrets show as ***. ↑↓ PgUp PgDn scroll; {keys}."
