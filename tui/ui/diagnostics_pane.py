@@ -65,28 +65,34 @@ def step_title(step: Any) -> str:
     return step.title
 
 
-def waterfall_bar(step: Any, total_ms: float, width: int) -> tuple[str, str]:
-    """(bar text, style): the step's span on a `width`-cell time axis from 0 to `total_ms`."""
+def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None = None) -> tuple[str, str]:
+    """(bar text, style): the step's span on a `width`-cell time axis from 0 to `total_ms`.
+
+    `█` a finished step, `▒` a running one (up to `now_ms`, the time of the latest event), `░` one that was
+    stopped (cancelled after it started)."""
     if width <= 0 or step.started_ms is None or total_ms <= 0:
         return " " * max(width, 0), ""
     start = max(0.0, min(step.started_ms, total_ms))
     first = min(width - 1, int(start / total_ms * width))
     if step.status == "running" or step.duration_ms is None:
-        return " " * first + "▶" + " " * (width - first - 1), BAR_STYLES.get("running", "")
-    end = min(total_ms, start + step.duration_ms)
-    last = max(first + 1, min(width, -(-end * width // total_ms)))  # ceil, at least one cell
-    last = int(last)
-    return " " * first + "█" * (last - first) + " " * (width - last), BAR_STYLES.get(step.status, "$text-muted")
+        end, fill, style = (now_ms if now_ms is not None else start), "▒", BAR_STYLES["running"]
+    elif step.status == "skipped":
+        end, fill, style = start + step.duration_ms, "░", "$text-muted"
+    else:
+        end, fill, style = start + step.duration_ms, "█", BAR_STYLES.get(step.status, "$text-muted")
+    end = min(total_ms, max(start, end))
+    last = int(max(first + 1, min(width, -(-end * width // total_ms))))  # ceil, at least one cell
+    return " " * first + fill * (last - first) + " " * (width - last), style
 
 
-def step_line(step: Any, total_ms: float, width: int) -> Content:
+def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None) -> Content:
     """One step: `✔ ok      Token (from cache)     1 ms  ██        ` (state in words, title, duration, bar)."""
     state = STATE_WORDS.get(step.status, step.status)
     title = step_title(step)
     if len(title) > TITLE_WIDTH:
         title = title[: TITLE_WIDTH - 1] + "…"
     bar_width = max(4, width - STATE_WIDTH - TITLE_WIDTH - DURATION_WIDTH - 3)
-    bar, bar_style = waterfall_bar(step, total_ms, bar_width)
+    bar, bar_style = waterfall_bar(step, total_ms, bar_width, now_ms)
     return Content.assemble(
         (f"{state:<{STATE_WIDTH}}", STATE_STYLES.get(step.status, "")),
         " ",
@@ -97,11 +103,11 @@ def step_line(step: Any, total_ms: float, width: int) -> Content:
     )
 
 
-def run_total_ms(steps: list[Any], report: Any = None) -> float:
-    """The waterfall's time axis: the run's duration, or the latest time any step reached so far."""
+def run_total_ms(steps: list[Any], report: Any = None, now_ms: float | None = None) -> float:
+    """The waterfall's time axis: the run's duration, or the latest time reached so far (`now_ms` while running)."""
     if report is not None and report.duration_ms:
         return float(report.duration_ms)
-    total = 0.0
+    total = now_ms or 0.0
     for s in steps:
         if s.started_ms is not None:
             total = max(total, s.started_ms + (s.duration_ms or 0.0))
@@ -183,7 +189,7 @@ class PaneButton(Static, can_focus=True):
         text-style: bold;
         text-wrap: nowrap;
         &:hover { background: $panel-lighten-2; }
-        &:focus { background: $block-cursor-background; color: $block-cursor-foreground; }
+        &:focus { text-style: bold reverse; }
         &:disabled { color: $text-disabled; text-style: none; }
     }
     """
@@ -336,6 +342,7 @@ class DiagnosticsPane(Widget):
         self._started_at = 0.0
         self._error: str | None = None
         self._detail_shown: Content | None = None
+        self._engine_t0 = 0.0
 
     # ------------------------------------------------------------------------------------------------ layout
 
@@ -386,6 +393,7 @@ class DiagnosticsPane(Widget):
         self.steps = []
         self.transcript = []
         self._started_at = time.perf_counter()
+        self._engine_t0 = 0.0
         steps_list = self.query_one(StepList)
         steps_list.clear_options()
         steps_list.user_moved = False
@@ -462,6 +470,7 @@ class DiagnosticsPane(Widget):
         if message.run_id != self.run_id:
             return
         self.steps = [step.copy() for step in message.steps]
+        self._engine_t0 = time.perf_counter()  # about the engine's own start: step times are offsets from it
         steps_list = self.query_one(StepList)
         width = self._line_width()
         steps_list.set_options([step_line(s, 0.0, width) for s in self.steps])
@@ -521,12 +530,14 @@ class DiagnosticsPane(Widget):
 
     def _end_without_report(self, *, cancelled: bool) -> None:
         """A run cancelled or broken by an unexpected error: what happened so far, as a Report (to copy or save)."""
+        elapsed = round((time.perf_counter() - (self._engine_t0 or self._started_at)) * 1000, 1)
         self.running = False
         for step in self.steps:
+            if step.status == "running":  # the engine's own "cancelled" StepFinished did not come (yet)
+                step.duration_ms = round(elapsed - (step.started_ms or 0.0), 1)
             if step.status in ("pending", "running"):
                 step.status = "skipped"
                 step.detail.append("cancelled" if cancelled else "not run: the diagnostics stopped")
-        elapsed = round((time.perf_counter() - self._started_at) * 1000, 1)
         engine = sys.modules.get("tui.diagnostics.engine")
         if engine is not None:
             self.report = engine.Report(steps=[s.copy() for s in self.steps], transcript=list(self.transcript),
@@ -576,10 +587,12 @@ class DiagnosticsPane(Widget):
         steps_list = self.query_one(StepList)
         if steps_list.option_count != len(self.steps):
             return
-        total = run_total_ms(self.steps, self.report)
+        # While running, the axis reaches the time of this event (the pane redraws per event, not per tick).
+        now = (time.perf_counter() - self._engine_t0) * 1000 if self.running and self._engine_t0 else None
+        total = run_total_ms(self.steps, self.report, now)
         width = self._line_width()
         for i, step in enumerate(self.steps):
-            steps_list.replace_option_prompt_at_index(i, step_line(step, total, width))
+            steps_list.replace_option_prompt_at_index(i, step_line(step, total, width, now))
 
     def _running_text(self) -> str:
         done = sum(1 for s in self.steps if s.status not in ("pending", "running"))
