@@ -359,3 +359,59 @@ async def test_sandbox_keys_and_palette_only_in_demo(settings_path: Path) -> Non
         await pilot.pause()
         assert isinstance(app.screen, SandboxPanel)
         assert app.focused is app.screen.query_one("#sandbox-mailbox")
+
+
+def canned_diagnose():
+    """An engine stand-in that replays a fixed failed run (fixed times, ids and replies), for a stable snapshot."""
+    from tui.diagnostics import engine
+    from tui.diagnostics import hints as H
+    from tui.diagnostics.transcript import TranscriptLine
+
+    async def diagnose(settings, *, emit=None, token_cache=None, after_auth=None):
+        ctx = H.HintContext(client_id=settings.client_id, object_id="22222222-3333-4444-5555-666666666666",
+                            mailbox=settings.username, sender=settings.sender, tenant="contoso.onmicrosoft.com")
+        reply = ("5.7.3 Authentication unsuccessful [SBX0P281CA0001.outlook.sandbox.test "
+                 "2026-11-29T07:00:00.000Z 0123456789ABCDEF]")
+        plan = [  # id, title, status, started, duration, detail
+            ("settings", "Settings", "ok", 0.2, 0.3, ["smtpmicrosoft365 smtp.office365.com:587"]),
+            ("token", "Token", "ok", 0.1, 212.0, ["token from the identity provider, expires in 59 min"]),
+            ("connect", "Connect", "ok", 0.6, 21.0, ["connected to 127.0.0.1:587 in 1 ms"]),
+            ("ehlo", "Banner and EHLO", "ok", 21.7, 14.0, ["banner: 220 SBX0P281CA0001 ready"]),
+            ("starttls", "STARTTLS", "ok", 35.8, 40.0, ["TLSv1.3, cipher TLS_AES_256_GCM_SHA384"]),
+            ("auth", "AUTH", "fail", 213.0, 6.0, ["AUTH XOAUTH2 user=noreply@contoso.com"]),
+            ("quit", "QUIT", "ok", 219.5, 9.0, ["221 2.0.0 Service closing transmission channel"]),
+        ]
+        steps = [engine.StepResult(i, t) for i, t, *_ in plan]
+        emit(engine.RunStarted(tuple(s.copy() for s in steps)))
+        transcript = [TranscriptLine(213.1, "C", "AUTH XOAUTH2 <redacted, 1820 bytes>"),
+                      TranscriptLine(218.9, "S", f"535 {reply}")]
+        for step, (_, _, status, started, duration, detail) in zip(steps, plan):
+            step.status, step.started_ms = "running", started
+            emit(engine.StepStarted(step.copy()))
+            step.status, step.duration_ms, step.detail = status, duration, list(detail)
+            if status == "fail":
+                step.hint = H.for_smtp_reply(535, reply, ctx)
+                step.detail.insert(0, step.hint.reply)
+                for line in transcript:
+                    emit(engine.TranscriptAdded(line))
+            emit(engine.StepFinished(step.copy()))
+        return engine.Report(steps=steps, transcript=transcript, target="smtpmicrosoft365", duration_ms=228.5)
+
+    return diagnose
+
+
+def test_snapshot_failed_run(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run that failed at AUTH: the step list in words with the waterfall, AUTH selected, its reply, why, the
+    setup steps S5/S6, the fix; the summary `✖ FAILED at auth in 228 ms`."""
+    from tests.ui.conftest import COMMENTED_M365
+    from tui.diagnostics import engine
+
+    monkeypatch.setattr(engine, "diagnose", canned_diagnose())
+    monkeypatch.chdir(tmp_path)
+    Path("settings.toml").write_text(COMMENTED_M365)
+
+    async def run_f5_then_wait(pilot) -> None:
+        await ready(pilot)
+        await run_f5(pilot)
+
+    assert snap_compare(build_app(Path("settings.toml")), terminal_size=SIZE, run_before=run_f5_then_wait)
