@@ -39,8 +39,8 @@ def mailbox_content(messages: list[Any]) -> Content:
     for msg in reversed(messages):
         subject = _clip(msg.get("Subject", "") or "(no subject)", LINE_WIDTH - 9)
         parts.append(Content.assemble(("Subject: ", "bold"), subject))
-        parts.append(Content(_clip(f"  From: {msg.get('From', '')}   To: {msg.get('To', '')}", LINE_WIDTH)))
-        parts.append(Content.styled(_clip(f"  Date: {msg.get('Date', '')}", LINE_WIDTH), "$text-muted"))
+        parts.append(Content("  " + _clip(f"From: {msg.get('From', '')}  To: {msg.get('To', '')}", LINE_WIDTH - 2)))
+        parts.append(Content.styled("  " + _clip(f"Date: {msg.get('Date', '')}", LINE_WIDTH - 2), "$text-muted"))
     return Content("\n").join(parts)
 
 
