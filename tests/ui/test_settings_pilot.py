@@ -361,7 +361,9 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
         provider = OutmailCommands(app.screen)
         titles = [hit.text for hit in [h async for h in provider.discover()]]
         assert titles == ["Save settings", "Help: keys and fields", "Reveal or hide secrets", "Switch tenant",
-                          "Diagnose the settings", "Send a test message", "Show the settings form", "Quit"]
+                          "Diagnose the settings", "Send a test message",
+                          "Import from LogicalDOC's context.properties", "Export to LogicalDOC's context.properties",
+                          "Show the settings form", "Quit"]
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"reveal")
