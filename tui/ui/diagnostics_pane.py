@@ -443,6 +443,8 @@ class DiagnosticsPane(Widget):
         if self.running and worker is not None and worker.is_running:
             worker.cancel()
             self._set_summary("… Cancelling", "-running")
+        else:
+            self.notify("Nothing to cancel: no run is going (F5 starts one)", markup=False)
 
     def action_rerun(self) -> None:
         """Run again on the settings on screen, as F5 does."""
