@@ -247,3 +247,25 @@ async def test_help_lists_the_dialogs_keys(demo_settings: Path, sandbox_clean) -
         text = str(app.screen.query_one("#help-text", Static).render())
         assert "Test send dialog (ctrl+t, F6)" in text
         assert "ctrl+o" in text and "ctrl+g" in text
+
+
+def test_snapshot_dialog_with_send_as(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ctrl+t with 'Use user's email as sender' on: From follows the typed Send as, To, Subject, a 3-row Body,
+    the keys on the status line, and Send / Copy fix (disabled) / Cancel on one row, all inside 80x24."""
+    from tests.ui.conftest import COMMENTED_M365
+
+    monkeypatch.chdir(tmp_path)
+    Path("settings.toml").write_text(COMMENTED_M365.replace("userasfrom = false", "userasfrom = true"))
+
+    async def open_and_fill(pilot) -> None:
+        await ready(pilot)
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        dialog = dialog_of(pilot.app)
+        dialog.query_one("#ts-body", TextArea).text = "This is a test message sent by outmail.\n\nFixed body.\n"
+        dialog.query_one("#ts-sendas", Input).focus()
+        await pilot.press(*"jane@contoso.com")
+        await pilot.press("tab", *"alice@example.com")
+        await pilot.pause()
+
+    assert snap_compare(build_app(Path("settings.toml")), terminal_size=SIZE, run_before=open_and_fill)
