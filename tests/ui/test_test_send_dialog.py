@@ -269,3 +269,28 @@ def test_snapshot_dialog_with_send_as(snap_compare, tmp_path: Path, monkeypatch:
         await pilot.pause()
 
     assert snap_compare(build_app(Path("settings.toml")), terminal_size=SIZE, run_before=open_and_fill)
+
+
+async def test_an_auth_failure_shows_the_reply_and_the_fix_and_sends_nothing(demo_settings: Path,
+                                                                            sandbox_clean) -> None:
+    sandbox_clean.set_fault("no-mailbox-permission")
+    before = len(sandbox_clean.messages())
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        dialog = await open_dialog(pilot)
+        await set_field(pilot, "#ts-to", "alice@example.com")
+        await pilot.press("enter")  # Enter moves to Subject; it does not send
+        await pilot.pause()
+        assert dialog.focused is dialog.query_one("#ts-subject", Input) and dialog.worker is None
+        await send_and_wait(pilot)
+        report = dialog.report
+        assert report.failed_step.id == "auth" and not report.send.sent
+        assert status(app).startswith("✖ Not sent at auth: 535 5.7.3 Authentication unsuccessful"), status(app)
+        text = shown(app)
+        assert "✖ Not sent: the AUTH step failed" in text
+        assert "Server reply: 535 5.7.3 Authentication unsuccessful" in text
+        assert "Why: " in text and "Fix: " in text and "Setup step: " in text
+        assert "– skipped" in text and "Send test message" in text  # the send step never ran
+        assert dialog.focused is dialog.query_one("#ts-result")  # arrows and PgDn scroll the result
+    assert len(sandbox_clean.messages()) == before
