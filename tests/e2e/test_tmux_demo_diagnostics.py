@@ -63,3 +63,22 @@ def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -
     assert "secrets redacted" in screen
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
+
+
+def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+    """TERM=xterm and NO_COLOR=1: every state still reads in words; c copies the PowerShell and says so."""
+    env = base_env(TERM="xterm", NO_COLOR="1", OUTMAIL_SANDBOX_DELAY="0.3")
+    tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo --fault no-mailbox-permission"], env)
+    tmux.wait_for("✔ no problems")
+    tmux.keys("F5")
+    screen = tmux.wait_for("✖ FAILED at auth in", timeout=30)
+    rows = step_rows(screen)
+    assert rows["AUTH"].startswith("✖ FAIL") and rows["QUIT"].startswith("✔ ok"), screen
+    assert "AUTH  ✖ FAIL" in screen and "Setup step: S5 Exchange service principal" in screen
+    tmux.keys("c")
+    screen = tmux.wait_for("Copied the PowerShell for AUTH")
+    assert "New-ServicePrincipal -AppId" in screen.replace("\n", " ")
+    tmux.keys("s")  # next to the demo's settings file, in the sandbox's own folder (removed when the demo ends)
+    tmux.wait_for("Saved the report")
+    tmux.keys("C-q")
+    tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
