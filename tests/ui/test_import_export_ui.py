@@ -129,6 +129,8 @@ async def test_import_shows_the_diff_then_the_form_shows_the_imported_host(setti
 
 async def test_import_with_unsaved_edits_asks_first(settings_path: Path, tmp_path: Path) -> None:
     props = matching_properties(settings_path, tmp_path)
+    props.write_bytes(props.read_bytes().replace(b"default.smtp.host=smtp.office365.com",
+                                                 b"default.smtp.host=smtp-imported.office365.com"))
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -147,6 +149,22 @@ async def test_import_with_unsaved_edits_asks_first(settings_path: Path, tmp_pat
         await pilot.press("d")
         await pilot.pause()
         assert isinstance(app.screen, PropertiesPathDialog)
+        app.screen.query_one("#bridge-path", Input).value = str(props)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert '+host = "smtp-imported.office365.com"' in preview_text(app)
+        await pilot.press("w")
+        for _ in range(20):
+            await pilot.pause()
+            if app.current_settings.host == "smtp-imported.office365.com":
+                break
+        # the edit was discarded: the form shows the file, with the imported host
+        assert app.current_settings.port == 587 and not app.dirty
+        assert app.query_one("#f-host", Input).value == "smtp-imported.office365.com"
+        # the path is remembered for the next Import or Export
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.screen.query_one("#bridge-path", Input).value == str(props)
 
 
 async def test_malformed_properties_show_the_error_and_write_nothing(settings_path: Path, tmp_path: Path) -> None:
