@@ -272,6 +272,8 @@ class TestSendDialog(ModalScreen["Any | None"]):
 
     def _send_now(self) -> None:
         """Check the message (a wrong address is shown here, nothing is sent), then send it in a worker."""
+        if not self.is_attached:
+            return  # closed before the focused field got here
         if self.running:
             self.notify("A send is already running (Esc closes the dialog and cancels it)", markup=False)
             return
@@ -324,8 +326,8 @@ class TestSendDialog(ModalScreen["Any | None"]):
         self.post_message(TestSendFinished(run_id, report))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self.worker or not self.running:
-            return
+        if event.worker is not self.worker or not self.running or not self.is_attached:
+            return  # an earlier send, or the dialog is closing (which is what cancelled it)
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             self._finish_without_report(
