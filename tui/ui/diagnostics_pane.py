@@ -440,7 +440,7 @@ class DiagnosticsPane(Widget):
 
     def action_cancel_run(self) -> None:
         worker = self.worker
-        if self.running and worker is not None and worker.is_running:
+        if self.running and worker is not None and not worker.is_finished:
             worker.cancel()
             self._set_summary("… Cancelling", "-running")
         else:
