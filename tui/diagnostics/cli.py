@@ -36,7 +36,12 @@ def run_check(args: Any) -> int:
     except KeyboardInterrupt:
         print("outmail check: interrupted", file=sys.stderr)
         return 130
-    if getattr(args, "json", False):
+    return print_report(report, as_json=getattr(args, "json", False))
+
+
+def print_report(report: Any, as_json: bool) -> int:
+    """Print a report (one JSON document, or one line per step) and return the exit code: 0 ok, 1 a step failed."""
+    if as_json:
         sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(report.to_text())

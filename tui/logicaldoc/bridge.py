@@ -27,8 +27,6 @@ import difflib
 import os
 import re
 import shutil
-import stat
-import tempfile
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -681,36 +679,6 @@ def _backup_name(path: Path, now: float | None = None) -> Path:
     return candidate
 
 
-def write_bytes_atomic(path: Path, data: bytes, like: os.stat_result | None) -> None:
-    """Temp file in the same folder, same mode (and owner when root) as `like`, fsync, os.replace, fsync folder."""
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if like is not None:
-                os.fchmod(handle.fileno(), stat.S_IMODE(like.st_mode))
-                if os.geteuid() == 0 and (like.st_uid, like.st_gid) != (0, 0):
-                    os.fchown(handle.fileno(), like.st_uid, like.st_gid)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-
-
 def apply_export(plan: ExportPlan, *, backup: bool = True) -> Path | None:
     """Write the plan's file: backup `<name>.bak-YYYYmmdd-HHMMSS` next to it, then an atomic replace that keeps
     the owner and mode. Returns the backup's path (None when nothing changed or no backup was asked).
@@ -736,7 +704,9 @@ def apply_export(plan: ExportPlan, *, backup: bool = True) -> Path | None:
         shutil.copy2(target, saved)
         if os.geteuid() == 0:
             os.chown(saved, st.st_uid, st.st_gid)
-    write_bytes_atomic(target, plan.new_bytes, target.stat())
+    from tui.settings.store import atomic_write
+
+    atomic_write(target, plan.new_bytes)  # keeps the mode, and the owner when run as root
     return saved
 
 

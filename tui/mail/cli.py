@@ -18,11 +18,10 @@ no connection made).
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
-from tui.diagnostics.cli import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
+from tui.diagnostics.cli import EXIT_UNUSABLE, print_report
 
 PROG = "outmail send"
 
@@ -85,9 +84,4 @@ def run_send(args: Any) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    if getattr(args, "json", False):
-        sys.stdout.write(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
-    else:
-        sys.stdout.write(report.to_text())
-    sys.stdout.flush()
-    return EXIT_OK if report.ok else EXIT_FAILED
+    return print_report(report, as_json=getattr(args, "json", False))

@@ -125,7 +125,7 @@ def pick_tenant(names: tuple[str, ...], tenant: str | None, path: Path | None = 
 
 def _locate(text: str, tenant: str, section: str, key: str) -> int | None:
     """Best-effort line number of `key` inside its table, for error messages."""
-    header = f"[console]" if section == "console" else f"[tenants.{tenant}.{section}]"
+    header = "[console]" if section == "console" else f"[tenants.{tenant}.{section}]"
     in_table = False
     for number, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
@@ -313,8 +313,9 @@ def holds_secret(text: str) -> bool:
     return False
 
 
-def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
-    """Write text to path atomically: a temporary file in the same folder, fsync, os.replace, then fsync the folder.
+def atomic_write(path: Path, text: str | bytes, mode: int | None = None) -> None:
+    """Write text (UTF-8) or bytes to path atomically: a temporary file in the same folder, fsync, os.replace, then
+    fsync the folder.
 
     Keeps the existing file's mode (and owner, when running as root) unless `mode` is given.
     """
@@ -329,7 +330,7 @@ def atomic_write(path: Path, text: str, mode: int | None = None) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8"))
+            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             if current is not None and os.geteuid() == 0:

@@ -140,6 +140,19 @@ def detail_head(step: Any, index: int, count: int) -> Content:
     )
 
 
+def hint_content(hint: Any, copy_key: str) -> list[Content]:
+    """A hint as lines: why, the setup step, the fix, its details and the PowerShell command (`copy_key` copies it)."""
+    parts = [Content.assemble(("Why: ", "bold"), hint.cause)]
+    if hint.step:
+        parts.append(Content.assemble(("Setup step: ", "bold"), hint.step_title))
+    parts.append(Content.assemble(("Fix: ", "bold"), hint.fix))
+    parts.extend(Content.styled("  " + line, "$text-muted") for line in hint.details)
+    if hint.command:
+        parts.append(Content.styled(f"PowerShell ({copy_key} copies it):", "bold"))
+        parts.extend(Content.styled("    " + line, "$text-accent") for line in hint.command.splitlines())
+    return parts
+
+
 def detail_content(step: Any) -> Content:
     """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell)."""
     parts: list[Content] = []
@@ -155,16 +168,7 @@ def detail_content(step: Any) -> Content:
     if hint is not None:
         if hint.reply and hint.reply not in step.detail:
             parts.append(Content.assemble(("What went wrong: ", "bold"), hint.reply))
-        parts.append(Content.assemble(("Why: ", "bold"), hint.cause))
-        if hint.step:
-            parts.append(Content.assemble(("Setup step: ", "bold"), hint.step_title))
-        parts.append(Content.assemble(("Fix: ", "bold"), hint.fix))
-        for line in hint.details:
-            parts.append(Content.styled("  " + line, "$text-muted"))
-        if hint.command:
-            parts.append(Content.styled("PowerShell (c copies it):", "bold"))
-            for line in hint.command.splitlines():
-                parts.append(Content.styled("    " + line, "$text-accent"))
+        parts.extend(hint_content(hint, copy_key="c"))
         if rest:
             parts.append(Content.styled("Details:", "bold"))
     for line in rest:
@@ -434,7 +438,7 @@ class DiagnosticsPane(Widget):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the pane, never a crash
-            self.post_message(DiagnosticsFinished(run_id, error=_redacted_error(settings, exc)))
+            self.post_message(DiagnosticsFinished(run_id, error=redacted_error(settings, exc)))
             return
         self.post_message(DiagnosticsFinished(run_id, report))
 
@@ -461,7 +465,7 @@ class DiagnosticsPane(Widget):
             self._end_without_report(cancelled=True)
         elif event.state == WorkerState.ERROR and self.running:
             error = event.worker.error
-            text = _redacted_error(self._settings, error) if isinstance(error, BaseException) else "unknown error"
+            text = redacted_error(self._settings, error) if isinstance(error, BaseException) else "unknown error"
             self._error = text
             self._end_without_report(cancelled=False)
 
@@ -764,7 +768,7 @@ class DiagnosticsPane(Widget):
                     markup=False)
 
 
-def _redacted_error(settings: Any, exc: BaseException) -> str:
+def redacted_error(settings: Any, exc: BaseException) -> str:
     """`TypeName: message` with the settings' secrets taken out."""
     text = f"{type(exc).__name__}: {exc}"
     try:

@@ -20,8 +20,9 @@ from tui.settings.model import Settings
 from tui.ui.diagnostics_pane import (
     STATE_STYLES,
     STATE_WORDS,
-    _redacted_error,
+    redacted_error,
     format_ms,
+    hint_content,
     run_total_ms,
     step_line,
     step_title,
@@ -73,16 +74,7 @@ def failure_content(step: Any, reply: str | None) -> Content:
             else "What went wrong: "
         parts.append(Content.assemble((label, "bold"), said))
     if hint is not None:
-        parts.append(Content.assemble(("Why: ", "bold"), hint.cause))
-        if hint.step:
-            parts.append(Content.assemble(("Setup step: ", "bold"), hint.step_title))
-        parts.append(Content.assemble(("Fix: ", "bold"), hint.fix))
-        for line in hint.details:
-            parts.append(Content.styled("  " + line, "$text-muted"))
-        if hint.command:
-            parts.append(Content.styled("PowerShell (ctrl+o copies it):", "bold"))
-            for line in hint.command.splitlines():
-                parts.append(Content.styled("    " + line, "$text-accent"))
+        parts.extend(hint_content(hint, copy_key="ctrl+o"))
     rest = [line for line in step.detail if line != said and ARROW not in line]
     if rest:
         parts.append(Content.styled("Details:", "bold"))
@@ -321,7 +313,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the dialog, never a crash
-            self.post_message(TestSendFinished(run_id, error=_redacted_error(settings, exc)))
+            self.post_message(TestSendFinished(run_id, error=redacted_error(settings, exc)))
             return
         self.post_message(TestSendFinished(run_id, report))
 
@@ -331,7 +323,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
         if event.state == WorkerState.ERROR:
             error = event.worker.error
             self._finish_without_report(
-                _redacted_error(self.settings, error) if isinstance(error, BaseException) else "unknown error")
+                redacted_error(self.settings, error) if isinstance(error, BaseException) else "unknown error")
         elif event.state == WorkerState.CANCELLED:
             self._finish_without_report(None)
 
