@@ -56,6 +56,16 @@ class Tmux:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} did not appear; screen:\n{screen}")
 
+    def wait_until(self, what: str, predicate, timeout: float = 15.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"{what} did not happen; screen:\n{screen}")
+
     def keys(self, *keys: str) -> None:
         self.run("send-keys", "-t", "e2e", *keys)
 
@@ -95,8 +105,12 @@ def test_edit_port_and_save_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
     tmux.wait_for("✔ no problems")
     screen = tmux.wait_for("F1 Help")
     assert "SMTP Microsoft 365" in screen
-    # Protocol has the focus; Tab twice reaches Port, whose text is selected on focus: typing replaces it.
-    tmux.keys("Tab", "Tab")
+    # Protocol has the focus (its help is under the form); Tab twice reaches Port, whose text is selected on focus:
+    # typing replaces it.
+    tmux.wait_for("Protocol: ")
+    tmux.keys("Tab")
+    tmux.wait_for("Server: The SMTP server")
+    tmux.keys("Tab")
     tmux.wait_for("Port: TCP port")
     tmux.keys("2", "5", "2", "5")
     tmux.wait_for("● unsaved changes")
@@ -105,6 +119,22 @@ def test_edit_port_and_save_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
     text = path.read_text()
     assert "port = 2525                      # submission\n" in text
     assert text.replace("port = 2525 ", "port = 587 ", 1) == COMMENTED_M365
+    tmux.keys("C-q")
+    tmux.wait_for("OUTMAIL-EXIT=0")
+
+
+def test_keys_typed_at_once_after_launch_reach_the_form(tmux: Tmux, tmp_path: Path) -> None:
+    """An admin who types before the editable form has replaced the first frame loses nothing."""
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    tmux.start([str(OUTMAIL), "--config", str(path)], base_env())
+    tmux.keys("Tab", "Tab", "2", "5", "2", "5")  # no wait: these arrive before or during the first frame
+    screen = tmux.wait_until("Port 2525", lambda screen: any(
+        line.split()[:2] == ["Port", "2525"] for line in screen.splitlines()))
+    assert "● unsaved changes" in screen and "Port: TCP port" in screen, screen
+    tmux.keys("C-s")
+    tmux.wait_for("✔ saved")
+    assert "port = 2525                      # submission\n" in path.read_text()
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0")
 
@@ -119,7 +149,10 @@ def test_state_is_shown_in_words_without_colour(tmux: Tmux, tmp_path: Path) -> N
     assert "(ignored by LogicalDOC with SMTP Microsoft 365)" in screen
     assert "[X] yes" in screen and "[ ] no" in screen
     assert "hidden" in screen
-    tmux.keys("Tab", "Tab")
+    tmux.wait_for("Protocol: ")
+    tmux.keys("Tab")
+    tmux.wait_for("Server: The SMTP server")
+    tmux.keys("Tab")
     tmux.wait_for("Port: TCP port")
     tmux.keys("9")
     screen = tmux.wait_for("● unsaved changes")

@@ -488,3 +488,40 @@ async def test_a_value_outside_the_choices_is_shown_not_fatal(settings_path: Pat
         app.query_one("#f-connection_security", Select).value = 1
         await pilot.pause()
         assert problems_text(app, "connection_security") == ""
+
+
+async def test_keys_typed_before_the_form_exists_are_replayed_on_it(settings_path: Path, monkeypatch) -> None:
+    """The first frame is a text preview; keys typed then (Tab, Tab, 2, 5) land on the form in order, not nowhere."""
+    import asyncio
+
+    from tui.ui.app import OutmailApp
+
+    gate = asyncio.Event()
+    real_after_first_paint = OutmailApp._after_first_paint
+    held: list[asyncio.Task] = []
+
+    async def gated_after_first_paint(self):
+        async def later():
+            await gate.wait()  # the preview stays on screen while the keys arrive; no message pump is blocked
+            await real_after_first_paint(self)
+
+        held.append(asyncio.create_task(later()))
+
+    monkeypatch.setattr(OutmailApp, "_after_first_paint", gated_after_first_paint)
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.query("#form-preview") and not app.query("#form")
+        await pilot.press("tab", "tab", "2", "5")
+        assert not app.form_ready.is_set() and app.focused is None
+        gate.set()
+        await held[0]
+        await ready(pilot)
+        await app._replay_task
+        await pilot.pause()
+        assert app.focused is app.query_one("#f-port", Input)
+        assert app.query_one("#f-port", Input).value == "25"
+        assert app.current_settings.port == 25
+        assert "unsaved changes" in str(app.query_one("#status-dirty").render())
+        await pilot.press("tab")  # keys after the replay go where they always go
+        assert app.focused is app.query_one("#f-connection_security")

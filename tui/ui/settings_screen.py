@@ -142,7 +142,7 @@ class MainScreen(Screen[None]):
             await pane.query("#form-preview, #form").remove()
             await pane.mount(form)
         self.query_one("#panes", ContentSwitcher).current = SETTINGS_PANE
-        self.query_one("#f-protocol").focus()
+        self.set_focus(self.query_one("#f-protocol"))  # now, not after a queued callback: the next key finds it
         return form
 
     def show_pane(self, pane: str) -> None:
