@@ -116,7 +116,7 @@ async def test_non_ascii_recipient_uses_smtputf8(sandbox_clean):
 async def test_secrets_typed_into_the_message_are_redacted_in_the_report(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb)
-    report = await send_test(settings, build_message(settings, ["a@contoso.test"], f"oops {sb.info.client_secret}"),
+    report = await send_test(settings, build_message(settings, ["alice@contoso.test"], f"oops {sb.info.client_secret}"),
                              token_cache=TokenCache())
     assert report.ok
     assert "Subject: oops <redacted>" in report.step("send").detail
@@ -161,6 +161,26 @@ async def test_send_as_ungranted_address_gives_exact_554_and_s7_hint(sandbox_cle
     assert_report_clean(sb, report)
 
 
+async def test_unknown_recipient_in_the_tenant_domain_is_refused_at_rcpt_with_its_hint(sandbox_clean):
+    sb = sandbox_clean
+    settings = settings_for(sb)
+    n, before = len(sb.messages()), len(sb.smtp_events())
+    test = build_message(settings, ["alice@contoso.test", "alcie@contoso.test", "bob@relay.local"])
+    report = await send_test(settings, test, token_cache=TokenCache())
+
+    exact = ("550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient alcie@contoso.test not found by SMTP address "
+             "lookup")
+    assert not report.ok and len(sb.messages()) == n
+    rcpts = [e["reply"] for e in sb.smtp_events()[before:] if str(e["command"]).upper().startswith("RCPT")]
+    assert rcpts == ["250 2.1.5 Recipient OK", exact, "250 2.1.5 Recipient OK"]
+    assert not [e for e in sb.smtp_events()[before:] if str(e["command"]).upper().startswith(("DATA", "BDAT"))]
+    step = report.step("send")
+    assert step.status == "fail" and step.detail[0] == exact
+    assert step.hint.id == "recipient-not-found" and step.hint.reply == exact
+    text = report.to_text()
+    assert "alcie@contoso.test" in text and "Get-Recipient" in text and text.rstrip().endswith("Not sent.")
+
+
 async def test_sendas_denied_fault_names_the_sender(sandbox_clean):
     sb = sandbox_clean
     sb.set_fault("sendas-denied")
@@ -176,7 +196,7 @@ async def test_sendas_denied_fault_names_the_sender(sandbox_clean):
 async def test_note_when_send_as_is_tried_with_userasfrom_off(sandbox_clean):
     sb = sandbox_clean
     settings = settings_for(sb, userasfrom=False)
-    report = await send_test(settings, build_message(settings, ["a@contoso.test"], send_as="shared@contoso.test"),
+    report = await send_test(settings, build_message(settings, ["alice@contoso.test"], send_as="shared@contoso.test"),
                              token_cache=TokenCache())
     assert report.ok
     assert any("'Use user's email as sender' is off" in d for d in report.step("send").detail)
@@ -380,6 +400,7 @@ async def test_refused_rcpt_fails_with_exact_reply_and_sends_no_data(relay):
              "lookup")
     assert report.step("auth").status in ("ok", "warn")
     assert step.status == "fail" and step.detail[0] == exact and step.hint.reply == exact
+    assert step.hint.id == "recipient-not-found" and "Get-Recipient" in step.hint.fix
     assert "RCPT TO:<alice@contoso.test> → 250 2.1.5 Recipient OK" in step.detail
     assert f"RCPT TO:<nobody@contoso.test> → {exact}" in step.detail
     assert not any(d.startswith("DATA") for d in step.detail) and not hasattr(handler, "data")

@@ -351,6 +351,13 @@ RULES: tuple[HintRule, ...] = (
              "Grant Send As on the From address, or make Sender Email the Username's mailbox and turn off "
              "'Use user's email as sender'.", _S7, source="SMTP reply", smtp_code=(554,),
              enhanced=("5.2.252", "5.2.0"), pattern=r"SendAsDenied"),
+    HintRule("recipient-not-found", "Exchange has no recipient with this To address (550 5.1.10 "
+             "RecipientNotFound): the address is in one of the tenant's accepted domains, but no mailbox, group or "
+             "contact has it. Nothing was sent, to any recipient.", None,
+             "Correct the To address (a typo, or a user that was removed); `Get-Recipient -Identity <address>` in "
+             "Exchange Online PowerShell shows whether it exists. Addresses outside the tenant's domains are "
+             "accepted here and checked by the receiving server.", source="SMTP reply", smtp_code=(550,),
+             enhanced=("5.1.10",)),
     HintRule("thread-limit", "Too many concurrent connections for this mailbox (432 4.3.2; Exchange allows 3).",
              None, "Retry later; send over one connection at a time.", source="SMTP reply", smtp_code=(432,),
              enhanced=("4.3.2",)),

@@ -42,6 +42,7 @@ class SandboxIdentity:
     mailbox: str = "noreply@contoso.test"  # has granted the app FullAccess; may send as itself
     sendas_address: str = "shared@contoso.test"  # has granted the app Send As only
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))  # the mailbox's, for protocol smtp
+    users: tuple[str, ...] = ("alice@contoso.test", "bob@contoso.test", "jürgen@contoso.test")  # other recipients
 
     def knows_tenant(self, tenant: str) -> bool:
         """The tenant as its GUID or verified domain (Entra accepts both, case-insensitively)."""
@@ -55,3 +56,10 @@ class SandboxIdentity:
         """Whether a session authenticated as `mailbox` may use `address` as From (itself, or a Send As grant)."""
         address = address.lower()
         return address == mailbox.lower() or address == self.sendas_address.lower()
+
+    def knows_recipient(self, address: str) -> bool:
+        """Exchange's recipient lookup: an address in the tenant's own domain must exist; others go out as they are."""
+        address = address.lower()
+        if address.rpartition("@")[2] != self.tenant_domain.lower():
+            return True
+        return address in {self.mailbox.lower(), self.sendas_address.lower(), *(u.lower() for u in self.users)}

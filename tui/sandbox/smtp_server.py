@@ -6,6 +6,7 @@ Built on aiosmtpd's SMTP protocol with Exchange's banner, EHLO lists, reply text
 - AUTH XOAUTH2 (initial response or after 334) checks the token's signature, expiry, audience, tenant, the
   SMTP.SendAsApp role, the service principal's object id and that the user= mailbox granted the app FullAccess;
   AUTH LOGIN (and, unadvertised, PLAIN) take the mailbox's password, for protocol smtp;
+- RCPT TO an address in the tenant's domain that no recipient has: 550 5.1.10 RecipientNotFound (others pass);
 - a From the mailbox may not send as is accepted at MAIL FROM and refused after DATA with 554 5.2.252 SendAsDenied;
 - accepted messages (DATA, or BDAT chunks as CHUNKING is advertised) are written to the mail folder as .eml files
   and answered `250 2.0.0 OK <message id> [Hostname=...]` (the message's Message-ID, as Exchange does).
@@ -58,6 +59,7 @@ R_DISABLED_MAILBOX = ("535 5.7.139 Authentication unsuccessful, SmtpClientAuthen
                       "Visit https://aka.ms/smtp_auth_disabled for more information.")
 R_MAIL_OK = "250 2.1.0 Sender OK"
 R_RCPT_OK = "250 2.1.5 Recipient OK"
+R_RCPT_NOT_FOUND = "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient {} not found by SMTP address lookup"
 R_DATA = "354 Start mail input; end with <CRLF>.<CRLF>"
 R_QUIT = "221 2.0.0 Service closing transmission channel"
 SENDAS_DIAGNOSTIC = ("0.35250:0A006585, 1.36674:0A000000, 1.61250:00000000, 1.45378:02000000, 1.44866:0A000000, "
@@ -276,6 +278,8 @@ class _Handler:
         return R_MAIL_OK
 
     async def handle_RCPT(self, server: "ExchangeSMTP", session, envelope, address: str, options: list[str]) -> str:
+        if not server.owner.identity.knows_recipient(address):
+            return R_RCPT_NOT_FOUND.format(address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
         return R_RCPT_OK
