@@ -109,6 +109,29 @@ async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean)
         assert app.main_screen.current_pane == "settings-pane"
 
 
+async def test_garbage_from_before_a_run_is_still_collected_after_it(demo_settings: Path, sandbox_clean) -> None:
+    """The pane freezes the heap during a run (no full collection stalls the loop); the run's end unfreezes it."""
+    import gc
+    import weakref
+
+    class Cycle:
+        pass
+
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        for _run in range(2):
+            garbage = Cycle()
+            garbage.me = garbage  # only a collection frees a cycle
+            alive = weakref.ref(garbage)
+            del garbage
+            pane = await run_f5(pilot)
+            assert pane.report.ok
+            assert gc.get_freeze_count() == 0
+            gc.collect()
+            assert alive() is None, "a cycle made before the run was kept frozen after it"
+
+
 async def test_failure_shows_the_fix_with_the_admins_values(demo_settings: Path, sandbox_clean) -> None:
     sandbox_clean.set_fault("no-mailbox-permission")
     app = build_app(demo_settings, demo=sandbox_clean)
@@ -176,6 +199,7 @@ async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> No
         await until(pilot, lambda: summary(app).startswith("Cancelled"), timeout=2.0, what="Cancelled (button)")
         assert pane.worker.state == WorkerState.CANCELLED
         assert not [w for w in app.workers if w.is_running and w.group == "diagnostics"]
+        await until(pilot, lambda: __import__("gc").get_freeze_count() == 0, what="the heap unfrozen after cancel")
 
 
 async def test_rerun_takes_the_token_from_the_cache(demo_settings: Path, sandbox_clean) -> None:

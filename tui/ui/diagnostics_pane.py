@@ -407,7 +407,8 @@ class DiagnosticsPane(Widget):
         self._show_detail()
         # Everything alive now (Textual, the form, this pane) lives as long as the console: freezing it keeps a
         # full garbage collection during the run (msal and friends load then) from scanning it, which stalled the
-        # event loop for 50-70 ms on a first run. gc.freeze() itself is O(1).
+        # event loop for 50-70 ms on a first run. gc.freeze() itself is O(1). The run's end unfreezes
+        # (on_worker_state_changed), so garbage made before a run is still collected after it.
         gc.freeze()
         self.worker = self._diagnose(settings, self.run_id)
         steps_list.focus()
@@ -461,6 +462,8 @@ class DiagnosticsPane(Widget):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self.worker:
             return  # an earlier run, replaced by a rerun
+        if event.worker.is_finished:
+            gc.unfreeze()
         if event.state == WorkerState.CANCELLED and self.running:
             self._end_without_report(cancelled=True)
         elif event.state == WorkerState.ERROR and self.running:
