@@ -139,6 +139,25 @@ def test_keys_typed_at_once_after_launch_reach_the_form(tmux: Tmux, tmp_path: Pa
     tmux.wait_for("OUTMAIL-EXIT=0")
 
 
+def test_keys_that_arrive_together_each_reach_the_field_focused_by_the_one_before(tmux: Tmux, tmp_path: Path) -> None:
+    """Typed ahead over a slow SSH link, keys arrive in one read: Tab must have moved the focus before the next key
+    is handed out, and ctrl+u (a binding) must clear the field before the letters after it are inserted."""
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    tmux.start([str(OUTMAIL), "--config", str(path)], base_env())
+    tmux.wait_for("Protocol: ")
+    tmux.keys("Tab", "C-u", "mail.example.test", "Tab", "77")  # one send-keys: one write to the terminal
+    screen = tmux.wait_until("Port 77", lambda screen: any(
+        line.split()[:2] == ["Port", "77"] for line in screen.splitlines()))
+    assert any(line.split()[:2] == ["Server", "mail.example.test"] for line in screen.splitlines()), screen
+    tmux.keys("C-s")
+    tmux.wait_for("✔ saved")
+    text = path.read_text()
+    assert 'host = "mail.example.test"' in text and "port = 77 " in text
+    tmux.keys("C-q")
+    tmux.wait_for("OUTMAIL-EXIT=0")
+
+
 def test_state_is_shown_in_words_without_colour(tmux: Tmux, tmp_path: Path) -> None:
     path = tmp_path / "settings.toml"
     path.write_text(COMMENTED_M365.replace('clientId = "11111111-2222-3333-4444-555555555555"', 'clientId = "x"'))

@@ -513,11 +513,11 @@ async def test_keys_typed_before_the_form_exists_are_replayed_on_it(settings_pat
         await pilot.pause()
         assert app.query("#form-preview") and not app.query("#form")
         await pilot.press("tab", "tab", "2", "5")
-        assert not app.form_ready.is_set() and app.focused is None
+        assert not app.form_ready.is_set() and app.focused is None and app.keys.pending == 4
         gate.set()
         await held[0]
         await ready(pilot)
-        await app._replay_task
+        await app.keys.idle()
         await pilot.pause()
         assert app.focused is app.query_one("#f-port", Input)
         assert app.query_one("#f-port", Input).value == "25"

@@ -22,6 +22,7 @@ from tui.settings.store import (
     open_settings_file,
     save_settings,
 )
+from tui.ui.keys import KeyPacer
 from tui.ui.messages import SettingsEdited, SettingsLoaded, SettingsSaved, SaveFailed
 from tui.ui.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, StatusLine
 
@@ -131,10 +132,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
-        # Keys typed while the first frame's preview is on screen wait here and are replayed, in order, on the form.
-        self._early_keys: list[events.Key] | None = []
-        self._replaying_key: events.Key | None = None
-        self._replay_task: asyncio.Task[None] | None = None
+        # Every key waits its turn: typed-ahead keys reach the widget Tab moved to, early keys the form (tui.ui.keys).
+        self.keys = KeyPacer(self, self.form_ready)
         if theme:
             self.theme = theme
 
@@ -164,7 +163,6 @@ class OutmailApp(App[None], inherit_bindings=False):
         await self.main_screen.mount_form(self.loaded_settings)
         self.form_ready.set()
         self._validate()
-        self._replay_task = asyncio.create_task(self._replay_early_keys())
         if not self.settings_file.exists:
             self.push_screen(_dialogs().NewFileDialog(
                 f"{self.settings_file.path} does not exist yet.\n\nStart from the example settings? The file is "
@@ -177,33 +175,14 @@ class OutmailApp(App[None], inherit_bindings=False):
         elif crash == "worker":
             self.run_worker(self._test_crash_in_worker, thread=True, exit_on_error=True, group="test-crash")
 
-    # ------------------------------------------------------------------------------------------------ early keys
+    # ------------------------------------------------------------------------------------------------ keys
 
     async def on_event(self, event: events.Event) -> None:
-        # A key typed before the editable form exists (the first ~0.5 s) is kept, not dropped: Textual would send it
-        # to a screen with nothing to focus. _replay_early_keys plays them back on the form in the order typed.
-        if (isinstance(event, events.Key) and not event.is_forwarded and self._early_keys is not None
-                and event is not self._replaying_key):
-            self._early_keys.append(events.Key(event.key, event.character))
-            return
-        await super().on_event(event)
+        if not self.keys.holds(event):
+            await super().on_event(event)
 
-    async def _replay_early_keys(self) -> None:
-        """Play back the keys typed during the preview, each one handled before the next (as if typed slowly).
-
-        A key travels app -> focused widget -> its ancestors -> app (bindings); a callback queued behind it on each
-        of those message pumps runs once the key has passed, so Tab has moved the focus before the next key goes.
-        Keys typed meanwhile join the end of the list; the list closes only when it is empty.
-        """
-        while self._early_keys:
-            key = self._early_keys.pop(0)
-            target = self.focused or self.screen
-            self._replaying_key = key
-            self.post_message(key)
-            for pump in (self, *target.ancestors_with_self):
-                await _passed(pump)
-            self._replaying_key = None
-        self._early_keys = None
+    def on_unmount(self) -> None:
+        self.keys.stop()
 
     def _new_file_answered(self, choice: str | None) -> None:
         if choice != "start":
@@ -521,12 +500,3 @@ class OutmailApp(App[None], inherit_bindings=False):
         client_secret = self.current_settings.client_secret.reveal()  # the local the crash report must not show
         raise RuntimeError(f"test crash in a worker ({TEST_CRASH_ENV}); secret length {len(client_secret)}")
 
-
-async def _passed(pump: Any, timeout: float = 2.0) -> None:
-    """Wait until the messages queued on this pump so far have been handled (bounded: a pump may be closing)."""
-    done = asyncio.get_running_loop().create_future()
-    if pump.call_later(lambda: done.done() or done.set_result(None)):
-        try:
-            await asyncio.wait_for(done, timeout)
-        except TimeoutError:
-            pass
