@@ -525,3 +525,32 @@ async def test_keys_typed_before_the_form_exists_are_replayed_on_it(settings_pat
         assert "unsaved changes" in str(app.query_one("#status-dirty").render())
         await pilot.press("tab")  # keys after the replay go where they always go
         assert app.focused is app.query_one("#f-connection_security")
+
+
+async def test_a_burst_of_keys_lands_as_if_typed_one_by_one(settings_path: Path) -> None:
+    """Keys read in one go (typed ahead over SSH): each goes to the widget focused once the one before was handled."""
+    from textual import events
+
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        burst = [events.Key("tab", "\t"), events.Key("ctrl+u", None)]
+        burst += [events.Key(c, c) for c in "mail.example.test"]
+        burst += [events.Key("tab", "\t"), events.Key("7", "7"), events.Key("7", "7"), events.Key("shift+tab", None)]
+        for key in burst:  # all queued before the first is handled, as the driver posts one read's keys
+            app.post_message(key)
+        await until_idle(pilot, app)
+        assert app.query_one("#f-host", Input).value == "mail.example.test"
+        assert app.query_one("#f-port", Input).value == "77"
+        assert app.focused is app.query_one("#f-host", Input)
+        assert app.current_settings.host == "mail.example.test" and app.current_settings.port == 77
+
+
+async def until_idle(pilot, app) -> None:
+    for _ in range(50):
+        await pilot.pause()
+        if not app.keys.pending:
+            await app.keys.idle()
+            await pilot.pause()
+            return
+    raise AssertionError("keys still pending")

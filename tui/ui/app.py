@@ -214,6 +214,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         return None
 
     def on_settings_edited(self, message: SettingsEdited) -> None:
+        if not self.screen_stack or self._exit:
+            return  # an edit still queued while the console closes
         forms = self.main_screen.query("#form")
         if message.form is not None and (not forms or message.form is not forms.first()):
             return  # from a form that a reload or a tenant switch has replaced
@@ -243,7 +245,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             tenants=self.settings_file.tenants, dirty=self.dirty, exists=self.settings_file.exists,
             errors=errors, warnings=warnings)
         if not self._validated:
-            status.query_one("#status-counts").update("… checking")  # type: ignore[attr-defined]
+            status._say("status-counts", "… checking")
 
     # ------------------------------------------------------------------------------------------------ save
 

@@ -8,7 +8,10 @@ Keys typed before the editable form exists (the first ~0.5 s show a text preview
 
 `KeyPacer` holds every key the app receives and lets one go at a time: the app dispatches it as usual (priority
 bindings, the focused widget, bubbling, bindings), and a callback queued behind it on each message pump it passes
-(app, focused widget, its ancestors, app) tells when it has been handled; then the next key goes. The first key
+(the app, the focused widget, then each ancestor it bubbles to, up to the app's bindings) tells when it has been
+handled; a key a widget stops is done there. Then the next key goes. A key the focused widget says it consumes
+(`check_consume_key`: a printable character for an Input) changes no focus and bubbles nowhere, so the next key
+follows it at once, queued behind it on the same widget: a burst of letters costs no waiting. The first key
 waits until `ready` is set (the form is there). A pump that does not answer within `SETTLE_TIMEOUT` (closing, or
 busy for long) lets the next key go anyway: the worst case is Textual's own behaviour.
 """
@@ -26,7 +29,7 @@ SETTLE_TIMEOUT = 1.0  # seconds a key may take to pass before the next one goes 
 class KeyPacer:
     """Owned by the app, whose `on_event` calls `holds(event)` first and handles the event itself when it is False.
 
-    A held key is posted back to the app later, when its turn comes; `holds` lets that one through (`paced`).
+    A held key is posted back to the app later, when its turn comes; `holds` lets that one through.
     """
 
     def __init__(self, app: Any, ready: asyncio.Event) -> None:
@@ -34,12 +37,14 @@ class KeyPacer:
         self._ready = ready
         self._queue: asyncio.Queue[events.Key] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self.paced: events.Key | None = None  # the key being dispatched now (the app must not hold it again)
+        self._paced: dict[int, events.Key] = {}  # keys posted back to the app, which must not hold them again
 
     def holds(self, event: events.Event) -> bool:
         """Take this event if it is a key fresh from the terminal; False when the app should handle it itself."""
-        if not isinstance(event, events.Key) or event.is_forwarded or event is self.paced:
+        if not isinstance(event, events.Key) or event.is_forwarded:
             return False
+        if self._paced.pop(id(event), None) is event:
+            return False  # its turn has come
         self._queue.put_nowait(events.Key(event.key, event.character))
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="outmail key pacer")
@@ -64,19 +69,29 @@ class KeyPacer:
             key = await self._queue.get()
             try:
                 target = self._app.focused or self._app.screen
-                self.paced = key
+                self._paced[id(key)] = key
                 self._app.post_message(key)
+                if target.check_consume_key(key.key, key.character):
+                    continue  # a letter for a field: it stays there and moves no focus, so the next may follow at once
                 try:
-                    await asyncio.wait_for(self._settled(target), SETTLE_TIMEOUT)
+                    await asyncio.wait_for(self._settled(key, target), SETTLE_TIMEOUT)
                 except TimeoutError:
                     pass
             finally:
-                self.paced = None
                 self._queue.task_done()
 
-    async def _settled(self, target: Any) -> None:
-        """Return once the key has passed every pump it can travel through (see the module docstring)."""
-        for pump in (self._app, *target.ancestors_with_self):
-            done = asyncio.get_running_loop().create_future()
-            if pump.call_later(lambda done=done: done.done() or done.set_result(None)):
-                await done
+    async def _settled(self, key: events.Key, target: Any) -> None:
+        """Return once the key has been handled: the app has read it, and the focused widget and each ancestor it
+        bubbled to has passed it on or stopped it (Textual bubbles a key until a handler stops it)."""
+        await _passed(self._app)
+        for pump in target.ancestors_with_self:  # the widget, its parents, the screen, the app (bindings)
+            await _passed(pump)
+            if key._stop_propagation:
+                return
+
+
+async def _passed(pump: Any) -> None:
+    """Wait until the messages queued on this pump so far have been handled."""
+    done = asyncio.get_running_loop().create_future()
+    if pump.call_later(lambda: done.done() or done.set_result(None)):
+        await done

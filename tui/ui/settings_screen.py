@@ -71,31 +71,37 @@ class StatusLine(Horizontal):
         yield Label("", id="status-dirty", markup=False)
         yield Label("", id="status-counts", markup=False)
 
+    def _say(self, label_id: str, text: str) -> Label:
+        """Update a label only when its text changes (an update costs a layout pass; this runs on every key)."""
+        label = self.query_one(f"#{label_id}", Label)
+        if getattr(label, "_outmail_text", None) != text:
+            label._outmail_text = text  # type: ignore[attr-defined]
+            label.update(text)
+        return label
+
     def update_status(self, *, path: str, tenant: str, tenants: tuple[str, ...], dirty: bool, exists: bool,
                       errors: int, warnings: int) -> None:
-        self.query_one("#status-path", Label).update(path)
+        self._say("status-path", path)
         tenant_text = f"tenant {tenant}"
         if len(tenants) > 1:
             tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, F3)" if tenant in tenants else " (F3)"
-        self.query_one("#status-tenant", Label).update(tenant_text)
-        dirty_label = self.query_one("#status-dirty", Label)
+        self._say("status-tenant", tenant_text)
         if dirty:
-            dirty_label.update("● unsaved changes")
+            dirty_label = self._say("status-dirty", "● unsaved changes")
         elif not exists:
-            dirty_label.update("○ new file, not saved yet")
+            dirty_label = self._say("status-dirty", "○ new file, not saved yet")
         else:
-            dirty_label.update("✔ saved")
+            dirty_label = self._say("status-dirty", "✔ saved")
         dirty_label.set_class(dirty or not exists, "-dirty")
-        counts = self.query_one("#status-counts", Label)
         if errors or warnings:
             parts = []
             if errors:
                 parts.append(f"✖ {errors} error{'s' if errors != 1 else ''}")
             if warnings:
                 parts.append(f"▲ {warnings} warning{'s' if warnings != 1 else ''}")
-            counts.update(" ".join(parts))
+            counts = self._say("status-counts", " ".join(parts))
         else:
-            counts.update("✔ no problems")
+            counts = self._say("status-counts", "✔ no problems")
         counts.set_class(errors > 0, "-errors")
         counts.set_class(errors == 0 and warnings > 0, "-warnings")
 
