@@ -123,6 +123,7 @@ def body() -> str:
         "acme.smtp.userasfrom=false\n",
         "acme.smtp.save.folderId=\n",
         "acme.smtp.save.foldering=3\n",
+        "acme.smtp.debug=true\n",  # a key outmail does not know
         "acme.gui.welcome=Bienvenue \\u00e0 ACME\n",
     ]
     lines.append("\n# Tenant contoso has only some keys: the rest falls back to the un-prefixed ones\n")
@@ -135,6 +136,7 @@ def body() -> str:
     lines += [
         "smtp.host=relay.contoso.example\n",
         "smtp.port=25\n",
+        "smtp.save.foldering=1\n",
         "smtp.nosend=false\n",
     ]
     lines.append("\n# Scheduling\n")
