@@ -155,6 +155,9 @@ def test_import_reads_the_override_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("source", [FIXTURE, FIXTURE_CRLF], ids=["lf", "crlf"])
 def test_import_then_export_is_byte_identical(tmp_path: Path, source: Path) -> None:
     props, config = _imported(tmp_path, source)
+    tenants = store.parse(config.read_text())["tenants"]  # the keys outside the field table made the trip too
+    assert tenants["default"]["smtp"]["save"] == tenants["acme"]["smtp"]["save"] == {"folderId": "", "foldering": "3"}
+    assert tenants["acme"]["smtp"]["debug"] == "true" and tenants["contoso"]["smtp"]["save"] == {"foldering": "1"}
     plan = plan_export(config, props, env=NO_ENV)
     assert not plan.changed and plan.diff == "" and plan.changes == ()
     assert plan.new_bytes == source.read_bytes()
@@ -399,3 +402,263 @@ def test_broken_settings_file_is_reported_and_untouched(tmp_path: Path) -> None:
         assert info.value.line == 2
     assert config.read_text() == '[tenants.default.smtp]\nhost = "unterminated\n'
     assert props.read_bytes() == FIXTURE.read_bytes()
+
+
+# --------------------------------------------------------------------------------- keys outside the field table
+
+FULL_T = (b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\nt.smtp.connectionSecurity=0\n"
+          b"t.smtp.authEncrypted=false\nt.smtp.username=\nt.smtp.password=\nt.smtp.clientId=\n"
+          b"t.smtp.clientTenant=\nt.smtp.clientSecret=\nt.smtp.sender=s@t.example\nt.smtp.userasfrom=false\n")
+T_TOML = ('[tenants.t.smtp]\nprotocol = "smtp"\nhost = "h"\nport = 25\nconnectionSecurity = 0\nauthEncrypted = false\n'
+          'username = ""\npassword = ""\nclientId = ""\nclientTenant = ""\nclientSecret = ""\n'
+          'sender = "s@t.example"\nuserasfrom = false\n')
+
+def _set_line(text: str, table: str, line: str) -> str:
+    """`text` with `line` added as the first key of `[table]` (a hand edit)."""
+    header = f"[{table}]"
+    start = text.index(header)
+    eol = text.index("\n", start) + 1
+    return text[:eol] + line + "\n" + text[eol:]
+
+
+def test_import_reads_save_keys_and_unknown_keys(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    text = config.read_text()
+    data = store.parse(text)
+    tenants = data["tenants"]
+    assert tenants["default"]["smtp"]["save"] == {"folderId": "", "foldering": "3"}
+    assert tenants["acme"]["smtp"]["save"] == {"folderId": "", "foldering": "3"}
+    assert tenants["acme"]["smtp"]["debug"] == "true"  # a property is a string, whatever it looks like
+    assert tenants["contoso"]["smtp"]["save"] == {"foldering": "1"}  # the un-prefixed smtp.save.foldering
+    assert all("nosend" not in t["smtp"] for t in tenants.values())  # global: never a tenant key
+    acme = text[text.index("[tenants.acme.smtp]"):text.index("[tenants.contoso.smtp]")]
+    assert 'userasfrom = false\nsave.folderId = ""\nsave.foldering = "3"\ndebug = "true"\n' in acme  # dotted form
+    plan = plan_import(props, tmp_path / "other.toml")
+    assert ("tenants.acme.smtp.save.foldering", None, "3") in [(c.key, c.old, c.new) for c in plan.changes]
+    assert any("smtp.save.foldering used for lack of contoso.smtp.*" in str(w) for w in plan.warnings)
+
+
+@pytest.mark.parametrize("source", [FIXTURE, FIXTURE_CRLF], ids=["lf", "crlf"])
+def test_changed_foldering_changes_exactly_that_line(tmp_path: Path, source: Path) -> None:
+    props, config = _imported(tmp_path, source)
+    doc = tomlkit.parse(config.read_text())
+    doc["tenants"]["acme"]["smtp"]["save"]["foldering"] = "1"
+    config.write_text(tomlkit.dumps(doc))
+    plan = plan_export(config, props, env=NO_ENV)
+    eol = b"\r\n" if source is FIXTURE_CRLF else b"\n"
+    old = source.read_bytes()
+    assert plan.changed_keys == ("acme.smtp.save.foldering",)
+    assert plan.new_bytes == old.replace(b"acme.smtp.save.foldering=3" + eol, b"acme.smtp.save.foldering=1" + eol)
+    assert "-acme.smtp.save.foldering=3" in plan.diff and "+acme.smtp.save.foldering=1" in plan.diff
+
+
+def test_hand_written_int_exports_digits_and_keeps_its_type_on_import(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    text = config.read_text().replace('save.foldering = "3"\ndebug', "save.foldering = 2  # Month\ndebug")
+    config.write_text(text)
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.changed_keys == ("acme.smtp.save.foldering",)
+    assert plan.new_bytes == FIXTURE.read_bytes().replace(b"acme.smtp.save.foldering=3\n",
+                                                          b"acme.smtp.save.foldering=2\n")
+    apply_export(plan)
+    assert not plan_import(props, config).changed  # "2" is what the int says: nothing to write
+    p = PropertiesFile.read(props)
+    p.set("acme.smtp.save.foldering", "1")
+    props.write_bytes(p.render())
+    apply_import(plan_import(props, config))
+    assert "save.foldering = 1  # Month\n" in config.read_text()  # still an int, comment kept
+    p.set("acme.smtp.save.foldering", "01")  # an int would export "1": kept as text instead
+    props.write_bytes(p.render())
+    apply_import(plan_import(props, config))
+    assert store.parse(config.read_text())["tenants"]["acme"]["smtp"]["save"]["foldering"] == "01"
+    assert not plan_export(config, props, env=NO_ENV).changed
+
+
+def test_bool_in_the_settings_file_exports_true_false(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    config.write_text(config.read_text().replace('debug = "true"', "debug = false"))
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == FIXTURE.read_bytes().replace(b"acme.smtp.debug=true\n", b"acme.smtp.debug=false\n")
+    apply_export(plan)
+    p = PropertiesFile.read(props)
+    p.set("acme.smtp.debug", "true")
+    props.write_bytes(p.render())
+    apply_import(plan_import(props, config))
+    assert "debug = true\n" in config.read_text()
+    p.set("acme.smtp.debug", "yes")  # not what true exports: becomes text
+    props.write_bytes(p.render())
+    apply_import(plan_import(props, config))
+    assert 'debug = "yes"\n' in config.read_text()
+
+
+def test_quoted_and_nested_forms_are_read_and_updated_in_place(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(FULL_T + b"t.smtp.save.folderId=4\nt.smtp.save.foldering=3\nt.smtp.retries=2\n")
+    config = tmp_path / "s.toml"
+    original = (T_TOML + '"save.folderId" = "4"  # quoted\nretries = {count = "9"}\n\n'
+                '[tenants.t.smtp.save]\nfoldering = "3"\n')
+    config.write_text(original)
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.changed_keys == ("t.smtp.retries.count",)  # an inline table nests too
+    assert plan.new_bytes == props.read_bytes() + b"t.smtp.retries.count=9\n"
+    p = PropertiesFile.read(props)
+    p.set("t.smtp.save.folderId", "5")
+    p.set("t.smtp.save.foldering", "2")
+    props.write_bytes(p.render())
+    plan = plan_import(props, config)
+    assert plan.new_text == original.replace('"save.folderId" = "4"', '"save.folderId" = "5"').replace(
+        'foldering = "3"', 'foldering = "2"')  # both updated where they are, nothing added
+    assert [c.key for c in plan.changes] == ['tenants.t.smtp."save.folderId"', "tenants.t.smtp.save.foldering"]
+    # `retries` is a table here ({count = ...}): LogicalDOC's t.smtp.retries cannot sit next to it, and says so
+    assert any("t.smtp.retries is not imported" in str(w) and "a value and a table" in str(w)
+               for w in plan.warnings)
+
+
+def test_a_name_written_twice(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(FULL_T + b"t.smtp.save.folderId=4\n")
+    config = tmp_path / "s.toml"
+    config.write_text(T_TOML + 'save.folderId = "4"\n"save.folderId" = "7"\n')
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed
+    assert any('writes save.folderId 2 times (save.folderId, "save.folderId") with different values: not exported'
+               in str(w) for w in plan.warnings)
+    plan = plan_import(props, config)  # import makes them agree again
+    assert store.parse(plan.new_text)["tenants"]["t"]["smtp"]["save.folderId"] == "4"
+    assert plan.new_text == config.read_text().replace('"save.folderId" = "7"', '"save.folderId" = "4"')
+    assert any("writes save.folderId 2 times" in str(w) for w in plan.warnings)
+    apply_import(plan)
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed and not any("2 times" in str(w) for w in plan.warnings)
+    config.write_text(config.read_text().replace('"save.folderId" = "4"', '"save.folderId" = "8"'))
+    assert plan_export(config, props, env=NO_ENV).new_bytes == props.read_bytes()  # differ again: not exported
+
+
+def test_new_names_that_cannot_be_dotted_are_quoted_and_round_trip(tmp_path: Path) -> None:
+    source = FULL_T + (b"t.smtp.save.folderId=4\nt.smtp.save=x\nt.smtp.host.alias=y\nt.smtp.x\\ y.z=1\n"
+                       b"t.smtp.a..b=2\nt.smtp.=empty\nt.smtp.note=caf\\u00e9 \\u65e5\n")
+    props = tmp_path / "context.properties"
+    props.write_bytes(source)
+    config = tmp_path / "s.toml"
+    apply_import(plan_import(props, config))
+    text = config.read_text()
+    block = text[text.index('userasfrom = false\n'):]
+    assert block.startswith('userasfrom = false\n"save.folderId" = "4"\nsave = "x"\n"host.alias" = "y"\n'
+                            '"x y".z = "1"\n"a..b" = "2"\n"" = "empty"\nnote = "caf\u00e9 \u65e5"\n')
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed and plan.new_bytes == source
+    doc = tomlkit.parse(text)
+    doc["tenants"]["t"]["smtp"]["x y"]["z"] = "2"
+    config.write_text(tomlkit.dumps(doc))
+    assert plan_export(config, props, env=NO_ENV).new_bytes == source.replace(b"z=1", b"z=2")
+
+
+def test_values_that_cannot_be_exported_are_named(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    text = _set_line(config.read_text(), "tenants.acme.smtp", "ratio = 1.5\nhosts = [\"a\", \"b\"]\nnosend = true")
+    config.write_text(text)
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed
+    shown = "\n".join(map(str, plan.warnings))
+    assert "[tenants.acme.smtp] ratio is a float: not exported" in shown
+    assert "[tenants.acme.smtp] hosts is an array: not exported" in shown
+    assert "[tenants.acme.smtp] nosend is not exported: smtp.nosend is LogicalDOC's kill switch" in shown
+
+
+def test_nosend_of_a_tenant_is_not_imported(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(FULL_T + b"t.smtp.nosend=false\nsmtp.nosend=false\nt.smtp.bad=\\uD800\n")
+    plan = plan_import(props, tmp_path / "s.toml")
+    smtp = store.parse(plan.new_text)["tenants"]["t"]["smtp"]
+    assert "nosend" not in smtp and "bad" not in smtp
+    shown = "\n".join(map(str, plan.warnings))
+    assert "t.smtp.nosend is not imported" in shown
+    assert "t.smtp.bad is not imported: its value holds a lone UTF-16 surrogate" in shown
+
+
+def test_missing_extra_keys_go_after_the_tenants_block_and_fallbacks_stay(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    doc = tomlkit.parse(config.read_text())
+    doc["tenants"]["acme"]["smtp"]["retries"] = 3
+    doc["tenants"]["contoso"]["smtp"]["save"]["foldering"] = "2"
+    config.write_text(tomlkit.dumps(doc))
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.changed_keys == ("acme.smtp.retries", "contoso.smtp.save.foldering")
+    assert {c.action for c in plan.changes} == {"add"}
+    lines = plan.new_bytes.decode("latin-1").splitlines()
+    assert lines[lines.index("acme.smtp.debug=true") + 1] == "acme.smtp.retries=3"
+    assert lines[lines.index("contoso.smtp.userasfrom=false") + 1] == "contoso.smtp.save.foldering=2"
+    assert "smtp.save.foldering=1" in lines  # the shared fallback is never edited
+    assert len(lines) == len(FIXTURE.read_bytes().splitlines()) + 2
+
+
+def test_fallback_extra_equal_value_is_not_added(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    plan = plan_export(config, props, ["contoso"], env=NO_ENV)
+    assert not plan.changed
+    assert any("contoso.smtp.save.foldering (= smtp.save.foldering)" in str(w) for w in plan.warnings)
+
+
+def test_other_sections_are_never_exported(tmp_path: Path) -> None:
+    props, config = _imported(tmp_path)
+    _edit_m365(config, "acme", authority_host="https://login.microsoftonline.com", scope="https://x/.default")
+    doc = tomlkit.parse(config.read_text())
+    doc["console"]["timeout_seconds"] = 5
+    doc["tenants"]["acme"]["smtp"]["retries"] = "4"
+    config.write_text(tomlkit.dumps(doc))
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.changed_keys == ("acme.smtp.retries",)
+    assert plan.new_bytes == FIXTURE.read_bytes().replace(b"acme.smtp.debug=true\n",
+                                                          b"acme.smtp.debug=true\nacme.smtp.retries=4\n")
+
+
+def test_credential_looking_extra_keys_are_redacted(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(FULL_T + b"t.smtp.oauth.refreshToken=tok-123\n")
+    config = tmp_path / "s.toml"
+    plan = plan_import(props, config)
+    shown = plan.diff + plan.preview_text + "".join(map(str, plan.warnings)) + "".join(map(str, plan.changes))
+    assert "tok-123" not in shown and 'oauth.refreshToken = "***"' in plan.diff
+    apply_import(plan)
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600  # it holds a credential
+    assert store.parse(config.read_text())["tenants"]["t"]["smtp"]["oauth"]["refreshToken"] == "tok-123"
+    doc = tomlkit.parse(config.read_text())
+    doc["tenants"]["t"]["smtp"]["oauth"]["refreshToken"] = "tok-456"
+    config.write_text(tomlkit.dumps(doc))
+    plan = plan_export(config, props, env=NO_ENV)
+    shown = plan.diff + plan.preview_text + "".join(map(str, plan.warnings)) + "".join(map(str, plan.changes))
+    assert "tok-" not in shown and "+t.smtp.oauth.refreshToken=*** (changed)" in plan.diff
+    assert PropertiesFile(plan.new_bytes).get("t.smtp.oauth.refreshToken") == "tok-456"
+    apply_export(plan)
+    assert not plan_import(props, config).changed
+    doc["tenants"]["t"]["smtp"]["oauth"]["refreshToken"] = ""
+    config.write_text(tomlkit.dumps(doc))
+    plan = plan_export(config, props, env=NO_ENV)
+    assert not plan.changed
+    assert any("kept LogicalDOC's existing t.smtp.oauth.refreshToken" in str(w) for w in plan.warnings)
+
+
+def test_import_puts_new_keys_above_the_next_tables_comments(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"t.smtp.protocol=smtp\nt.smtp.userasfrom=false\nt.smtp.host=h\nt.smtp.save.folderId=4\n")
+    config = tmp_path / "s.toml"
+    config.write_text('[tenants.t.smtp]\nprotocol = "smtp"  # plain\nuserasfrom = false\n\n'
+                      "# Tokens (not LogicalDOC)\n[tenants.t.microsoft365]\nscope = \"s\"\n")
+    apply_import(plan_import(props, config))
+    assert config.read_text() == ('[tenants.t.smtp]\nprotocol = "smtp"  # plain\nuserasfrom = false\nhost = "h"\n'
+                                  'connectionSecurity = 0\nauthEncrypted = false\nsave.folderId = "4"\n\n'
+                                  '# Tokens (not LogicalDOC)\n[tenants.t.microsoft365]\nscope = "s"\n')
+
+
+def test_console_export_takes_extra_keys_from_the_settings_file(tmp_path: Path) -> None:
+    from tui.logicaldoc.bridge import plan_export_for
+
+    props, config = _imported(tmp_path)
+    config.write_text(config.read_text().replace('save.foldering = "3"\ndebug', 'save.foldering = 2\ndebug'))
+    on_screen = store.load_settings(config, "acme", env=NO_ENV).with_changes(username="mailer@acme.example")
+    plan = plan_export_for(on_screen, props)
+    assert plan.changed_keys == ("acme.smtp.username", "acme.smtp.save.foldering")
+    config.write_text("[tenants.acme.smtp\n")  # broken on disk since the form loaded it
+    plan = plan_export_for(on_screen, props)
+    assert plan.changed_keys == ("acme.smtp.username",)
+    assert any("not valid TOML" in str(w) and "not exported" in str(w) for w in plan.warnings)

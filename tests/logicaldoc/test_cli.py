@@ -151,3 +151,21 @@ def test_confirmation_prompt(tmp_path: Path, monkeypatch) -> None:
     out = io.StringIO()
     assert ld_cli.run_export(_args(props, config), out=out, err=err, stdin=_Tty("y\n")) == 0
     assert b"acme.smtp.username=mailer@acme.example" in props.read_bytes()
+
+
+def test_save_keys_travel_through_the_commands(tmp_path: Path) -> None:
+    """LogicalDOC's Target folder and Foldering (and an unknown smtp key) go into the settings file and back."""
+    props, config = _setup(tmp_path)
+    text = config.read_text()
+    acme = text.index("[tenants.acme.smtp]")
+    assert 'save.folderId = ""\nsave.foldering = "3"\ndebug = "true"\n' in text[acme:]
+    config.write_text(text[:acme] + text[acme:].replace('save.foldering = "3"', "save.foldering = 2", 1))
+    result = outmail("export", props, "--config", config, "--yes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "-acme.smtp.save.foldering=3\n+acme.smtp.save.foldering=2\n" in result.stdout
+    assert props.read_bytes() == FIXTURE.read_bytes().replace(b"acme.smtp.save.foldering=3\n",
+                                                              b"acme.smtp.save.foldering=2\n")
+    before = config.read_text()
+    result = outmail("import", props, "--config", config, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "already has these values" in result.stdout and config.read_text() == before

@@ -6,9 +6,29 @@ it only when the admin agrees.
 Mapping (reference section 1.3): every field of the field table with `section == "smtp"` is the property
 `<tenant>.smtp.<key>`. LogicalDOC's `getTenantProperty` uses the prefixed key when it exists (even empty) and the
 un-prefixed `smtp.<key>` only when the prefixed key is missing; `conf/context-override.properties`, when present, is
-loaded after the main file and wins. Keys outside the field table (`smtp.save.*`, `smtp.nosend`, ...) are never written.
+loaded after the main file and wins.
 
-Values: booleans `true|false` (read as LogicalDOC's `getBoolean`: true, yes, 1), whole numbers as digit strings,
+Keys outside the field table (LogicalDOC's "Target folder" `smtp.save.folderId` and "Foldering" `smtp.save.foldering`,
+or any other `<tenant>.smtp.<name>`) travel too, resolved the same way. In `[tenants.<tenant>.smtp]` the name is a
+TOML key path: `save.folderId` is read from the dotted key `save.folderId = "4"` (a nested table, also written as
+`[tenants.<tenant>.smtp.save]` or an inline table) and from the quoted key `"save.folderId" = "4"` alike. Import
+updates a key where the file already has it, in whichever form; a new one is written dotted, or quoted when the dotted
+form cannot hold it (a part of it is already a value: `save = "x"` next to `save.folderId`, a field such as `host`, an
+empty part).
+
+Values are written as TOML strings, except where the file holds the key as an integer or a boolean and the new value
+reads back as exactly the same text (`3`, `true`): then the type is kept. Export writes strings as they are, integers
+as digits and booleans as true/false; any other TOML type (float, date, array) is not exported, with a warning, and so
+is a name written twice (dotted and quoted) with different values. Export compares these values as text: only one that
+differs changes, a missing one is added after the tenant's last smtp key.
+
+`smtp.nosend` is global, not a tenant key: it is never imported or exported (a warning says so when the settings file
+or a `<tenant>.smtp.nosend` has one, and another when LogicalDOC's kill switch is on). A tenant is found by its
+field-table keys; the keys outside the table come along with it. The console's export (`plan_export_for`) reads them
+from the settings file on disk, since the form does not edit them. A key outside the table whose name looks like a
+credential (password, secret, token, apikey) is redacted like the field secrets.
+
+Field values: booleans `true|false` (read as LogicalDOC's `getBoolean`: true, yes, 1), whole numbers as digit strings,
 protocol `smtp|smtpmicrosoft365`. Secrets are written (LogicalDOC needs them) but never shown: diffs, change lists and
 warnings show `***`.
 
@@ -29,7 +49,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -82,7 +102,7 @@ class Change:
     """One value the plan changes. `old`/`new` are display strings (secrets redacted); None = absent."""
 
     tenant: str
-    attr: str
+    attr: str  # the Settings attribute, or `smtp.<name>` for a key outside the field table
     key: str  # property key (export) or TOML key path (import)
     old: str | None
     new: str
@@ -268,12 +288,31 @@ class LogicalDocView:
 
     def tenant_property(self, tenant: str, f: Field) -> tuple[str | None, str | None]:
         """(value, key it came from) as `getTenantProperty` resolves it; (None, None) when both are missing."""
-        key = property_key(tenant, f)
+        return self.resolve(tenant, f.key)
+
+    def resolve(self, tenant: str, name: str) -> tuple[str | None, str | None]:
+        """`<tenant>.smtp.<name>` as `getTenantProperty` resolves it: (value, key it came from), the un-prefixed
+        `smtp.<name>` when the prefixed key is missing, (None, None) when both are."""
+        key = f"{tenant}.smtp.{name}"
         if self.contains(key):
             return self.get(key), key
-        if self.contains(f.property_key):
-            return self.get(f.property_key), f.property_key
+        if self.contains(f"smtp.{name}"):
+            return self.get(f"smtp.{name}"), f"smtp.{name}"
         return None, None
+
+    def smtp_names(self, tenant: str) -> list[str]:
+        """Every <name> of a `<tenant>.smtp.<name>` key, then of an un-prefixed `smtp.<name>` fallback, in file order
+        (field keys included)."""
+        names: dict[str, None] = {}
+        prefix = f"{tenant}.smtp."
+        keys = self.keys()
+        for key in keys:
+            if key.startswith(prefix):
+                names[key[len(prefix):]] = None
+        for key in keys:
+            if key.startswith("smtp."):
+                names.setdefault(key[len("smtp."):], None)
+        return list(names)
 
 
 def override_path(path: Path) -> Path:
@@ -334,9 +373,11 @@ def read_tenant(view: LogicalDocView, tenant: str) -> tuple[dict[str, Any], list
     return values, warnings, sources
 
 
-def _raw_value_warnings(view: LogicalDocView, tenant: str, f: Field, key: str, raw: str) -> list[BridgeWarning]:
+def _raw_value_warnings(view: LogicalDocView, tenant: str, f: Field | None, key: str, raw: str
+                        ) -> list[BridgeWarning]:
+    """Warnings about one stored value; `f` is None for a key outside the field table."""
     out: list[BridgeWarning] = []
-    secret = f.kind == "secret"
+    secret = f.kind == "secret" if f is not None else is_credential_key(key)
     src = view.source_of(key)
     if src is not None and view.override is not None and src is view.override:
         out.append(BridgeWarning(f"{key} comes from {Path(view.override.path or '').name} (it overrides "
@@ -353,7 +394,7 @@ def _raw_value_warnings(view: LogicalDocView, tenant: str, f: Field, key: str, r
             out.append(BridgeWarning(
                 f"{key} holds raw UTF-8 bytes but LogicalDOC reads the file as ISO-8859-1{shown}; write it as "
                 "\\uXXXX escapes (outmail's export does)", tenant, key=key))
-    if f.kind in ("text", "email", "secret", "choice") and raw != raw.strip():
+    if f is not None and f.kind in ("text", "email", "secret", "choice") and raw != raw.strip():
         out.append(BridgeWarning(f"{key} has leading or trailing blanks, which LogicalDOC keeps", tenant, key=key))
     if "${" in raw and not secret:
         out.append(BridgeWarning(f"{key} contains ${{...}}: LogicalDOC replaces Java system properties in it",
@@ -371,6 +412,306 @@ def global_warnings(view: LogicalDocView, tenants: Sequence[str] = ()) -> list[B
                 f"{key}={raw.strip()}: LogicalDOC sends no email at all (it logs \"not sent because of the config "
                 "parameter smtp.nosend\"); set it to false to send", None, key=key))
     return out
+
+
+# ------------------------------------------------------------------------------------- keys outside the field table
+
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_CANONICAL_INT = re.compile(r"^(0|-?[1-9][0-9]*)$")
+_TOML_INT = range(-(2 ** 63), 2 ** 63)
+
+
+def is_credential_key(name: str) -> bool:
+    """True for a key whose value must never be shown (password, clientSecret, any *token*, *secret*, ...)."""
+    lowered = name.lower()
+    return any(w in lowered for w in _CREDENTIAL_WORDS)
+
+
+def _toml_key(path: Sequence[str]) -> str:
+    """A TOML key path as written in the file: `save.folderId`, `"save.folderId"`, `a."b c"`."""
+    return ".".join(part if _BARE_KEY.match(part) else _toml_string(part) for part in path)
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string (for display)."""
+    escaped = []
+    for ch in text:
+        if ch in '"\\':
+            escaped.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            escaped.append(f"\\u{ord(ch):04X}")
+        else:
+            escaped.append(ch)
+    return '"' + "".join(escaped) + '"'
+
+
+def flatten_smtp(table: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:
+    """Every value of a tenant's smtp table as (LogicalDOC name after `smtp.`, TOML key path, value), in file order.
+
+    Nested tables (dotted keys `save.folderId = ...`, `[tenants.t.smtp.save]`, inline tables) join their parts with
+    dots; a quoted key `"save.folderId" = ...` is one part that already holds the dot. Both give `save.folderId`.
+    """
+    out: list[tuple[str, tuple[str, ...], Any]] = []
+
+    def walk(node: Mapping[str, Any], path: tuple[str, ...]) -> None:
+        for k, v in node.items():
+            here = path + (str(k),)
+            if isinstance(v, Mapping):
+                walk(v, here)
+            else:
+                out.append((".".join(here), here, v))
+
+    walk(table, ())
+    return out
+
+
+def extra_to_property(value: object) -> str | None:
+    """A TOML value as a properties string (str as is, int as digits, bool as true/false); None for any other type."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def _extra_typed(current: object, raw: str) -> object:
+    """The TOML value to write for a property value: a string, unless the file holds an int or a bool there and
+    `raw` reads back as exactly the same text (so export gives `raw` again)."""
+    if isinstance(current, bool):
+        return raw == "true" if raw in ("true", "false") else raw
+    if isinstance(current, int) and _CANONICAL_INT.match(raw) and int(raw) in _TOML_INT:
+        return int(raw)
+    return raw
+
+
+def _type_word(value: object) -> str:
+    if isinstance(value, float):
+        return "a float"
+    if isinstance(value, list):
+        return "an array"
+    if hasattr(value, "isoformat"):
+        return "a date or time"
+    return f"a {type(value).__name__}"
+
+
+def _shown(name: str, value: str) -> str:
+    return (REDACTED if value else "") if is_credential_key(name) else value
+
+
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def read_extras(view: LogicalDocView, tenant: str) -> tuple[list[tuple[str, str, str]], list[BridgeWarning]]:
+    """Every `<tenant>.smtp.<name>` outside the field table as (name, value, key it came from), with LogicalDOC's
+    fallback to `smtp.<name>`, in file order; `nosend` (global) is left out with a note when the tenant has one."""
+    out: list[tuple[str, str, str]] = []
+    warnings: list[BridgeWarning] = []
+    fallbacks: list[str] = []
+    for name in view.smtp_names(tenant):
+        if name in SMTP_FIELDS_BY_KEY:
+            continue
+        if name == "nosend":
+            key = f"{tenant}.{NOSEND_KEY}"
+            if view.contains(key):
+                warnings.append(BridgeWarning(
+                    f"{key} is not imported: {NOSEND_KEY} is LogicalDOC's kill switch, not a tenant setting; it stays "
+                    "in context.properties (outmail warns when it is on)", tenant, "note", key))
+            continue
+        raw, key = view.resolve(tenant, name)
+        if raw is None or key is None:
+            continue
+        if not _utf8_ok(name) or not _utf8_ok(raw):
+            warnings.append(BridgeWarning(
+                f"{key} is not imported: its {'name' if not _utf8_ok(name) else 'value'} holds a lone UTF-16 "
+                "surrogate (a \\uD800-\\uDFFF escape without its pair), which a TOML file cannot hold", tenant,
+                key=key))
+            continue
+        out.append((name, raw, key))
+        if key == f"smtp.{name}":
+            fallbacks.append(key)
+        warnings.extend(_raw_value_warnings(view, tenant, None, key, raw))
+    if fallbacks:
+        warnings.append(BridgeWarning(
+            f"{', '.join(fallbacks)} used for lack of {tenant}.smtp.* keys (LogicalDOC falls back to the un-prefixed "
+            "key; older versions read only prefixed keys)", tenant, "note"))
+    return out, warnings
+
+
+def _new_extra_path(name: str, table: Mapping[str, Any], reserved: set[str]) -> tuple[str, ...] | None:
+    """Where a name the settings file does not hold yet goes: dotted (`save.folderId`), or quoted
+    (`"save.folderId"`) when a part of the dotted path is a value, or will be one (`reserved`: the field keys and the
+    other names being imported); None when neither form can hold it."""
+    parts = name.split(".")
+
+    def dotted_ok() -> bool:
+        if len(parts) < 2 or any(not part for part in parts):
+            return False
+        node: Any = table
+        for i, part in enumerate(parts[:-1], start=1):
+            if ".".join(parts[:i]) in reserved:
+                return False
+            if node is None or part not in node:
+                node = None
+                continue
+            node = node[part]
+            if not isinstance(node, Mapping):
+                return False
+        return node is None or parts[-1] not in node
+
+    if dotted_ok():
+        return tuple(parts)
+    if name in table:  # a table of that very name (its values were not `name` itself): no form can hold both
+        return None
+    return (name,)
+
+
+def _set_path(table: Any, path: tuple[str, ...], value: object) -> None:
+    """Set a value at a TOML key path inside a tomlkit table, adding the missing part as one dotted key."""
+    import tomlkit
+
+    node = table
+    for i, part in enumerate(path[:-1]):
+        if part in node:
+            node = node[part]
+            continue
+        node.add(tomlkit.key(list(path[i:])), value)
+        return
+    if path[-1] in node:
+        node[path[-1]] = value
+    else:
+        node.add(tomlkit.key([path[-1]]), value)
+
+
+def _import_extras(doc: Any, data: Mapping[str, Any], tenant: str, extras: list[tuple[str, str, str]]
+                   ) -> tuple[list[Change], list[BridgeWarning]]:
+    """Write the tenant's keys outside the field table into the tomlkit document (its smtp table exists)."""
+    table_data = _smtp_table_data(data, tenant)
+    found: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+    for name, path, value in flatten_smtp(table_data):
+        found.setdefault(name, []).append((path, value))
+    reserved = set(SMTP_FIELDS_BY_KEY) | {name for name, _, _ in extras}
+    smtp = doc["tenants"][tenant]["smtp"]
+    changes: list[Change] = []
+    warnings: list[BridgeWarning] = []
+    for name, raw, key in extras:
+        places = found.get(name, [])
+        if len(places) > 1:
+            warnings.append(BridgeWarning(
+                f"[tenants.{tenant}.smtp] writes {name} {len(places)} times "
+                f"({', '.join(_toml_key(p) for p, _ in places)}): import sets them all to {key}'s value", tenant,
+                key=key))
+        for path, value in places:
+            if extra_to_property(value) == raw:
+                continue
+            _set_path(smtp, path, _extra_typed(value, raw))
+            old = extra_to_property(value)
+            changes.append(Change(tenant, f"smtp.{name}", f"tenants.{tenant}.smtp.{_toml_key(path)}",
+                                  _shown(name, old) if old is not None else f"({_type_word(value)})",
+                                  _shown(name, raw)))
+        if places:
+            continue
+        path = _new_extra_path(name, table_data, reserved - {name})
+        if path is None:
+            warnings.append(BridgeWarning(
+                f"{key} is not imported: [tenants.{tenant}.smtp] already has a table {_toml_key([name])}, and a TOML "
+                "key cannot be a value and a table at once", tenant, key=key))
+            continue
+        _set_path(smtp, path, raw)
+        changes.append(Change(tenant, f"smtp.{name}", f"tenants.{tenant}.smtp.{_toml_key(path)}", None,
+                              _shown(name, raw), "add"))
+    return changes, warnings
+
+
+def _detach_tail(doc: Any, tenant: str) -> tuple[Any, list[Any]]:
+    """Take the comments and blank lines after the last key of [tenants.<tenant>.smtp] off it, to put back after the
+    keys import adds (`_reattach_tail`): in a file such comments introduce the next table, and a new key must not
+    land below them."""
+    from tomlkit.items import Table
+
+    try:
+        table = doc["tenants"][tenant]["smtp"]
+    except (KeyError, TypeError):
+        return None, []
+    if not isinstance(table, Table):
+        return None, []
+    body = table.value.body
+    tail: list[Any] = []
+    while body and body[-1][0] is None:
+        tail.insert(0, body.pop()[1])
+    return table, tail
+
+
+def _reattach_tail(table: Any, tail: list[Any]) -> None:
+    for item in tail:
+        table.value.append(None, item)
+
+
+def _smtp_table_data(data: Mapping[str, Any], tenant: str) -> Mapping[str, Any]:
+    tenants = data.get("tenants")
+    table = tenants.get(tenant) if isinstance(tenants, Mapping) else None
+    smtp = table.get("smtp") if isinstance(table, Mapping) else None
+    return smtp if isinstance(smtp, Mapping) else {}
+
+
+def _ensure_smtp_table(doc: Any, tenant: str) -> None:
+    """Create [tenants.<tenant>.smtp] like store.set_values does, when the document lacks it."""
+    import tomlkit
+
+    tenants = doc.get("tenants")
+    if tenants is None:
+        tenants = tomlkit.table(is_super_table=True)
+        doc.add(tomlkit.nl())
+        doc.add("tenants", tenants)
+    tenant_table = tenants.get(tenant)
+    if tenant_table is None:
+        tenant_table = tomlkit.table(is_super_table=True)
+        tenants.add(tenant, tenant_table)
+    if tenant_table.get("smtp") is None:
+        table = tomlkit.table()
+        table.comment(f"tenant {tenant}: LogicalDOC keys {tenant}.smtp.*")
+        tenant_table.add("smtp", table)
+
+
+def export_extras(tenant: str, table: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[BridgeWarning]]:
+    """(name, properties value) for every value of the tenant's smtp table outside the field table, in file order,
+    and warnings for what cannot be exported (never a value)."""
+    found: dict[str, list[tuple[tuple[str, ...], Any]]] = {}
+    for name, path, value in flatten_smtp(table):
+        if len(path) == 1 and name in SMTP_FIELDS_BY_KEY:
+            continue
+        found.setdefault(name, []).append((path, value))
+    out: list[tuple[str, str]] = []
+    warnings: list[BridgeWarning] = []
+    where = f"[tenants.{tenant}.smtp]"
+    for name, places in found.items():
+        key = f"{tenant}.smtp.{name}"
+        if name == "nosend":
+            warnings.append(BridgeWarning(
+                f"{where} {_toml_key(places[0][0])} is not exported: {NOSEND_KEY} is LogicalDOC's kill switch, not a "
+                "tenant setting; set it in context.properties itself", tenant, key=key))
+            continue
+        bad = [(path, value) for path, value in places if extra_to_property(value) is None]
+        if bad:
+            path, value = bad[0]
+            warnings.append(BridgeWarning(
+                f"{where} {_toml_key(path)} is {_type_word(value)}: not exported (a property holds text; write a "
+                "string, a whole number or true/false)", tenant, key=key))
+            continue
+        rendered = {extra_to_property(value) for _, value in places}
+        if len(rendered) > 1:
+            warnings.append(BridgeWarning(
+                f"{where} writes {name} {len(places)} times ({', '.join(_toml_key(p) for p, _ in places)}) with "
+                "different values: not exported; keep one", tenant, key=key))
+            continue
+        out.append((name, rendered.pop()))
+    return out, warnings
 
 
 def logicaldoc_warnings(tenant: str, s: Settings, *, userasfrom_missing: bool = False) -> list[BridgeWarning]:
@@ -473,12 +814,12 @@ def _mark_changed_secrets(old: PropertiesFile, new: PropertiesFile, new_text: st
     return "".join(lines)
 
 
-_TOML_SECRET_KEYS = ("password", "clientSecret")
-_TOML_SECRET_LINE = re.compile(r"""^(\s*["']?(?:password|clientSecret)["']?\s*=).*$""")
+_TOML_SECRET_LINE = re.compile(r"""^(\s*[^=#\[]*?(?:password|secret|token|apikey|api\.key)[^=#\[]*=).*$""", re.I)
 
 
 def redact_toml(text: str, before: str | None = None) -> str:
-    """TOML text with every non-empty secret shown as "***" ("*** (changed)" where it differs from `before`)."""
+    """TOML text with every non-empty secret of a tenant's smtp table (password, clientSecret, and any other
+    credential-looking key, nested ones included) shown as "***" ("*** (changed)" where it differs from `before`)."""
     import tomlkit
 
     try:
@@ -490,23 +831,24 @@ def redact_toml(text: str, before: str | None = None) -> str:
     tenants = doc.get("tenants")
     if not isinstance(tenants, Mapping):
         return text
+    old_tenants = old.get("tenants") if old is not None else None
     for name, table in tenants.items():
         smtp = table.get("smtp") if isinstance(table, Mapping) else None
         if not isinstance(smtp, Mapping):
             continue
-        for key in _TOML_SECRET_KEYS:
-            value = smtp.get(key)
-            if value is None or value == "":
+        old_smtp = _smtp_table_data({"tenants": old_tenants}, name) if isinstance(old_tenants, Mapping) else {}
+        old_values = {flat: value for flat, _, value in flatten_smtp(old_smtp)}
+        for flat, path, value in flatten_smtp(smtp):
+            if not is_credential_key(flat) or value is None or value == "":
                 continue
             shown = REDACTED
-            if old is not None:
-                try:
-                    prev = old["tenants"][name]["smtp"].get(key)
-                except (KeyError, TypeError, AttributeError):
-                    prev = None
-                if prev not in (None, "", value):
-                    shown = REDACTED + " (changed)"
-            smtp[key] = shown
+            prev = old_values.get(flat) if old is not None else None
+            if prev not in (None, "", value):
+                shown = REDACTED + " (changed)"
+            node = smtp
+            for part in path[:-1]:
+                node = node[part]
+            node[path[-1]] = shown
     return tomlkit.dumps(doc)
 
 
@@ -542,8 +884,13 @@ def plan_export_settings(
     view: LogicalDocView,
     *,
     path: Path | None = None,
+    smtp_tables: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> ExportPlan:
-    """Plan writing each tenant's settings (tenant -> Settings, e.g. what the console has) into the file."""
+    """Plan writing each tenant's settings (tenant -> Settings, e.g. what the console has) into the file.
+
+    `smtp_tables` (tenant -> its `[tenants.<tenant>.smtp]` table as parsed) supplies the keys outside the field
+    table; without it only the field table's keys are written.
+    """
     props = view.main
     old_bytes = props.render()
     work = PropertiesFile(props.text, props.path)
@@ -553,6 +900,10 @@ def plan_export_settings(
     fallback_kept: dict[str, list[str]] = {}
     for tenant, s in settings.items():
         to_add: list[tuple[str, str]] = []
+        extras: list[tuple[str, str]] = []
+        if smtp_tables is not None and tenant in smtp_tables:
+            extras, xw = export_extras(tenant, smtp_tables[tenant])
+            warnings.extend(xw)
         userasfrom_missing = not view.contains(f"{tenant}.smtp.userasfrom") and not view.contains("smtp.userasfrom")
         for f in SMTP_FIELDS:
             key = property_key(tenant, f)
@@ -584,6 +935,30 @@ def plan_export_settings(
                     continue  # LogicalDOC already works with this value; adding the key would change nothing
             to_add.append((key, new_raw))
             changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
+            written.append(key)
+        for name, new_raw in extras:
+            key = f"{tenant}.smtp.{name}"
+            current, source_key = view.resolve(tenant, name)
+            if is_credential_key(name) and not new_raw and current:
+                warnings.append(BridgeWarning(
+                    f"outmail has an empty {name} for this tenant: kept LogicalDOC's existing {source_key} (not shown)",
+                    tenant, "note", key))
+                continue
+            if source_key == key:
+                if key not in work:  # only in the override file: add it to the main file too
+                    to_add.append((key, new_raw))
+                    changes.append(Change(tenant, f"smtp.{name}", key, None, _shown(name, new_raw), "add"))
+                elif work.get(key) != new_raw:
+                    old_raw = work.get(key) or ""
+                    work.set(key, new_raw)
+                    changes.append(Change(tenant, f"smtp.{name}", key, _shown(name, old_raw), _shown(name, new_raw)))
+                written.append(key)
+                continue
+            if source_key is not None and current == new_raw:
+                fallback_kept.setdefault(tenant, []).append(f"{key} (= {source_key})")
+                continue
+            to_add.append((key, new_raw))
+            changes.append(Change(tenant, f"smtp.{name}", key, None, _shown(name, new_raw), "add"))
             written.append(key)
         if to_add:
             anchors = [e for e in work.entries
@@ -657,16 +1032,55 @@ def plan_export(
     if not chosen:
         raise BridgeError(f"{config_path}: no [tenants.<name>.smtp] table to export")
     settings = {t: store.settings_from_data(data, t, text=text, path=config_path, env=env) for t in chosen}
-    return plan_export_for(settings, properties_path)
+    return plan_export_for(settings, properties_path, smtp_tables={t: _smtp_table_data(data, t) for t in chosen})
 
 
-def plan_export_for(settings: Mapping[str, Settings] | Settings, properties_path: str | os.PathLike[str]
-                    ) -> ExportPlan:
+def plan_export_for(settings: Mapping[str, Settings] | Settings, properties_path: str | os.PathLike[str], *,
+                    smtp_tables: Mapping[str, Mapping[str, Any]] | None = None) -> ExportPlan:
     """Plan writing in-memory settings (one Settings, or tenant -> Settings) into the file at `properties_path`:
-    what the console uses to export what is on screen. Raises PropertiesError; writes nothing."""
+    what the console uses to export what is on screen. Raises PropertiesError; writes nothing.
+
+    The keys outside the field table come from `smtp_tables` (tenant -> its parsed smtp table) or, without it, from
+    each Settings' own settings file (`source_path`) as it is on disk: the form does not edit them. A settings file
+    that cannot be read then only costs those keys, with a warning.
+    """
     if isinstance(settings, Settings):
         settings = {settings.tenant: settings}
-    return plan_export_settings(settings, LogicalDocView.read(properties_path), path=Path(properties_path))
+    view = LogicalDocView.read(properties_path)
+    extra_warnings: list[BridgeWarning] = []
+    if smtp_tables is None:
+        smtp_tables, extra_warnings = _smtp_tables_on_disk(settings)
+    plan = plan_export_settings(settings, view, path=Path(properties_path), smtp_tables=smtp_tables)
+    if not extra_warnings:
+        return plan
+    return replace(plan, warnings=tuple(extra_warnings) + plan.warnings)
+
+
+def _smtp_tables_on_disk(settings: Mapping[str, Settings]
+                         ) -> tuple[dict[str, Mapping[str, Any]], list[BridgeWarning]]:
+    """Each tenant's smtp table from its Settings' settings file (tenants without a file on disk get none)."""
+    from tui.settings import store
+
+    tables: dict[str, Mapping[str, Any]] = {}
+    warnings: list[BridgeWarning] = []
+    parsed: dict[Path, Mapping[str, Any] | None] = {}
+    for tenant, s in settings.items():
+        if s.source_path is None:
+            continue
+        source = Path(s.source_path)
+        if source not in parsed:
+            try:
+                text = store.read_text(source)
+                parsed[source] = store.parse(text, source) if text is not None else None
+            except store.SettingsFileError as exc:
+                parsed[source] = None
+                warnings.append(BridgeWarning(
+                    f"{exc}: the keys of [tenants.<tenant>.smtp] outside the form (save.folderId, ...) are not "
+                    "exported"))
+        data = parsed[source]
+        if data is not None:
+            tables[tenant] = _smtp_table_data(data, tenant)
+    return tables, warnings
 
 
 def _backup_name(path: Path, now: float | None = None) -> Path:
@@ -749,12 +1163,15 @@ def plan_import_text(
     changes: list[Change] = []
     for tenant in chosen:
         values, tw, _ = read_tenant(view, tenant)
+        extras, xw = read_extras(view, tenant)
         warnings.extend(tw)
+        warnings.extend(xw)
         current = store.settings_from_data(data, tenant, text=config_text, path=config_path, env={})
         if tenant in existing:
             updates = {a: v for a, v in values.items() if getattr(current, a) != v}
         else:
             updates = dict(values)
+        table, tail = _detach_tail(doc, tenant)
         if updates:
             ordered = {f.attr: updates[f.attr] for f in SMTP_FIELDS if f.attr in updates}
             store.set_values(doc, tenant, ordered)
@@ -763,6 +1180,12 @@ def plan_import_text(
                 old = _display_value(f, getattr(current, attr)) if tenant in existing else None
                 changes.append(Change(tenant, attr, f"tenants.{tenant}.smtp.{f.key}", old, _display_value(f, v),
                                       "set" if old is not None else "add"))
+        if extras:
+            _ensure_smtp_table(doc, tenant)
+            xc, xw = _import_extras(doc, data, tenant, extras)
+            changes.extend(xc)
+            warnings.extend(xw)
+        _reattach_tail(table, tail)
         merged = current.with_changes(**values)
         warnings.extend(logicaldoc_warnings(
             tenant, merged,
@@ -791,6 +1214,18 @@ def plan_import(
     return plan_import_text(view, text, tenants, config_path=config_path, config_exists=exists)
 
 
+def _holds_secret(text: str) -> bool:
+    """store.holds_secret, plus any non-empty credential-looking key of a tenant's smtp table (0600 then)."""
+    from tui.settings import store
+
+    if store.holds_secret(text):
+        return True
+    data = store.parse(text)
+    return any(is_credential_key(flat) and value not in (None, "")
+               for tenant in store.tenant_names(data)
+               for flat, _, value in flatten_smtp(_smtp_table_data(data, tenant)))
+
+
 def apply_import(plan: ImportPlan) -> None:
     """Write the settings file atomically (0600 when it holds a secret); BridgeError if it changed on disk."""
     from tui.settings import store
@@ -803,13 +1238,14 @@ def apply_import(plan: ImportPlan) -> None:
     if on_disk != (plan.old_text if plan.config_exists else None):
         raise BridgeError(f"{plan.config_path} changed on disk since the diff was made: nothing written; run import "
                           "again")
-    mode = 0o600 if store.holds_secret(plan.new_text) else (None if plan.config_exists else 0o644)
+    mode = 0o600 if _holds_secret(plan.new_text) else (None if plan.config_exists else 0o644)
     store.atomic_write(plan.config_path, plan.new_text, mode=mode)
 
 
 __all__ = [
     "BridgeError", "BridgeWarning", "Change", "ExportPlan", "ImportPlan", "LogicalDocView", "PropertiesError",
-    "apply_export", "apply_import", "discover_tenants", "from_property", "logicaldoc_warnings", "plan_export",
-    "plan_export_for", "plan_export_settings", "plan_import", "plan_import_text", "read_tenant", "redact_properties", "redact_toml",
-    "to_property",
+    "apply_export", "apply_import", "discover_tenants", "export_extras", "extra_to_property", "flatten_smtp",
+    "from_property", "is_credential_key", "logicaldoc_warnings", "plan_export", "plan_export_for",
+    "plan_export_settings", "plan_import", "plan_import_text", "read_extras", "read_tenant", "redact_properties",
+    "redact_toml", "to_property",
 ]
