@@ -40,7 +40,8 @@ _EXAMPLE_DEFAULTS: dict[str, object] = {
 _SECTION_HEADERS = {
     "smtp": (
         "# One table per LogicalDOC tenant. The keys are LogicalDOC's own: protocol is default.smtp.protocol in\n"
-        "# conf/context.properties. Keys outmail does not know (save.folderId, save.foldering, ...) are kept as they are.\n"
+        "# conf/context.properties. Keys outmail does not know (save.folderId, save.foldering, ...) are kept as they are,\n"
+        "# and import/export carry them too: save.foldering = \"3\" is default.smtp.save.foldering=3.\n"
         f"# The client secret and the password may instead come from ${ENV_CLIENT_SECRET} and ${ENV_PASSWORD}\n"
         "# (or per tenant: OUTMAIL_<TENANT>_CLIENT_SECRET, OUTMAIL_<TENANT>_SMTP_PASSWORD) when left empty here.\n"
         "[tenants.default.smtp]"
