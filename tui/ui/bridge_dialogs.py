@@ -7,6 +7,7 @@ written), show the redacted unified diff and the warnings, and write only on Wri
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -22,12 +23,22 @@ DEFAULT_PROPERTIES_PATH = "/opt/logicaldoc/conf/context.properties"
 Direction = Literal["import", "export"]
 
 
+_DIFF_HEADER = re.compile(r"^(?P<mark>---|\+\+\+) (?P<path>.+) (?P<when>\((?:now|after)\))$")
+
+
 def diff_content(diff: str) -> Content:
-    """The unified diff, one styled line per diff line; the `+`/`-` stay in the text (readable without colour)."""
+    """The unified diff, one styled line per diff line; the `+`/`-` stay in the text (readable without colour).
+
+    The `---`/`+++` headers name the file only (`--- context.properties (now)`): the dialog's title and summary give
+    its whole path, and a long path would wrap each header over three lines of a 24-line terminal.
+    """
     lines: list[Content] = []
-    for line in diff.splitlines():
+    for number, line in enumerate(diff.splitlines()):
         if line.startswith(("+++", "---")):
             style = "bold"
+            header = _DIFF_HEADER.match(line) if number < 2 else None  # a removed `-- x` line is not a header
+            if header:
+                line = f"{header['mark']} {Path(header['path']).name} {header['when']}"
         elif line.startswith("@@"):
             style = "$text-accent"
         elif line.startswith("+"):
@@ -148,8 +159,6 @@ class PlanPreviewDialog(ModalScreen[str]):
     PlanPreviewDialog #bridge-title {
         width: 1fr;
         text-style: bold;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
     }
     PlanPreviewDialog #bridge-summary {
         color: $text-muted;
@@ -184,7 +193,8 @@ class PlanPreviewDialog(ModalScreen[str]):
 
     def compose(self) -> ComposeResult:
         plan = self.plan
-        # Its own ids, not the shared .dialog classes: the diff needs the full 78 columns.
+        # Its own ids, not the shared .dialog classes: the diff needs the full 78 columns. The title wraps: it holds
+        # the path of the file to write, whose end (the file name) an ellipsis would hide.
         with Vertical(id="bridge-preview"):
             yield Label(self.title_text, id="bridge-title", markup=False)
             yield Static(self.summary, id="bridge-summary", markup=False)
@@ -213,16 +223,33 @@ class PlanPreviewDialog(ModalScreen[str]):
         self.dismiss(value)
 
 
-def _error_text(exc: BaseException) -> str:
-    """Admin-readable text for a planning or writing failure (the bridge's errors never hold secret values)."""
+def _error_text(exc: BaseException, path: Path | None = None) -> str:
+    """Admin-readable text for a planning or writing failure (the bridge's errors never hold secret values).
+
+    `path` is the file the admin chose, already named before this text: an error about it says `line 12: ...`,
+    not the path again (a long path would fill the dialog twice); an error about another file (the -override
+    file) keeps its path.
+    """
     from tui.logicaldoc.bridge import BridgeError, PropertiesError
     from tui.settings.store import SettingsFileError
 
+    same = path is not None and getattr(exc, "path", None) is not None and Path(exc.path) == path
+    if isinstance(exc, PropertiesError) and same:
+        return f"line {exc.line}: {exc.message}" if exc.line is not None else exc.message
     if isinstance(exc, (PropertiesError, BridgeError, SettingsFileError)):
         return str(exc)
     if isinstance(exc, OSError):
         return f"{exc.filename or ''}: {exc.strerror or type(exc).__name__}".lstrip(": ")
     return f"unexpected {type(exc).__name__}"
+
+
+def _counted(warnings: Any) -> str:
+    """`; 1 warning, 2 notes` as the preview lists them (▲ warnings, · notes), or "" when there are none."""
+    severities = [getattr(w, "severity", "warning") for w in warnings]
+    parts = [f"{n} {word}{'s' if n != 1 else ''}"
+             for word, n in (("warning", severities.count("warning")),
+                             ("note", len(severities) - severities.count("warning"))) if n]
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def _values(count: int) -> str:
@@ -278,7 +305,7 @@ class BridgeFlow:
             plan = self._plan()
         except Exception as exc:  # the handler boundary: PropertiesError (with line), BridgeError, SettingsFileError
             self._error(f"Cannot {self.direction} {'to' if self.direction == 'export' else 'from'} {path}: "
-                        f"{_error_text(exc)}\n\nNothing was written.")
+                        f"{_error_text(exc, self.path)}\n\nNothing was written.")
             return
         if self.direction == "export":
             title = f"Export to {path}"
@@ -287,7 +314,7 @@ class BridgeFlow:
         else:
             title = f"Import from {path}"
             what = f"{_values(len(plan.changes))} in {app.settings_file.path}" if plan.changed else "Nothing changes"
-        warnings = f"; {len(plan.warnings)} warning{'s' if len(plan.warnings) != 1 else ''}" if plan.warnings else ""
+        warnings = _counted(plan.warnings)
         keys = "w writes, c cancels" if plan.changed else "c closes"
         summary = f"{what}{warnings}. Secrets show as ***. ↑↓ PgUp PgDn scroll; {keys}."
         app.push_screen(PlanPreviewDialog(title, plan, summary), lambda choice: self._confirmed(choice, plan))
