@@ -191,3 +191,12 @@ def test_utf8_detection(fixture_props: PropertiesFile) -> None:
     assert fixture_props.looks_utf8("default.city") == "Z\u00fcrich"
     assert fixture_props.looks_utf8("default.company") is None  # \u escapes: fine as they are
     assert fixture_props.looks_utf8("jdbc.url") is None
+
+
+def test_a_malformed_escape_in_a_secret_does_not_show_the_secret() -> None:
+    data = b"a=1\ndefault.smtp.clientSecret=Qx8\\uQ~s3cr3tTail\n"
+    with pytest.raises(PropertiesError) as info:
+        PropertiesFile(data, "conf/context.properties")
+    message = str(info.value)
+    assert info.value.line == 2 and "malformed \\uXXXX escape" in message
+    assert "Q~s3" not in message and "s3cr3t" not in message and "Qx8" not in message

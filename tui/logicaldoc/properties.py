@@ -95,10 +95,10 @@ def _decode_escapes(raw: str, offsets: list[int], line_of, path) -> str:
             digits = raw[i:i + 4]
             if len(digits) < 4 or any(d not in "0123456789abcdefABCDEF" for d in digits):
                 line = line_of(offsets[i - 2])
-                shown = "\\u" + raw[i:i + 4]
+                # The characters after \u are not shown: they may be part of a secret value.
                 raise PropertiesError(
-                    f"malformed \\uXXXX escape {shown!r}: Java (and so LogicalDOC) refuses to load this file; "
-                    "write \\\\u for a literal backslash-u", line, path)
+                    "malformed \\uXXXX escape: a \\u not followed by four hex digits. Java (and so LogicalDOC) "
+                    "refuses to load this file; write \\\\u for a literal backslash-u", line, path)
             out.append(chr(int(digits, 16)))
             i += 4
         elif c == "t":
