@@ -88,6 +88,24 @@ def test_import_into_a_new_settings_file(tmp_path: Path) -> None:
     assert "# tenant acme: LogicalDOC keys acme.smtp.*" in config.read_text()  # new tenants get a commented table
 
 
+def test_new_tenants_go_above_the_comment_that_introduces_console(tmp_path: Path) -> None:
+    """A comment after the last tenant's keys belongs to the next table ([console]); new tenants go above it."""
+    props, config = _imported(tmp_path)
+    text = config.read_text()
+    console = text.index("[console]")
+    assert text[:console].endswith("# outmail's own options.\n")  # still right above [console]
+    assert text.index("[tenants.contoso.smtp]") < text.index("# outmail's own options.")
+    assert "\n\n[tenants.acme.smtp]" in text and "\n\n\n" not in text  # one blank line before a new tenant
+
+    hand = tmp_path / "hand.toml"
+    hand.write_text('[tenants.default.smtp]\nhost = "x" # c\n\n# about the console\n[console]\ntimeout_seconds = 20\n')
+    plan = plan_import(props, hand, tenants=["acme"])
+    apply_import(plan)
+    text = hand.read_text()
+    assert text.startswith('[tenants.default.smtp]\nhost = "x" # c\n\n[tenants.acme.smtp]')
+    assert text.endswith('debug = "true"\n\n# about the console\n[console]\ntimeout_seconds = 20\n')
+
+
 def test_import_keeps_comments_and_changes_only_values(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
     text = config.read_text().replace("[tenants.acme.smtp]", "# hand-written note\n[tenants.acme.smtp]")

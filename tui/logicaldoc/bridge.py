@@ -648,6 +648,34 @@ def _detach_tail(doc: Any, tenant: str) -> tuple[Any, list[Any]]:
     return table, tail
 
 
+def _last_tenant_table(doc: Any) -> Any:
+    """The last [tenants.<t>.<section>] table of the document, or None."""
+    from tomlkit.items import Table
+
+    tenants = doc.get("tenants")
+    last = None
+    if isinstance(tenants, Mapping):
+        for name in tenants:
+            tenant = tenants[name]
+            if isinstance(tenant, Mapping):
+                for section in tenant:
+                    if isinstance(tenant[section], Table):
+                        last = tenant[section]
+    return last
+
+
+def _detach_last_tenant_tail(doc: Any) -> tuple[Any, list[Any]]:
+    """The comments and blank lines after the last tenant table's last key, taken off it (see _detach_tail)."""
+    table = _last_tenant_table(doc)
+    if table is None:
+        return None, []
+    body = table.value.body
+    tail: list[Any] = []
+    while body and body[-1][0] is None:
+        tail.insert(0, body.pop()[1])
+    return table, tail
+
+
 def _reattach_tail(table: Any, tail: list[Any]) -> None:
     for item in tail:
         table.value.append(None, item)
@@ -1161,6 +1189,9 @@ def plan_import_text(
     existing = store.tenant_names(data)
     warnings: list[BridgeWarning] = []
     changes: list[Change] = []
+    # New tenants go after the file's last tenant table; the comments below it introduce what follows ([console]),
+    # so they move down to below the new tenants.
+    last_table, last_tail = _detach_last_tenant_tail(doc) if set(chosen) - set(existing) else (None, [])
     for tenant in chosen:
         values, tw, _ = read_tenant(view, tenant)
         extras, xw = read_extras(view, tenant)
@@ -1190,6 +1221,9 @@ def plan_import_text(
         warnings.extend(logicaldoc_warnings(
             tenant, merged,
             userasfrom_missing=not view.contains(f"{tenant}.smtp.userasfrom") and not view.contains("smtp.userasfrom")))
+    if last_table is not None:
+        new_last = _last_tenant_table(doc)
+        _reattach_tail(new_last if new_last is not None else last_table, last_tail)
     warnings.extend(global_warnings(view, chosen))
     new_text = tomlkit.dumps(doc)
     store.parse(new_text, config_path)  # never plan a file that would not load
