@@ -35,10 +35,15 @@ from textual.widgets import Input  # noqa: E402
 from tui.ui.launch import build_app  # noqa: E402
 
 
-async def burst(paced: bool, n: int, folder: Path) -> float:
+def console(folder: Path):
+    """The console on a fresh copy of settings.example.toml."""
     path = folder / "settings.toml"
     shutil.copy(ROOT / "settings.example.toml", path)
-    app = build_app(path)
+    return build_app(path)
+
+
+async def burst(paced: bool, n: int, folder: Path) -> float:
+    app = console(folder)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.form_ready.wait()
         await pilot.pause()
@@ -62,9 +67,7 @@ async def burst(paced: bool, n: int, folder: Path) -> float:
 
 async def tabbing(n: int, folder: Path) -> tuple[float, str]:
     """Tab, 7, 7 from Protocol: paced, Port ends up 77; returns the time and Port's value."""
-    path = folder / "settings.toml"
-    shutil.copy(ROOT / "settings.example.toml", path)
-    app = build_app(path)
+    app = console(folder)
     async with app.run_test(size=(80, 24)) as pilot:
         await app.form_ready.wait()
         await pilot.pause()

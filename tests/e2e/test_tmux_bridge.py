@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.ui.conftest import COMMENTED_M365
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
@@ -22,28 +23,10 @@ JDBC_SECRET = "Jdbc-Pa55w0rd-noShow"  # another credential of context.properties
 SECRET_FRAGMENTS = (SECRET, "S3cr3t", "V4lue", JDBC_SECRET, "Pa55w0rd")
 
 # The admin's settings file: comments, alignment, no keys outside the field table (no smtp.save.*).
-SETTINGS = f"""\
-# Outgoing Email of the LogicalDOC production server.
-# Owner: mail team. Do not remove these comments.
-
-[tenants.default.smtp]
-protocol = "smtpmicrosoft365"   # LogicalDOC: default.smtp.protocol
-host = "smtp.office365.com"     # Exchange Online
-port = 587                      # submission
-connectionSecurity = 1
-authEncrypted = true
-username = "noreply@contoso.com"  # the mailbox
-password = ""
-clientId = "{CLIENT_ID}"
-clientTenant = "contoso.onmicrosoft.com"
-clientSecret = "{SECRET}"    # rotate before 2026-01
-sender = "noreply@contoso.com"
-userasfrom = false
-
-# outmail's own options.
-[console]
-timeout_seconds = 20
-"""
+SETTINGS = COMMENTED_M365.replace('clientSecret = "abc~not-a-real-secret"',
+                                  f'clientSecret = "{SECRET}"    # rotate before 2026-01').replace(
+    'save.folderId = "4"             # a key outmail does not know: kept\n', "")
+assert SECRET in SETTINGS and "save." not in SETTINGS
 
 # LogicalDOC's Outgoing Email keys of tenant default, holding the values of SETTINGS. The comment with markup and the
 # credentials sit next to the port: they are diff context when the port changes.

@@ -641,11 +641,16 @@ def _detach_tail(doc: Any, tenant: str) -> tuple[Any, list[Any]]:
         return None, []
     if not isinstance(table, Table):
         return None, []
+    return table, _pop_tail(table)
+
+
+def _pop_tail(table: Any) -> list[Any]:
+    """Take the comments and blank lines after a table's last key off its body, in order."""
     body = table.value.body
     tail: list[Any] = []
     while body and body[-1][0] is None:
         tail.insert(0, body.pop()[1])
-    return table, tail
+    return tail
 
 
 def _last_tenant_table(doc: Any) -> Any:
@@ -669,11 +674,7 @@ def _detach_last_tenant_tail(doc: Any) -> tuple[Any, list[Any]]:
     table = _last_tenant_table(doc)
     if table is None:
         return None, []
-    body = table.value.body
-    tail: list[Any] = []
-    while body and body[-1][0] is None:
-        tail.insert(0, body.pop()[1])
-    return table, tail
+    return table, _pop_tail(table)
 
 
 def _reattach_tail(table: Any, tail: list[Any]) -> None:
@@ -689,22 +690,10 @@ def _smtp_table_data(data: Mapping[str, Any], tenant: str) -> Mapping[str, Any]:
 
 
 def _ensure_smtp_table(doc: Any, tenant: str) -> None:
-    """Create [tenants.<tenant>.smtp] like store.set_values does, when the document lacks it."""
-    import tomlkit
+    """Create [tenants.<tenant>.smtp] as store.set_values does, when the document lacks it."""
+    from tui.settings import store
 
-    tenants = doc.get("tenants")
-    if tenants is None:
-        tenants = tomlkit.table(is_super_table=True)
-        doc.add(tomlkit.nl())
-        doc.add("tenants", tenants)
-    tenant_table = tenants.get(tenant)
-    if tenant_table is None:
-        tenant_table = tomlkit.table(is_super_table=True)
-        tenants.add(tenant, tenant_table)
-    if tenant_table.get("smtp") is None:
-        table = tomlkit.table()
-        table.comment(f"tenant {tenant}: LogicalDOC keys {tenant}.smtp.*")
-        tenant_table.add("smtp", table)
+    store.tenant_section(doc, tenant, "smtp")
 
 
 def export_extras(tenant: str, table: Mapping[str, Any]) -> tuple[list[tuple[str, str]], list[BridgeWarning]]:

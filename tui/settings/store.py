@@ -259,22 +259,31 @@ def set_values(doc: Any, tenant: str, values: Mapping[str, object]) -> None:
                 doc.add(tomlkit.nl())
                 doc.add("console", table)
         else:
-            tenants = doc.get("tenants")
-            if tenants is None:
-                tenants = tomlkit.table(is_super_table=True)
-                doc.add(tomlkit.nl())
-                doc.add("tenants", tenants)
-            tenant_table = tenants.get(tenant)
-            if tenant_table is None:
-                tenant_table = tomlkit.table(is_super_table=True)
-                tenants.add(tenant, tenant_table)
-            table = tenant_table.get(field.section)
-            if table is None:
-                table = tomlkit.table()
-                if field.section == "smtp":
-                    table.comment(f"tenant {tenant}: LogicalDOC keys {tenant}.smtp.*")
-                tenant_table.add(field.section, table)
+            table = tenant_section(doc, tenant, field.section)
         table[field.key] = _plain(value)
+
+
+def tenant_section(doc: Any, tenant: str, section: str) -> Any:
+    """[tenants.<tenant>.<section>] of a tomlkit document, created when missing (a new smtp table gets a comment
+    naming its LogicalDOC keys)."""
+    import tomlkit
+
+    tenants = doc.get("tenants")
+    if tenants is None:
+        tenants = tomlkit.table(is_super_table=True)
+        doc.add(tomlkit.nl())
+        doc.add("tenants", tenants)
+    tenant_table = tenants.get(tenant)
+    if tenant_table is None:
+        tenant_table = tomlkit.table(is_super_table=True)
+        tenants.add(tenant, tenant_table)
+    table = tenant_table.get(section)
+    if table is None:
+        table = tomlkit.table()
+        if section == "smtp":
+            table.comment(f"tenant {tenant}: LogicalDOC keys {tenant}.smtp.*")
+        tenant_table.add(section, table)
+    return table
 
 
 def read_document(path: Path) -> Any:
