@@ -554,3 +554,15 @@ async def until_idle(pilot, app) -> None:
             await pilot.pause()
             return
     raise AssertionError("keys still pending")
+
+
+async def test_the_focused_fields_label_is_marked_without_colour(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert [w.id for w in app.query(".field-line.-focused")] == ["row-protocol"]
+        await pilot.press("tab")
+        assert [w.id for w in app.query(".field-line.-focused")] == ["row-host"]
+        label = app.query_one("#row-host .field-label")
+        assert label.styles.text_style.reverse and label.styles.text_style.bold  # not a colour: NO_COLOR shows it
+        assert not app.query_one("#row-protocol .field-label").styles.text_style.reverse

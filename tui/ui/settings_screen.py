@@ -165,6 +165,12 @@ class MainScreen(Screen[None]):
     def on_descendant_focus(self, event: Any) -> None:
         """The focused field's help under the form (also while its choice list is open)."""
         help_line = self.query_one("#help-line", Static)
+        row = next((n for n in event.widget.ancestors if (getattr(n, "id", None) or "").startswith("row-")), None)
+        for line in self.query(".field-line.-focused"):
+            if line is not row:
+                line.remove_class("-focused")
+        if row is not None:
+            row.add_class("-focused")  # its label in reverse video (app.tcss): where the keys go, without colour
         for node in event.widget.ancestors_with_self:
             node_id = getattr(node, "id", None) or ""
             if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
