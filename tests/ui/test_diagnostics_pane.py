@@ -167,6 +167,26 @@ async def test_failure_shows_the_fix_with_the_admins_values(demo_settings: Path,
         assert any(n.message.startswith("Copied the transcript (") for n in app._notifications)
 
 
+async def test_page_down_brings_the_powershell_into_view_at_80x24(demo_settings: Path, sandbox_clean) -> None:
+    sandbox_clean.set_fault("no-mailbox-permission")
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)
+        view = pane.query_one("#diag-detail-scroll")
+        assert app.focused is pane.query_one("#diag-steps")  # the step list has the keys
+        screen_text = lambda: "\n".join(  # noqa: E731
+            "".join(seg.text for seg in line) for line in app.screen._compositor.render_update(full=True).strips)
+        assert "Add-MailboxPermission" not in screen_text() and view.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert view.scroll_y > 0 and "Add-MailboxPermission" in screen_text()
+        assert pane.query_one("#diag-steps", OptionList).highlighted == 5  # the list did not move
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert view.scroll_y == 0
+
+
 async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> None:
     sandbox_clean.delay_seconds = 2.0
     sandbox_clean.set_fault("slow-smtp")

@@ -43,7 +43,7 @@ BAR_STYLES = {"ok": "$success", "warn": "$warning", "fail": "$error", "running":
 STATE_WIDTH = 10
 TITLE_WIDTH = 18
 DURATION_WIDTH = 8
-KEYS_HELP = "x cancel, c copy fix, y copy transcript, s save report, t transcript, F2 form"
+KEYS_HELP = "x cancel, c copy fix, y copy transcript, s save, t transcript, PgDn, F2 form"
 REPORT_NAME = "outmail-report-{stamp}.txt"
 
 
@@ -136,7 +136,8 @@ def detail_head(step: Any, index: int, count: int) -> Content:
         (STATE_WORDS.get(step.status, step.status), STATE_STYLES.get(step.status, "")),
         f"  {format_ms(step.duration_ms)}" if step.duration_ms is not None else "",
         f"  step {index + 1} of {count}{when}",
-        "  (c copies the fix, t transcript)" if step.hint is not None else "  (t transcript)",
+        ("  (PgDn: PowerShell; c copies)" if step.hint.command else "  (c copies the fix, t transcript)")
+        if step.hint is not None else "  (t transcript)",
     )
 
 
@@ -277,6 +278,11 @@ class DiagnosticsPane(Widget):
                         "settings file, readable by you only."),
         Binding("t", "toggle_transcript", "Transcript / step detail", show=False, id="diag_transcript",
                 tooltip="Switch the lower part between the selected step's detail and the transcript."),
+        # Priority: the step list (an OptionList) would take PgDn for itself, and it has only seven rows.
+        Binding("pagedown", "scroll_view(1)", "Scroll the detail or transcript down (the PowerShell is often below)",
+                show=False, priority=True, key_display="PgDn"),
+        Binding("pageup", "scroll_view(-1)", "Scroll the detail or transcript up", show=False, priority=True,
+                key_display="PgUp"),
     ]
     # Listed in F1 with the pane's own keys (the step list's keys belong to the OptionList).
     HELP_KEYS: ClassVar[list[BindingType]] = [
@@ -692,6 +698,14 @@ class DiagnosticsPane(Widget):
     @on(PaneButton.Pressed, "#diag-toggle")
     def _toggle_pressed(self) -> None:
         self.action_toggle_transcript()
+
+    def action_scroll_view(self, direction: int) -> None:
+        """PgDn / PgUp: a page of the lower part (the step's detail and fix, or the transcript), wherever the focus."""
+        view = self.query_one("#diag-transcript" if self.showing_transcript else "#diag-detail-scroll")
+        if direction > 0:
+            view.scroll_page_down(animate=False)
+        else:
+            view.scroll_page_up(animate=False)
 
     def action_toggle_transcript(self) -> None:
         self.showing_transcript = not self.showing_transcript
