@@ -566,3 +566,20 @@ async def test_the_focused_fields_label_is_marked_without_colour(settings_path: 
         label = app.query_one("#row-host .field-label")
         assert label.styles.text_style.reverse and label.styles.text_style.bold  # not a colour: NO_COLOR shows it
         assert not app.query_one("#row-protocol .field-label").styles.text_style.reverse
+
+
+async def test_keys_keep_flowing_when_pacing_fails(settings_path: Path, monkeypatch) -> None:
+    """Pacing is a courtesy: if waiting for a key breaks, the keys still reach the form."""
+    from tui.ui.keys import KeyPacer
+
+    async def broken(self, key, target):
+        raise RuntimeError("pacing broke")
+
+    monkeypatch.setattr(KeyPacer, "_settled", broken)
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("tab", "tab", "2", "5")
+        await app.keys.idle()
+        await pilot.pause()
+        assert app.query_one("#f-port", Input).value == "25"

@@ -68,15 +68,16 @@ class KeyPacer:
         while True:
             key = await self._queue.get()
             try:
-                target = self._app.focused or self._app.screen
                 self._paced[id(key)] = key
-                self._app.post_message(key)
+                self._app.post_message(key)  # first, whatever happens below: a key is never kept back
+                target = self._app.focused or self._app.screen
                 if target.check_consume_key(key.key, key.character):
                     continue  # a letter for a field: it stays there and moves no focus, so the next may follow at once
-                try:
-                    await asyncio.wait_for(self._settled(key, target), SETTLE_TIMEOUT)
-                except TimeoutError:
-                    pass
+                await asyncio.wait_for(self._settled(key, target), SETTLE_TIMEOUT)
+            except TimeoutError:
+                pass
+            except Exception:  # noqa: BLE001 - pacing is a courtesy; it must never stop the keys (the app closing)
+                pass
             finally:
                 self._queue.task_done()
 
