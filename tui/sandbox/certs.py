@@ -24,9 +24,23 @@ class SandboxCerts:
 
 
 def server_context(ca: trustme.CA) -> ssl.SSLContext:
-    """A TLS 1.2+ server context presenting a leaf certificate for 127.0.0.1 and localhost issued by `ca`."""
+    """A server context presenting a leaf certificate for 127.0.0.1 and localhost issued by `ca`.
+
+    Like Exchange Online it completes a TLS 1.0 or 1.1 handshake, so that the SMTP server can then answer as Exchange
+    does (421 4.7.66, see smtp_server.R_TLS_LEGACY) instead of a bare handshake failure. OpenSSL 3 offers TLS < 1.2
+    only at security level 0; where it cannot at all, the context stays at TLS 1.2+ and the handshake fails.
+    """
+    import warnings
+
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: that is the point
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+    except (ValueError, ssl.SSLError):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ca.issue_cert(*HOSTS, organization_name="outmail sandbox").configure_cert(ctx)
     return ctx
 

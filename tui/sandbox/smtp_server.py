@@ -2,7 +2,7 @@
 
 Built on aiosmtpd's SMTP protocol with Exchange's banner, EHLO lists, reply texts and rules:
 - before STARTTLS the EHLO list offers STARTTLS and no AUTH; after it, AUTH LOGIN XOAUTH2 and no STARTTLS;
-- AUTH before STARTTLS: 504 5.7.4; MAIL before AUTH: 530 5.7.57;
+- AUTH before STARTTLS: 504 5.7.4; MAIL before AUTH: 530 5.7.57; TLS 1.0/1.1 after STARTTLS: 421 4.7.66, then close;
 - AUTH XOAUTH2 (initial response or after 334) checks the token's signature, expiry, audience, tenant, the
   SMTP.SendAsApp role, the service principal's object id and that the user= mailbox granted the app FullAccess;
   AUTH LOGIN (and, unadvertised, PLAIN) take the mailbox's password, for protocol smtp;
@@ -62,6 +62,8 @@ R_RCPT_OK = "250 2.1.5 Recipient OK"
 R_RCPT_NOT_FOUND = "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient {} not found by SMTP address lookup"
 R_DATA = "354 Start mail input; end with <CRLF>.<CRLF>"
 R_QUIT = "221 2.0.0 Service closing transmission channel"
+R_TLS_LEGACY = ("421 4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. "
+                "Visit https://aka.ms/smtp_auth_tls")
 SENDAS_DIAGNOSTIC = ("0.35250:0A006585, 1.36674:0A000000, 1.61250:00000000, 1.45378:02000000, 1.44866:0A000000, "
                      "1.36674:0A000000, 1.61250:00000000, 1.45378:4F000000, 1.44866:A0010000, 16.55847:4C0F0000")
 
@@ -543,7 +545,14 @@ class ExchangeSMTP(SMTP):
             raise TLSSetupException() from error
         ssl_object = self.transport.get_extra_info("ssl_object")
         cipher = ssl_object.cipher() if ssl_object else None
-        self._event("(tls)", f"{ssl_object.version() if ssl_object else '?'} {cipher[0] if cipher else ''}".strip())
+        version = ssl_object.version() if ssl_object else "?"
+        self._event("(tls)", f"{version} {cipher[0] if cipher else ''}".strip())
+        if version in ("TLSv1", "TLSv1.1"):
+            # Exchange completes the handshake, then answers the client's next command with 421 4.7.66 and closes.
+            await self.push(R_TLS_LEGACY)
+            self._event("(tls)", R_TLS_LEGACY, detail=f"{version} refused: TLS 1.2 or newer is needed")
+            assert self.transport is not None
+            self.transport.close()
 
     async def smtp_AUTH(self, arg: str | None) -> None:
         assert self.session is not None
