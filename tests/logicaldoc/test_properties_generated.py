@@ -7,7 +7,7 @@ import random
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, java_load, needs_java, reference_load
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, java_load, reference_load, require_java
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile
 
 SETTINGS = settings(max_examples=int(os.environ.get("LOGICALDOC_HYPOTHESIS_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -106,10 +106,10 @@ def test_set_changes_only_the_target(text: str, data, new_value: str) -> None:
     assert out[len(out) - tail:] == raw[e.value_end:]
 
 
-@needs_java
 def test_java_reads_what_we_read() -> None:
     """The real-shaped fixtures, random files over the awkward characters, and files after `set`, read by
     java.util.Properties itself (one JVM for all)."""
+    require_java()
     import tempfile
     from pathlib import Path
 
