@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="settings file to write")
     p.add_argument("--tenant", action="append", metavar="NAME", default=argparse.SUPPRESS,
                    help="only this tenant (repeatable)")
+    p.add_argument("--dry-run", action="store_true", help="print the diff and write nothing")
 
     p = sub.add_parser("export", help="write the settings back into LogicalDOC's context.properties")
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")

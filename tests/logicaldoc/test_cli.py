@@ -69,6 +69,20 @@ def test_import_output_redacts_secrets(tmp_path: Path) -> None:
     assert "[tenants.default" not in (tmp_path / "s.toml").read_text()
 
 
+def test_import_dry_run_writes_nothing(tmp_path: Path) -> None:
+    conf = tmp_path / "conf"
+    conf.mkdir()
+    shutil.copyfile(FIXTURE, conf / "context.properties")
+    config = tmp_path / "s.toml"
+    result = outmail("import", conf / "context.properties", "--config", config, "--tenant", "acme", "--dry-run",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert '+host = "smtp.office365.com"' in result.stdout and 'clientSecret = "***"' in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+    assert "Dry run" in result.stdout and "nothing written" in result.stdout
+    assert not config.exists()
+
+
 def test_export_dry_run_writes_nothing(tmp_path: Path) -> None:
     props, config = _setup(tmp_path)
     _edit(config, "acme", username="mailer@acme.example", clientSecret="NewSecret!")

@@ -51,7 +51,8 @@ def _tenants(args) -> list[str] | None:
 
 
 def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Read PROPERTIES' smtp keys into the settings file (no question asked: the settings file is outmail's own)."""
+    """Read PROPERTIES' smtp keys into the settings file (no question asked: the settings file is outmail's own;
+    --dry-run prints the diff and writes nothing)."""
     out = out or sys.stdout
     err = err or sys.stderr
     config = _config_path(args)
@@ -65,6 +66,10 @@ def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> in
         print(f"{config} already has these values (tenants: {', '.join(plan.tenants)}); nothing written.", file=out)
         return EXIT_OK
     out.write(plan.diff)
+    if getattr(args, "dry_run", False):
+        print(f"Dry run: {len(plan.changes)} value(s) for tenants {', '.join(plan.tenants)}, nothing written.",
+              file=out)
+        return EXIT_OK
     try:
         apply_import(plan)
     except _errors() as exc:
