@@ -147,6 +147,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
     TestSendDialog #ts-body {
         height: 3;
         width: 1fr;
+        padding: 0 1 0 0;  /* text in line with the fields above (TextArea pads both sides) */
         scrollbar-size-vertical: 1;
     }
     TestSendDialog #ts-body-row {
