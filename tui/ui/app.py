@@ -224,6 +224,18 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.current_settings = message.settings
         self._validate()
 
+    def sync_form(self) -> None:
+        """Take the values the form shows now rather than when its change messages arrive: an action typed right
+        after an edit (ctrl+s, ctrl+q or F5 just after a digit, read in one go over SSH) acts on what is on screen."""
+        if not self.form_ready.is_set() or not self.screen_stack:
+            return
+        forms = self.main_screen.query("#form")
+        if forms:
+            settings = forms.first().read()  # type: ignore[attr-defined]
+            if settings != self.current_settings:
+                self.current_settings = settings
+                self._validate()
+
     def _validate(self) -> None:
         from tui.settings.validate import validate
 
@@ -258,6 +270,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         return None
 
     def action_save(self) -> None:
+        self.sync_form()
         if self.form_ready.is_set():
             self._save()
 
@@ -337,6 +350,7 @@ class OutmailApp(App[None], inherit_bindings=False):
     # ------------------------------------------------------------------------------------------------ actions
 
     async def action_quit(self) -> None:
+        self.sync_form()
         if isinstance(self.screen, _dialogs().QuitDialog):
             return
         if not self.dirty:
@@ -394,6 +408,7 @@ class OutmailApp(App[None], inherit_bindings=False):
                     markup=False)
 
     def action_switch_tenant(self) -> None:
+        self.sync_form()
         if self.form_ready.is_set():
             self._pick_tenant()
 
@@ -428,6 +443,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     def action_diagnose(self) -> None:
         """Show the diagnostics pane and run it on the settings on screen (tui/ui/diagnostics_pane.py, when present)."""
+        self.sync_form()
         screen = self.main_screen
         screen.show_pane(DIAGNOSTICS_PANE)
         try:
@@ -449,6 +465,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     def action_import_properties(self) -> None:
         """F4: LogicalDOC's context.properties into the settings file, then the form (tui/ui/bridge_dialogs.py)."""
+        self.sync_form()
         if self.form_ready.is_set() and not isinstance(self.screen, ModalScreen):
             from tui.ui.bridge_dialogs import BridgeFlow
 
@@ -456,6 +473,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     def action_export_properties(self) -> None:
         """F9: the settings on screen into LogicalDOC's context.properties (tui/ui/bridge_dialogs.py)."""
+        self.sync_form()
         if self.form_ready.is_set() and not isinstance(self.screen, ModalScreen):
             from tui.ui.bridge_dialogs import BridgeFlow
 
@@ -471,6 +489,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     def action_test_send(self) -> None:
         """Open the test-send dialog on the settings on screen (tui/ui/test_send_dialog.py, when present)."""
+        self.sync_form()
         try:
             from tui.ui.test_send_dialog import TestSendDialog  # type: ignore[import-not-found]
         except ModuleNotFoundError as exc:

@@ -11,7 +11,8 @@ bindings, the focused widget, bubbling, bindings), and a callback queued behind 
 (the app, the focused widget, then each ancestor it bubbles to, up to the app's bindings) tells when it has been
 handled; a key a widget stops is done there. Then the next key goes. A key the focused widget says it consumes
 (`check_consume_key`: a printable character for an Input) changes no focus and bubbles nowhere, so the next key
-follows it at once, queued behind it on the same widget: a burst of letters costs no waiting. The first key
+follows it at once, queued behind it on the same widget: a burst of letters costs no waiting. Any other key first
+waits for those letters to land, so ctrl+s, ctrl+q or F5 right after them act on the value the screen shows. The first key
 waits until `ready` is set (the form is there). A pump that does not answer within `SETTLE_TIMEOUT` (closing, or
 busy for long) lets the next key go anyway: the worst case is Textual's own behaviour.
 """
@@ -65,13 +66,26 @@ class KeyPacer:
 
     async def _run(self) -> None:
         await self._ready.wait()
+        typed_into: Any = None  # the field that letters went to without waiting, if they may not be handled yet
         while True:
             key = await self._queue.get()
+            target: Any = None
+            consumed = False
+            try:
+                target = self._app.focused or self._app.screen
+                consumed = target.check_consume_key(key.key, key.character)
+                if not consumed and typed_into is not None:
+                    # Anything else (ctrl+s, ctrl+q, F5, Tab) acts on the field's value: let the letters land first.
+                    pending, typed_into = typed_into, None
+                    await asyncio.wait_for(self._drained(pending), SETTLE_TIMEOUT)
+                    target = self._app.focused or self._app.screen
+            except Exception:  # noqa: BLE001 - pacing is a courtesy (see below)
+                pass
             try:
                 self._paced[id(key)] = key
-                self._app.post_message(key)  # first, whatever happens below: a key is never kept back
-                target = self._app.focused or self._app.screen
-                if target.check_consume_key(key.key, key.character):
+                self._app.post_message(key)  # whatever happens below: a key is never kept back
+                if consumed:
+                    typed_into = target
                     continue  # a letter for a field: it stays there and moves no focus, so the next may follow at once
                 await asyncio.wait_for(self._settled(key, target), SETTLE_TIMEOUT)
             except TimeoutError:
@@ -80,6 +94,11 @@ class KeyPacer:
                 pass
             finally:
                 self._queue.task_done()
+
+    async def _drained(self, target: Any) -> None:
+        """Return once the keys already handed out have been handled by the app and by `target`."""
+        await _passed(self._app)
+        await _passed(target)
 
     async def _settled(self, key: events.Key, target: Any) -> None:
         """Return once the key has been handled: the app has read it, and the focused widget and each ancestor it
