@@ -587,30 +587,28 @@ async def test_keys_keep_flowing_when_pacing_fails(settings_path: Path, monkeypa
 
 async def test_save_typed_right_after_a_digit_saves_what_the_screen_shows(settings_path: Path) -> None:
     """ctrl+s read in the same burst as the digits before it saves the value on screen, not an older one."""
-    from textual import events
-
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        app.query_one("#f-port", Input).focus()
-        await pilot.pause()
-        for key in (events.Key("2", "2"), events.Key("5", "5"), events.Key("ctrl+s", None)):
-            app.post_message(key)
-        await until_idle(pilot, app)
+        await burst_into_port(pilot, app, ("2", "2"), ("5", "5"), ("ctrl+s", None))
         assert "port = 25 " in settings_path.read_text()
         assert app.current_settings.port == 25 and not app.dirty
 
 
 async def test_quit_typed_right_after_an_edit_still_asks(settings_path: Path) -> None:
     """ctrl+q read in the same burst as an edit must see the edit: it asks Save/Discard/Cancel, nothing is lost."""
-    from textual import events
-
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        app.query_one("#f-port", Input).focus()
-        await pilot.pause()
-        for key in (events.Key("9", "9"), events.Key("ctrl+q", None)):
-            app.post_message(key)
-        await until_idle(pilot, app)
+        await burst_into_port(pilot, app, ("9", "9"), ("ctrl+q", None))
         assert isinstance(app.screen, QuitDialog) and app.is_running
+
+
+async def burst_into_port(pilot, app, *keys: tuple[str, str | None]) -> None:
+    """Focus Port, then post these keys all at once (as the driver posts one read's keys) and wait for them."""
+    from textual import events
+
+    await ready(pilot)
+    app.query_one("#f-port", Input).focus()
+    await pilot.pause()
+    for key, character in keys:
+        app.post_message(events.Key(key, character))
+    await until_idle(pilot, app)
