@@ -223,11 +223,15 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
                 command, reply = outcome.commands[-1]
                 emit(SendProgress(command, reply, replace(step.result.copy(), status="running")))
 
-        def refused(command: str, code: int, text: str) -> None:
+        def answered(command: str, code: int, text: str) -> str:
+            """One command and its reply, in the step's detail and the outcome's command list; the reply line."""
             reply = _one_line(code, text)
             step.detail(f"{command} {ARROW} {reply}")
             outcome.commands.append((redact(command), redact(reply)))
-            outcome.reply = redact(reply)
+            return reply
+
+        def refused(command: str, code: int, text: str) -> None:
+            outcome.reply = redact(answered(command, code, text))
             step.fail(H.for_smtp_reply(code, text, ctx))
 
         step.detail(f"From: {test.message.get('From', '')}"
@@ -266,30 +270,24 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
         except aiosmtplib.SMTPResponseException as exc:
             refused(command, exc.code, exc.message)
         else:
-            reply = _one_line(response.code, response.message)
-            step.detail(f"{command} {ARROW} {reply}")
-            outcome.commands.append((redact(command), redact(reply)))
+            answered(command, response.code, response.message)
             progress()
 
-        first_refusal: tuple[str, int, str] | None = None
+        first_refusal: tuple[int, str] | None = None
         for rcpt in test.recipients:
             command = f"RCPT TO:<{rcpt}>"
             try:
                 response = await smtp.rcpt(rcpt, encoding=encoding)
             except aiosmtplib.SMTPResponseException as exc:
-                reply = _one_line(exc.code, exc.message)
-                step.detail(f"{command} {ARROW} {reply}")
-                outcome.commands.append((redact(command), redact(reply)))
+                answered(command, exc.code, exc.message)
                 if first_refusal is None:
-                    first_refusal = (command, exc.code, exc.message)
+                    first_refusal = (exc.code, exc.message)
             else:
-                reply = _one_line(response.code, response.message)
-                step.detail(f"{command} {ARROW} {reply}")
-                outcome.commands.append((redact(command), redact(reply)))
+                answered(command, response.code, response.message)
             progress()
         if first_refusal is not None:
             # One refused recipient stops the send, as LogicalDOC's JavaMail does (no partial send).
-            _command, code, text = first_refusal
+            code, text = first_refusal
             outcome.reply = redact(_one_line(code, text))
             try:
                 await smtp.rset()
@@ -303,13 +301,10 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
         except aiosmtplib.SMTPResponseException as exc:
             refused(command, exc.code, exc.message)
         else:
-            reply = _one_line(response.code, response.message)
-            step.detail(f"{command} {ARROW} {reply}")
-            outcome.commands.append((redact(command), redact(reply)))
-            outcome.reply = redact(reply)
+            outcome.reply = redact(answered(command, response.code, response.message))
             outcome.queue_id = queue_id(outcome.reply)
             outcome.sent = True
-            step.result.detail.insert(0, redact(reply))
+            step.result.detail.insert(0, outcome.reply)
             if outcome.queue_id:
                 step.detail(f"queue id {outcome.queue_id}")
             progress()
