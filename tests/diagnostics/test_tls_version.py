@@ -10,20 +10,15 @@ import trustme
 
 from tui.diagnostics.engine import diagnose
 from tui.diagnostics.token import TokenCache
+from tui.sandbox.certs import allow_tls_below_1_2
 from tui.secret import Secret
 from tui.settings.model import Settings
 
 
 def old_tls_server_context(ca: trustme.CA) -> ssl.SSLContext:
-    import warnings
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: that is the point
-            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
-            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        allow_tls_below_1_2(ctx, only=True)
     except (ValueError, ssl.SSLError):
         pytest.fail("this OpenSSL cannot serve TLS 1.1, which this test needs (OpenSSL 3 can, at security level 0)")
     ca.issue_cert("127.0.0.1").configure_cert(ctx)

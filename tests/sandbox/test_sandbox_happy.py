@@ -149,15 +149,11 @@ def test_events_record_tls_and_redact_auth(sandbox_clean, sandbox_env):
 @pytest.mark.filterwarnings("ignore:ssl.TLSVersion:DeprecationWarning")
 def test_tls_below_1_2_gets_exchanges_421_4_7_66(sandbox_clean):
     """Exchange completes a TLS 1.0/1.1 handshake, then answers 421 4.7.66 and closes (reference failure table)."""
-    import warnings
+    from tui.sandbox.certs import allow_tls_below_1_2
 
     info = sandbox_clean.info
     ctx = tls_context(info)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 offers TLS < 1.2 only at level 0 (CI's OpenSSL does)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    allow_tls_below_1_2(ctx, only=True)  # a client that offers TLS 1.0/1.1 only (CI's OpenSSL can)
     before = len(sandbox_clean.smtp_events())
     with smtplib.SMTP(info.smtp_host, info.smtp_port, timeout=5) as s:
         s.ehlo("client.example")

@@ -23,21 +23,29 @@ class SandboxCerts:
     untrusted: ssl.SSLContext  # server context, certificate from a CA nobody was given
 
 
+def allow_tls_below_1_2(ctx: ssl.SSLContext, *, only: bool = False) -> None:
+    """Let `ctx` speak TLS 1.0 and 1.1 (and, with `only`, nothing newer). OpenSSL 3 offers them only at security
+    level 0; ValueError or ssl.SSLError where this OpenSSL cannot at all."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: that is the point
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        if only:
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+
+
 def server_context(ca: trustme.CA) -> ssl.SSLContext:
     """A server context presenting a leaf certificate for 127.0.0.1 and localhost issued by `ca`.
 
     Like Exchange Online it completes a TLS 1.0 or 1.1 handshake, so that the SMTP server can then answer as Exchange
-    does (421 4.7.66, see smtp_server.R_TLS_LEGACY) instead of a bare handshake failure. OpenSSL 3 offers TLS < 1.2
-    only at security level 0; where it cannot at all, the context stays at TLS 1.2+ and the handshake fails.
+    does (421 4.7.66, see smtp_server.R_TLS_LEGACY) instead of a bare handshake failure. Where this OpenSSL cannot
+    offer TLS < 1.2 at all, the context stays at TLS 1.2+ and such a handshake fails.
     """
-    import warnings
-
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # TLS 1.0/1.1 are deprecated: that is the point
-            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
-            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        allow_tls_below_1_2(ctx)
     except (ValueError, ssl.SSLError):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
