@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+from typing import Any
 
 import pytest
 import trustme
@@ -23,6 +24,19 @@ def old_tls_server_context(ca: trustme.CA) -> ssl.SSLContext:
         pytest.fail("this OpenSSL cannot serve TLS 1.1, which this test needs (OpenSSL 3 can, at security level 0)")
     ca.issue_cert("127.0.0.1").configure_cert(ctx)
     return ctx
+
+
+async def diagnose_against(handle, ca_file) -> Any:
+    """Run the diagnostics (protocol smtp, STARTTLS) against a one-off server on 127.0.0.1 speaking `handle`."""
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        settings = Settings(protocol="smtp", host="127.0.0.1", port=port, connection_security=2,
+                            username="user@contoso.com", password=Secret("pw-value-123"), sender="user@contoso.com",
+                            timeout_seconds=3.0, ca_file=str(ca_file))
+        return await diagnose(settings, token_cache=TokenCache())
+    finally:
+        server.close()
 
 
 async def test_tls_below_1_2_fails_starttls(tmp_path):
@@ -63,15 +77,7 @@ async def test_tls_below_1_2_fails_starttls(tmp_path):
             await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        settings = Settings(protocol="smtp", host="127.0.0.1", port=port, connection_security=2,
-                            username="user@contoso.com", password=Secret("pw-value-123"), sender="user@contoso.com",
-                            timeout_seconds=3.0, ca_file=str(ca_file))
-        report = await diagnose(settings, token_cache=TokenCache())
-    finally:
-        server.close()
+    report = await diagnose_against(handle, ca_file)
     step = report.step("starttls")
     assert step.status == "fail", report.to_text()
     assert step.hint.id == "tls-old-version", report.to_text()
@@ -105,15 +111,7 @@ async def test_certificate_for_another_host_fails_starttls_with_tls_hostname(tmp
             await writer.drain()
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        settings = Settings(protocol="smtp", host="127.0.0.1", port=port, connection_security=2,
-                            username="user@contoso.com", password=Secret("pw-value-123"), sender="user@contoso.com",
-                            timeout_seconds=3.0, ca_file=str(ca_file))
-        report = await diagnose(settings, token_cache=TokenCache())
-    finally:
-        server.close()
+    report = await diagnose_against(handle, ca_file)
     step = report.step("starttls")
     assert step.status == "fail" and step.hint.id == "tls-hostname", report.to_text()
     assert any("smtp.other.example" in d for d in step.detail)  # the certificate is named
