@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from tui.logicaldoc.bridge import (
     BridgeError,
@@ -50,26 +51,36 @@ def _tenants(args) -> list[str] | None:
     return [value] if isinstance(value, str) else list(value)
 
 
+def _preview(command: str, make_plan: Callable[[], Any], target: Path, nothing: str, unit: str, args,
+             out: TextIO, err: TextIO) -> Any:
+    """Plan, then show its warnings (standard error) and diff (standard output). Returns the plan to apply, or the
+    exit code when there is nothing more to do: unusable input, no change, or --dry-run."""
+    try:
+        plan = make_plan()
+    except _errors() as exc:
+        print(f"outmail {command}: {exc}", file=err)
+        return EXIT_UNUSABLE
+    _print_warnings(plan.warnings, err)
+    if not plan.changed:
+        print(f"{target} already has these values (tenants: {', '.join(plan.tenants)}); {nothing}.", file=out)
+        return EXIT_OK
+    out.write(plan.diff)
+    if getattr(args, "dry_run", False):
+        print(f"Dry run: {len(plan.changes)} {unit}, nothing written.", file=out)
+        return EXIT_OK
+    return plan
+
+
 def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Read PROPERTIES' smtp keys into the settings file (no question asked: the settings file is outmail's own;
     --dry-run prints the diff and writes nothing)."""
     out = out or sys.stdout
     err = err or sys.stderr
     config = _config_path(args)
-    try:
-        plan = plan_import(args.properties, config, _tenants(args))
-    except _errors() as exc:
-        print(f"outmail import: {exc}", file=err)
-        return EXIT_UNUSABLE
-    _print_warnings(plan.warnings, err)
-    if not plan.changed:
-        print(f"{config} already has these values (tenants: {', '.join(plan.tenants)}); nothing written.", file=out)
-        return EXIT_OK
-    out.write(plan.diff)
-    if getattr(args, "dry_run", False):
-        print(f"Dry run: {len(plan.changes)} value(s) for tenants {', '.join(plan.tenants)}, nothing written.",
-              file=out)
-        return EXIT_OK
+    plan = _preview("import", lambda: plan_import(args.properties, config, _tenants(args)), config, "nothing written",
+                    "value(s)", args, out, err)
+    if isinstance(plan, int):
+        return plan
     try:
         apply_import(plan)
     except _errors() as exc:
@@ -93,19 +104,10 @@ def run_export(args, out: TextIO | None = None, err: TextIO | None = None, stdin
     stdin = stdin or sys.stdin
     config = _config_path(args)
     path = Path(args.properties)
-    try:
-        plan = plan_export(config, path, _tenants(args))
-    except _errors() as exc:
-        print(f"outmail export: {exc}", file=err)
-        return EXIT_UNUSABLE
-    _print_warnings(plan.warnings, err)
-    if not plan.changed:
-        print(f"{path} already has these values (tenants: {', '.join(plan.tenants)}); nothing to write.", file=out)
-        return EXIT_OK
-    out.write(plan.diff)
-    if getattr(args, "dry_run", False):
-        print(f"Dry run: {len(plan.changes)} change(s), nothing written.", file=out)
-        return EXIT_OK
+    plan = _preview("export", lambda: plan_export(config, path, _tenants(args)), path, "nothing to write",
+                    "change(s)", args, out, err)
+    if isinstance(plan, int):
+        return plan
     if not getattr(args, "yes", False):
         if not stdin.isatty():
             print("outmail export: not a terminal and no --yes: nothing written (review the diff, then run again "
