@@ -6,7 +6,7 @@ Text from files or servers is shown with markup off.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,15 +17,34 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
+class Choice(NamedTuple):
+    """One answer of a ChoiceDialog: its button says `label (key)`; `keys` (the first is shown) choose it too."""
+
+    value: str
+    label: str
+    keys: str  # Textual key names, comma-separated
+    variant: str  # the button's variant
+    description: str  # what F1 help says the key does
+
+    @property
+    def key(self) -> str:
+        return self.keys.split(",")[0]
+
+
 class ChoiceDialog(ModalScreen[str]):
     """A question with a few answers; dismisses with the chosen answer's value (CANCEL for Esc)."""
 
     CANCEL: ClassVar[str] = "cancel"
     TITLE_TEXT: ClassVar[str] = ""
-    # (value, button label, key, button variant); each key also has a binding below, so help lists it.
-    CHOICES: ClassVar[tuple[tuple[str, str, str, str], ...]] = ()
+    # The answers; each subclass's key bindings are made from them (so F1 help lists them).
+    CHOICES: ClassVar[tuple[Choice, ...]] = ()
     DEFAULT: ClassVar[str] = "cancel"  # the button focused first (Enter), the choice that changes nothing
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('cancel')", "Cancel", show=False)]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        if "CHOICES" in cls.__dict__:  # before Textual merges the class's bindings
+            cls.BINDINGS = [Binding(c.keys, f"choose('{c.value}')", c.description, show=False) for c in cls.CHOICES]
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, body: str, title: str | None = None) -> None:
         super().__init__()
@@ -37,8 +56,9 @@ class ChoiceDialog(ModalScreen[str]):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                for value, label, key, variant in self.CHOICES:
-                    yield Button(f"{label} ({key})", id=f"choice-{value}", variant=variant, compact=True)
+                for choice in self.CHOICES:
+                    yield Button(f"{choice.label} ({choice.key})", id=f"choice-{choice.value}",
+                                 variant=choice.variant, compact=True)
 
     def on_mount(self) -> None:
         buttons = self.query(f"#choice-{self.DEFAULT}") or self.query(Button)
@@ -57,38 +77,27 @@ class QuitDialog(ChoiceDialog):
     """Quitting with unsaved changes: Save, Discard or Cancel."""
 
     TITLE_TEXT = "Unsaved changes"
-    CHOICES = (("save", "Save", "s", "primary"), ("discard", "Discard", "d", "error"),
-               ("cancel", "Cancel", "c", "default"))
-    BINDINGS = [
-        Binding("s", "choose('save')", "Save and quit", show=False),
-        Binding("d", "choose('discard')", "Discard changes and quit", show=False),
-        Binding("c,escape", "choose('cancel')", "Cancel", show=False),
-    ]
+    CHOICES = (Choice("save", "Save", "s", "primary", "Save and quit"),
+               Choice("discard", "Discard", "d", "error", "Discard changes and quit"),
+               Choice("cancel", "Cancel", "c,escape", "default", "Cancel"))
 
 
 class SwitchTenantDialog(ChoiceDialog):
     """Switching tenant with unsaved changes: Save, Discard or Cancel."""
 
     TITLE_TEXT = "Unsaved changes"
-    CHOICES = QuitDialog.CHOICES
-    BINDINGS = [
-        Binding("s", "choose('save')", "Save, then switch", show=False),
-        Binding("d", "choose('discard')", "Discard changes, then switch", show=False),
-        Binding("c,escape", "choose('cancel')", "Cancel", show=False),
-    ]
+    CHOICES = (Choice("save", "Save", "s", "primary", "Save, then switch"),
+               Choice("discard", "Discard", "d", "error", "Discard changes, then switch"),
+               Choice("cancel", "Cancel", "c,escape", "default", "Cancel"))
 
 
 class ConflictDialog(ChoiceDialog):
     """The file changed on disk since it was loaded: Reload, Overwrite or Cancel."""
 
     TITLE_TEXT = "The file changed on disk"
-    CHOICES = (("reload", "Reload", "r", "primary"), ("overwrite", "Overwrite", "o", "error"),
-               ("cancel", "Cancel", "c", "default"))
-    BINDINGS = [
-        Binding("r", "choose('reload')", "Reload from disk (your edits are dropped)", show=False),
-        Binding("o", "choose('overwrite')", "Overwrite (the changes on disk are lost)", show=False),
-        Binding("c,escape", "choose('cancel')", "Cancel", show=False),
-    ]
+    CHOICES = (Choice("reload", "Reload", "r", "primary", "Reload from disk (your edits are dropped)"),
+               Choice("overwrite", "Overwrite", "o", "error", "Overwrite (the changes on disk are lost)"),
+               Choice("cancel", "Cancel", "c,escape", "default", "Cancel"))
 
 
 class NewFileDialog(ChoiceDialog):
@@ -96,11 +105,8 @@ class NewFileDialog(ChoiceDialog):
 
     TITLE_TEXT = "New settings file"
     DEFAULT = "start"
-    CHOICES = (("start", "Start from the example", "s", "primary"), ("quit", "Quit", "q", "default"))
-    BINDINGS = [
-        Binding("s", "choose('start')", "Start from the example", show=False),
-        Binding("q,escape", "choose('quit')", "Quit", show=False),
-    ]
+    CHOICES = (Choice("start", "Start from the example", "s", "primary", "Start from the example"),
+               Choice("quit", "Quit", "q,escape", "default", "Quit"))
 
 
 class ErrorDialog(ChoiceDialog):
@@ -108,8 +114,7 @@ class ErrorDialog(ChoiceDialog):
 
     TITLE_TEXT = "Error"
     DEFAULT = "ok"
-    CHOICES = (("ok", "OK", "o", "primary"),)
-    BINDINGS = [Binding("o,enter,escape", "choose('ok')", "Close", show=False)]
+    CHOICES = (Choice("ok", "OK", "o,enter,escape", "primary", "Close"),)
 
 
 class TenantPickerDialog(ModalScreen[str]):
