@@ -69,31 +69,29 @@ class KeyPacer:
         typed_into: Any = None  # the field that letters went to without waiting, if they may not be handled yet
         while True:
             key = await self._queue.get()
-            target: Any = None
-            consumed = False
             try:
-                target = self._app.focused or self._app.screen
-                consumed = target.check_consume_key(key.key, key.character)
+                target = self._target()
+                consumed = target is not None and target.check_consume_key(key.key, key.character)
                 if not consumed and typed_into is not None:
                     # Anything else (ctrl+s, ctrl+q, F5, Tab) acts on the field's value: let the letters land first.
-                    pending, typed_into = typed_into, None
-                    await asyncio.wait_for(self._drained(pending), SETTLE_TIMEOUT)
-                    target = self._app.focused or self._app.screen
-            except Exception:  # noqa: BLE001 - pacing is a courtesy (see below)
-                pass
-            try:
+                    await _bounded(self._drained(typed_into))
+                    typed_into = None
+                    target = self._target()
                 self._paced[id(key)] = key
-                self._app.post_message(key)  # whatever happens below: a key is never kept back
+                self._app.post_message(key)
                 if consumed:
-                    typed_into = target
-                    continue  # a letter for a field: it stays there and moves no focus, so the next may follow at once
-                await asyncio.wait_for(self._settled(key, target), SETTLE_TIMEOUT)
-            except TimeoutError:
-                pass
-            except Exception:  # noqa: BLE001 - pacing is a courtesy; it must never stop the keys (the app closing)
-                pass
+                    typed_into = target  # a letter for a field: it moves no focus, so the next may follow at once
+                else:
+                    await _bounded(self._settled(key, target))
             finally:
                 self._queue.task_done()
+
+    def _target(self) -> Any:
+        """Where the app will send the next key: the focused widget, else the screen (None while the app closes)."""
+        try:
+            return self._app.focused or self._app.screen
+        except Exception:  # noqa: BLE001 - no screen left
+            return None
 
     async def _drained(self, target: Any) -> None:
         """Return once the keys already handed out have been handled by the app and by `target`."""
@@ -108,6 +106,15 @@ class KeyPacer:
             await _passed(pump)
             if key._stop_propagation:
                 return
+
+
+async def _bounded(wait: Any) -> None:
+    """Wait at most SETTLE_TIMEOUT. Pacing is a courtesy: a pump that closes or stays busy, or any failure while
+    waiting, lets the next key go (Textual's own behaviour), never holds the keys back."""
+    try:
+        await asyncio.wait_for(wait, SETTLE_TIMEOUT)
+    except Exception:  # noqa: BLE001 - TimeoutError included
+        pass
 
 
 async def _passed(pump: Any) -> None:
