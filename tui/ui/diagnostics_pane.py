@@ -21,6 +21,7 @@ from textual.widgets import ContentSwitcher, Label, Log, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from tui.ui.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
+from tui.ui.settings_screen import show_text
 
 # A step's state in words first (readable in 16 colours and with NO_COLOR), then its colour.
 STATE_WORDS = {
@@ -388,8 +389,7 @@ class DiagnosticsPane(Widget):
             help_line = self.screen.query_one("#help-line", Static)
         except Exception:  # noqa: BLE001 - a screen without a help line (a test harness)
             return
-        if str(getattr(help_line, "content", "")) != KEYS_HELP:
-            help_line.update(KEYS_HELP)
+        show_text(help_line, KEYS_HELP)
 
     # ------------------------------------------------------------------------------------------------ running
 

@@ -15,7 +15,7 @@ from tui.secret import Secret
 from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, M365_PRESET, PROTOCOL_M365, Field
 from tui.settings.model import Settings
 from tui.ui.messages import SettingsEdited
-from tui.ui.settings_screen import IGNORED_NOTE
+from tui.ui.settings_screen import IGNORED_NOTE, show_text
 
 if TYPE_CHECKING:
     from tui.settings.validate import Problem
@@ -82,7 +82,6 @@ class SettingsForm(VerticalScroll):
         self.base = base
         self._protocol = base.protocol
         self._problem_lines: dict[str, Static] = {}  # created on a field's first problem (fewer widgets to mount)
-        self._problem_texts: dict[str, str] = {}  # what each problem line shows (updated only on a change)
 
     def compose(self) -> ComposeResult:
         # One line per field (label, widget), then an optional note; problem lines are added under a field when it
@@ -180,10 +179,7 @@ class SettingsForm(VerticalScroll):
                 anchor = self.query(f"#note-{field.attr}") or self.query(f"#row-{field.attr}")
                 self.mount(static, after=anchor.first())
                 self._problem_lines[field.attr] = static
-            text = "\n".join(lines)
-            if self._problem_texts.get(field.attr) != text:  # an update costs a layout pass: only on a change
-                self._problem_texts[field.attr] = text
-                static.update(text)
+            show_text(static, "\n".join(lines))
             static.display = bool(lines)
             static.set_class(any(p.severity == "error" for p in found), "-error")
             static.set_class(bool(found) and all(p.severity == "warning" for p in found), "-warning")

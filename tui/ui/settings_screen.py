@@ -62,6 +62,13 @@ def preview_text(settings: Settings) -> Content:
     return Content("\n").join(lines)
 
 
+def show_text(widget: Static, text: str) -> None:
+    """Update a Static (or Label) only when its text changes: an update costs a layout pass, and the status line,
+    the problem lines and the help line are updated on every key."""
+    if widget.content != text:
+        widget.update(text)
+
+
 class StatusLine(Horizontal):
     """File, tenant, saved state and problem counts, in words."""
 
@@ -72,11 +79,8 @@ class StatusLine(Horizontal):
         yield Label("", id="status-counts", markup=False)
 
     def _say(self, label_id: str, text: str) -> Label:
-        """Update a label only when its text changes (an update costs a layout pass; this runs on every key)."""
         label = self.query_one(f"#{label_id}", Label)
-        if getattr(label, "_outmail_text", None) != text:
-            label._outmail_text = text  # type: ignore[attr-defined]
-            label.update(text)
+        show_text(label, text)
         return label
 
     def update_status(self, *, path: str, tenant: str, tenants: tuple[str, ...], dirty: bool, exists: bool,
