@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import tomlkit
 
 DATA = Path(__file__).parent / "data"
 JAVA_DUMP = Path(__file__).parent / "java" / "PropsDump.java"
@@ -95,3 +96,22 @@ def fixture_copy(tmp_path: Path) -> Path:
     target.parent.mkdir()
     shutil.copyfile(FIXTURE, target)
     return target
+
+
+def edit_smtp(config: Path, tenant: str, **values: object) -> None:
+    """Set values in [tenants.<tenant>.smtp] of a settings file, as an admin's editor would."""
+    doc = tomlkit.parse(config.read_text())
+    for key, value in values.items():
+        doc["tenants"][tenant]["smtp"][key] = value
+    config.write_text(tomlkit.dumps(doc))
+
+
+def changed_region(old: bytes, new: bytes) -> tuple[bytes, bytes]:
+    """The bytes that differ between two files (the common head and tail cut off)."""
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0
+    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
+        end += 1
+    return old[start:len(old) - end], new[start:len(new) - end]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, changed_region, edit_smtp
 from tui.logicaldoc.bridge import (
     BridgeError,
     LogicalDocView,
@@ -37,13 +37,6 @@ def _imported(tmp_path: Path, source: Path = FIXTURE) -> tuple[Path, Path]:
     return props, config
 
 
-def _edit(config: Path, tenant: str, **values: object) -> None:
-    doc = tomlkit.parse(config.read_text())
-    for key, value in values.items():
-        doc["tenants"][tenant]["smtp"][key] = value
-    config.write_text(tomlkit.dumps(doc))
-
-
 def _edit_m365(config: Path, tenant: str, **values: object) -> None:
     doc = tomlkit.parse(config.read_text())
     tenant_table = doc["tenants"][tenant]
@@ -52,16 +45,6 @@ def _edit_m365(config: Path, tenant: str, **values: object) -> None:
     for key, value in values.items():
         tenant_table["microsoft365"][key] = value
     config.write_text(tomlkit.dumps(doc))
-
-
-def _changed_region(old: bytes, new: bytes) -> tuple[bytes, bytes]:
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
-        end += 1
-    return old[start:len(old) - end], new[start:len(new) - end]
 
 
 # ------------------------------------------------------------------------------------------------------ import
@@ -186,7 +169,7 @@ def test_import_then_export_is_byte_identical(tmp_path: Path, source: Path) -> N
 @pytest.mark.parametrize("source", [FIXTURE, FIXTURE_CRLF], ids=["lf", "crlf"])
 def test_a_change_touches_only_its_value(tmp_path: Path, source: Path) -> None:
     props, config = _imported(tmp_path, source)
-    _edit(config, "acme", username="mailer@acme.example", sender="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example", sender="mailer@acme.example")
     plan = plan_export(config, props, env=NO_ENV)
     assert plan.changed_keys == ("acme.smtp.username", "acme.smtp.sender")
     old, new = source.read_bytes(), plan.new_bytes
@@ -200,7 +183,7 @@ def test_a_change_touches_only_its_value(tmp_path: Path, source: Path) -> None:
 
 def test_escapes_and_separators_of_a_changed_line_stay(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
-    _edit(config, "acme", port=2525, clientTenant="contoso.onmicrosoft.com")
+    edit_smtp(config, "acme", port=2525, clientTenant="contoso.onmicrosoft.com")
     plan = plan_export(config, props, env=NO_ENV)
     old = FIXTURE.read_bytes()
     assert b"acme.smtp.port:2525\n" in plan.new_bytes  # the ':' separator is kept
@@ -210,7 +193,7 @@ def test_escapes_and_separators_of_a_changed_line_stay(tmp_path: Path) -> None:
 
 def test_secret_export_is_written_but_redacted(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
-    _edit(config, "acme", clientSecret="N3w:secret=value")
+    edit_smtp(config, "acme", clientSecret="N3w:secret=value")
     plan = plan_export(config, props, env=NO_ENV)
     assert b"acme.smtp.clientSecret=N3w\\:secret\\=value\n" in plan.new_bytes
     shown = plan.diff + "".join(map(str, plan.warnings)) + "".join(map(str, plan.changes))
@@ -221,7 +204,7 @@ def test_secret_export_is_written_but_redacted(tmp_path: Path) -> None:
 
 def test_empty_secret_in_outmail_keeps_logicaldocs(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
-    _edit(config, "acme", clientSecret="")
+    edit_smtp(config, "acme", clientSecret="")
     plan = plan_export(config, props, env=NO_ENV)
     assert not plan.changed
     assert any("kept LogicalDOC's existing acme.smtp.clientSecret" in str(w) for w in plan.warnings)
@@ -229,7 +212,7 @@ def test_empty_secret_in_outmail_keeps_logicaldocs(tmp_path: Path) -> None:
 
 def test_secret_from_environment_is_exported_with_a_note(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
-    _edit(config, "acme", clientSecret="")
+    edit_smtp(config, "acme", clientSecret="")
     plan = plan_export(config, props, env={"OUTMAIL_ACME_CLIENT_SECRET": "from-env"})
     assert PropertiesFile(plan.new_bytes).get("acme.smtp.clientSecret") == "from-env"
     assert any("OUTMAIL_ACME_CLIENT_SECRET" in str(w) for w in plan.warnings)
@@ -238,7 +221,7 @@ def test_secret_from_environment_is_exported_with_a_note(tmp_path: Path) -> None
 
 def test_missing_keys_go_after_the_tenants_block(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
-    _edit(config, "contoso", host="smtp.contoso.example", username="u@contoso.example")
+    edit_smtp(config, "contoso", host="smtp.contoso.example", username="u@contoso.example")
     plan = plan_export(config, props, env=NO_ENV)
     lines = plan.new_bytes.decode("latin-1").splitlines()
     i = lines.index("contoso.smtp.userasfrom=false")
@@ -278,7 +261,7 @@ def test_logicaldoc_warnings(tmp_path: Path) -> None:
     p = PropertiesFile.read(props)
     p.set("smtp.nosend", "true")
     props.write_bytes(p.render())
-    _edit(config, "acme", userasfrom=True, connectionSecurity=0, password="ignored-pw", host="smtp.office365.us")
+    edit_smtp(config, "acme", userasfrom=True, connectionSecurity=0, password="ignored-pw", host="smtp.office365.us")
     _edit_m365(config, "acme", authority_host="https://login.microsoftonline.us",
                scope="https://outlook.office365.us/.default")
     plan = plan_export(config, props, ["acme"], env=NO_ENV)
@@ -294,7 +277,7 @@ def test_logicaldoc_warnings(tmp_path: Path) -> None:
 def test_override_file_warns_on_export(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
     (props.parent / "context-override.properties").write_bytes(b"acme.smtp.username=x@acme.example\n")
-    _edit(config, "acme", username="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example")
     plan = plan_export(config, props, ["acme"], env=NO_ENV)
     assert any("context-override.properties sets acme.smtp.username" in str(w) for w in plan.warnings)
 
@@ -309,7 +292,7 @@ def test_apply_export_backup_mode_and_owner(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
     os.chmod(props, 0o640)
     before = props.stat()
-    _edit(config, "acme", username="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example")
     plan = plan_export(config, props, env=NO_ENV)
     backup = apply_export(plan)
     assert backup is not None and backup.parent == props.parent
@@ -323,7 +306,7 @@ def test_apply_export_backup_mode_and_owner(tmp_path: Path) -> None:
 
 def test_apply_export_refuses_a_file_changed_meanwhile(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
-    _edit(config, "acme", username="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example")
     plan = plan_export(config, props, env=NO_ENV)
     props.write_bytes(props.read_bytes() + b"added.by.logicaldoc=1\n")
     changed = props.read_bytes()
@@ -336,7 +319,7 @@ def test_export_follows_a_symlink(tmp_path: Path) -> None:
     props, config = _imported(tmp_path)
     link = tmp_path / "link.properties"
     link.symlink_to(props)
-    _edit(config, "acme", username="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example")
     apply_export(plan_export(config, link, env=NO_ENV))
     assert link.is_symlink() and b"mailer@acme.example" in props.read_bytes()
 
@@ -400,7 +383,7 @@ def test_diff_context_redacts_other_credentials_and_odd_line_breaks(tmp_path: Pa
                       b"t.smtp.protocol=smtp\nt.smtp.port=25\nt.smtp.password=old\\\n  pw\nz=1\n")
     config = tmp_path / "s.toml"
     apply_import(plan_import(props, config))
-    _edit(config, "t", host="h2", password="new-pw")
+    edit_smtp(config, "t", host="h2", password="new-pw")
     plan = plan_export(config, props, env=NO_ENV)
     assert "dbpw" not in plan.diff and "jdbc.password=***" in plan.diff
     assert "new-pw" not in plan.diff and "oldpw" not in plan.diff and "old" not in plan.diff

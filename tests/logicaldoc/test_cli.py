@@ -11,9 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import tomlkit
 
-from tests.logicaldoc.conftest import FIXTURE
+from tests.logicaldoc.conftest import FIXTURE, edit_smtp
 from tui.logicaldoc import cli as ld_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,13 +36,6 @@ def _setup(tmp_path: Path) -> tuple[Path, Path]:
     result = outmail("import", props, "--config", config, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     return props, config
-
-
-def _edit(config: Path, tenant: str, **values: object) -> None:
-    doc = tomlkit.parse(config.read_text())
-    for key, value in values.items():
-        doc["tenants"][tenant]["smtp"][key] = value
-    config.write_text(tomlkit.dumps(doc))
 
 
 def test_import_then_export_unchanged(tmp_path: Path) -> None:
@@ -85,7 +77,7 @@ def test_import_dry_run_writes_nothing(tmp_path: Path) -> None:
 
 def test_export_dry_run_writes_nothing(tmp_path: Path) -> None:
     props, config = _setup(tmp_path)
-    _edit(config, "acme", username="mailer@acme.example", clientSecret="NewSecret!")
+    edit_smtp(config, "acme", username="mailer@acme.example", clientSecret="NewSecret!")
     before = props.read_bytes()
     result = outmail("export", props, "--config", config, "--dry-run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -97,7 +89,7 @@ def test_export_dry_run_writes_nothing(tmp_path: Path) -> None:
 
 def test_export_without_terminal_or_yes_refuses(tmp_path: Path) -> None:
     props, config = _setup(tmp_path)
-    _edit(config, "acme", username="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example")
     before = props.read_bytes()
     result = outmail("export", props, "--config", config, cwd=tmp_path)
     assert result.returncode == 2
@@ -108,7 +100,7 @@ def test_export_without_terminal_or_yes_refuses(tmp_path: Path) -> None:
 
 def test_export_yes_writes_with_backup_and_mode(tmp_path: Path) -> None:
     props, config = _setup(tmp_path)
-    _edit(config, "acme", username="mailer@acme.example", userasfrom=True)
+    edit_smtp(config, "acme", username="mailer@acme.example", userasfrom=True)
     result = outmail("export", props, "--config", config, "--tenant", "acme", "--yes", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Send As for every such user" in result.stderr  # the userasfrom warning
@@ -156,7 +148,7 @@ def test_confirmation_prompt(tmp_path: Path, monkeypatch) -> None:
     for name in [k for k in os.environ if k.startswith("OUTMAIL_")]:
         monkeypatch.delenv(name)
     props, config = _setup(tmp_path)
-    _edit(config, "acme", username="mailer@acme.example")
+    edit_smtp(config, "acme", username="mailer@acme.example")
     before = props.read_bytes()
     out, err = io.StringIO(), io.StringIO()
     assert ld_cli.run_export(_args(props, config), out=out, err=err, stdin=_Tty("n\n")) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, reference_load
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, changed_region, reference_load
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile, escape
 
 
@@ -66,23 +66,13 @@ def test_reference_decoder_agrees_on_fixture(fixture_props: PropertiesFile) -> N
     assert reference_load(fixture_props.text) == fixture_props.as_dict()
 
 
-def _changed_region(old: bytes, new: bytes) -> tuple[bytes, bytes]:
-    start = 0
-    while start < min(len(old), len(new)) and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < min(len(old), len(new)) - start and old[-1 - end] == new[-1 - end]:
-        end += 1
-    return old[start:len(old) - end], new[start:len(new) - end]
-
-
 @pytest.mark.parametrize("path", [FIXTURE, FIXTURE_CRLF], ids=["lf", "crlf"])
 def test_set_touches_only_that_value(path) -> None:
     data = path.read_bytes()
     p = PropertiesFile(data)
     assert p.set("acme.smtp.host", "smtp.example.org")
     new = p.render()
-    assert _changed_region(data, new) == (b"office365.com", b"example.org")
+    assert changed_region(data, new) == (b"office365.com", b"example.org")
     before = PropertiesFile(data).as_dict()
     after = p.as_dict()
     assert {k for k in before if before[k] != after.get(k)} == {"acme.smtp.host"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -83,3 +84,12 @@ async def ready(pilot) -> None:
     """Wait until the editable form has replaced the first frame's preview, and the app is idle."""
     await pilot.app.form_ready.wait()
     await pilot.pause()
+
+
+@pytest.fixture
+def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
+    """The sandbox's settings file, copied to tmp_path (so saved reports land there)."""
+    path = tmp_path / "settings.toml"
+    shutil.copy(sandbox_clean.info.settings_path, path)
+    path.chmod(0o600)
+    return path

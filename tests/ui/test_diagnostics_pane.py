@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import stat
 import time
 from email.message import EmailMessage
@@ -20,15 +19,6 @@ from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, Tran
 
 SIZE = (80, 24)
 STEP_IDS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "quit"]
-
-
-@pytest.fixture
-def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
-    """The sandbox's settings file, copied to tmp_path (so saved reports land there)."""
-    path = tmp_path / "settings.toml"
-    shutil.copy(sandbox_clean.info.settings_path, path)
-    path.chmod(0o600)
-    return path
 
 
 def pane_of(app) -> DiagnosticsPane:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from pathlib import Path
 
@@ -16,15 +15,6 @@ from tui.ui.launch import build_app
 from tui.ui.test_send_dialog import TestSendDialog
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
-    """The sandbox's settings file, copied to tmp_path."""
-    path = tmp_path / "settings.toml"
-    shutil.copy(sandbox_clean.info.settings_path, path)
-    path.chmod(0o600)
-    return path
 
 
 @pytest.fixture
