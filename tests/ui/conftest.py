@@ -93,3 +93,13 @@ def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
     shutil.copy(sandbox_clean.info.settings_path, path)
     path.chmod(0o600)
     return path
+
+
+async def help_text(pilot) -> str:
+    """Open F1 help once the form is there, and return its text."""
+    from textual.widgets import Static
+
+    await ready(pilot)
+    await pilot.press("f1")
+    await pilot.pause()
+    return str(pilot.app.screen.query_one("#help-text", Static).render())

@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Label, Log, OptionList, Static
 from textual.worker import WorkerState
 
-from tests.ui.conftest import ready
+from tests.ui.conftest import help_text, ready
 from tui.ui.diagnostics_pane import DiagnosticsPane, PaneButton, step_line
 from tui.ui.launch import build_app
 from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
@@ -300,10 +300,7 @@ async def test_step_line_shows_state_in_words() -> None:
 async def test_help_lists_the_pane_keys(demo_settings: Path, sandbox_clean) -> None:
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
-        text = str(app.screen.query_one("#help-text", Static).render())
+        text = await help_text(pilot)
         assert "Diagnostics pane (F5)" in text and "Copy the fix" in text and "Cancel the run" in text
         assert "Sandbox panel (outmail demo, F7)" in text
 

@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import WorkerState
 
-from tests.ui.conftest import ready
+from tests.ui.conftest import help_text, ready
 from tui.ui.launch import build_app
 from tui.ui.test_send_dialog import TestSendDialog
 
@@ -231,10 +231,7 @@ async def test_the_last_recipients_are_remembered(demo_settings: Path, sandbox_c
 async def test_help_lists_the_dialogs_keys(demo_settings: Path, sandbox_clean) -> None:
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
-        text = str(app.screen.query_one("#help-text", Static).render())
+        text = await help_text(pilot)
         assert "Test send dialog (ctrl+t, F6)" in text
         assert "ctrl+o" in text and "ctrl+g" in text
 
