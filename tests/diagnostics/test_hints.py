@@ -11,7 +11,8 @@ from tui.diagnostics.hints import HintContext
 from tui.diagnostics.setup_steps import SETUP_STEPS, SETUP_STEPS_BY_ID
 
 CTX = HintContext(client_id="11111111-2222-3333-4444-555555555555", object_id="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
-                  mailbox="john.smith@contoso.com", sender="shared@contoso.com", tenant="contoso.onmicrosoft.com")
+                  mailbox="john.smith@contoso.com", sender="shared@contoso.com", tenant="contoso.onmicrosoft.com",
+                  mechanism="XOAUTH2", model="classic")
 
 # 7.2: (code, exact text prefix from the reference, HTTP error, expected hint id, expected setup step)
 TOKEN_ROWS = [
@@ -179,12 +180,49 @@ def test_unknown_replies_by_class_quote_raw_text(code, message, hint_id):
 
 
 def test_multiline_reply_joined():
-    hint = H.for_smtp_reply(535, "5.7.3 Authentication\nunsuccessful [X]")
+    hint = H.for_smtp_reply(535, "5.7.3 Authentication\nunsuccessful [X]", CTX)
     assert hint.id == "exchange-refused-token"
 
 
+def test_535_5_7_3_fix_follows_the_authorization_model():
+    from dataclasses import replace
+
+    reply = "5.7.3 Authentication unsuccessful [X]"
+    classic = H.for_smtp_reply(535, reply, CTX)
+    assert classic.step == "S5, S6" and "Add-MailboxPermission" in classic.command
+    assert "New-ManagementRoleAssignment" not in classic.command
+    rbac = H.for_smtp_reply(535, reply, replace(CTX, model="rbac"))
+    assert rbac.id == "exchange-refused-token-rbac" and rbac.step == "S5, R1, R2, R3"
+    assert "Add-MailboxPermission" not in rbac.command
+    for line in ("New-ServicePrincipal -AppId 11111111-2222-3333-4444-555555555555 "
+                 "-ObjectId aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+                 'New-ManagementScope -Name "outmail-smtp" -RecipientRestrictionFilter '
+                 "\"PrimarySmtpAddress -eq 'john.smith@contoso.com'\"",
+                 'New-ManagementRoleAssignment -App 11111111-2222-3333-4444-555555555555 -Role '
+                 '"Application SMTP.SendAsApp" -CustomResourceScope "outmail-smtp"',
+                 "Test-ServicePrincipalAuthorization -Identity 11111111-2222-3333-4444-555555555555 "
+                 "-Resource john.smith@contoso.com"):
+        assert line in rbac.command
+    assert "2 hours" in rbac.fix and "S3 and S4" in rbac.cause
+    both = H.for_smtp_reply(535, reply, replace(CTX, model=""))
+    assert both.id == "exchange-refused-token-any-model"
+    assert "Add-MailboxPermission" in both.command and "New-ManagementRoleAssignment" in both.command
+
+
+def test_535_after_a_password_login_is_not_explained_with_oauth():
+    from dataclasses import replace
+
+    for mech in ("PLAIN", "LOGIN"):
+        ctx = replace(CTX, mechanism=mech, model="", host="mail.example.net")
+        for reply in ("5.7.3 Authentication unsuccessful [X]", "5.7.8 Error: authentication failed: bad"):
+            hint = H.for_smtp_reply(535, reply, ctx)
+            assert hint.id == "password-rejected", (mech, reply)
+            assert "mail.example.net refused the Username and Password" in hint.cause
+            assert "Entra" not in hint.cause and hint.command is None
+
+
 @pytest.mark.parametrize("claim,hint_id,step", [
-    ("aud", "claim-aud", "config"), ("roles", "claim-roles", "S3, S4"), ("scp", "claim-scp", "config"),
+    ("aud", "claim-aud", "config"), ("roles", "least-privilege", "S3, S4"), ("scp", "claim-scp", "config"),
     ("tid", "claim-tid", "S1"), ("appid", "claim-appid", "S1"), ("exp", "claim-expired", None),
 ])
 def test_claim_rows(claim, hint_id, step):
@@ -238,7 +276,9 @@ def test_table_is_consistent():
 
 
 def test_every_fault_of_the_reference_is_covered_by_a_setup_step_row():
-    assert [s.id for s in SETUP_STEPS] == [f"S{i}" for i in range(1, 10)]
+    assert [s.id for s in SETUP_STEPS] == ["S1", "S2", "S3", "S4", "S5", "S6", "R1", "R2", "R3", "S7", "S8", "S9"]
+    assert {s.id for s in SETUP_STEPS if s.model == "classic"} == {"S3", "S4", "S6"}
+    assert {s.id for s in SETUP_STEPS if s.model == "rbac"} == {"R1", "R2", "R3"}
     for s in SETUP_STEPS:
         assert s.title and s.where and s.what
     assert "New-ServicePrincipal -AppId {client_id} -ObjectId {object_id}" in SETUP_STEPS_BY_ID["S5"].command

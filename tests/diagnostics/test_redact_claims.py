@@ -9,7 +9,7 @@ import time
 import jwt
 import pytest
 
-from tui.diagnostics.claims import check_claims, decode
+from tui.diagnostics.claims import authorization_model, check_claims, decode
 from tui.diagnostics.redact import Redactor, token_preview
 from tui.diagnostics.tls import requests_verify, smtp_context
 from tui.diagnostics.transcript import Recorder
@@ -97,8 +97,6 @@ def test_claims_happy():
 @pytest.mark.parametrize("over,claim,hint_id", [
     ({"aud": "https://graph.microsoft.com"}, "aud", "claim-aud"),
     ({"aud": "api://something"}, "aud", "claim-aud"),
-    ({"roles": None}, "roles", "claim-roles"),
-    ({"roles": ["Mail.Send"]}, "roles", "claim-roles"),
     ({"scp": "SMTP.Send"}, "scp", "claim-scp"),
     ({"tid": "99999999-9999-9999-9999-999999999999"}, "tid", "claim-tid"),
     ({"appid": "99999999-9999-9999-9999-999999999999"}, "appid", "claim-appid"),
@@ -107,6 +105,39 @@ def test_claims_happy():
 def test_claims_failures(over, claim, hint_id):
     f = findings(make_claims(**over))
     assert f[claim].status == "fail" and f[claim].hint_id == hint_id
+
+
+def all_findings(claims):
+    return check_claims(claims, client_id="22222222-2222-2222-2222-222222222222",
+                        tenant="11111111-1111-1111-1111-111111111111", scope="https://outlook.office365.com/.default")
+
+
+@pytest.mark.parametrize("roles,model", [
+    (None, "rbac"),  # RBAC for Applications: Entra omits the claim; normal, never a failure
+    ([], "rbac"),
+    (["Mail.Send"], "rbac"),  # no SMTP.SendAsApp: only an Exchange role assignment can authorize the app
+    (["SMTP.SendAsApp"], "classic"),
+])
+def test_roles_never_fail_and_name_the_model(roles, model):
+    claims = make_claims(roles=roles)
+    found = all_findings(claims)
+    assert not [f for f in found if f.status == "fail"], found
+    assert authorization_model(claims) == model
+    role_lines = [f.text for f in found if f.claim == "roles"]
+    assert ("RBAC for Applications" in role_lines[0]) == (model == "rbac")
+    assert ("AUTH decides" in role_lines[0]) == (model == "rbac")
+
+
+def test_extra_roles_are_least_privilege_warnings():
+    claims = make_claims(roles=["SMTP.SendAsApp", "full_access_as_app", "IMAP.AccessAsApp", "Some.Future.Role"])
+    warns = [f for f in all_findings(claims) if f.status == "warn"]
+    assert [f.hint_id for f in warns] == ["least-privilege"] * 3
+    texts = " | ".join(f.text for f in warns)
+    assert "full_access_as_app lets the app full access to every mailbox" in texts
+    assert "IMAP.AccessAsApp lets the app read every mailbox over IMAP" in texts
+    assert "Some.Future.Role" in texts
+    assert authorization_model(claims) == "classic"
+    assert authorization_model(None) is None
 
 
 def test_claims_azp_and_domain_tenant():

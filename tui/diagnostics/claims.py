@@ -2,6 +2,12 @@
 
 `check_claims` returns one `ClaimFinding` per claim, each `ok`, `info`, `warn` or `fail` with the hint id to use
 when it fails. Claims only confirm setup steps S1-S4: a token can pass every check and still get `535 5.7.3`.
+
+The `roles` claim is never a failure (../shared/reference/verdict.md section 2): Exchange authorizes an app for SMTP
+either through the Entra permission SMTP.SendAsApp (classic: the token carries `roles: ["SMTP.SendAsApp"]`) or
+through RBAC for Applications (an Exchange role assignment "Application SMTP.SendAsApp" scoped to mailboxes; the
+token then has no `roles` claim, and that is normal). Only AUTH decides. `authorization_model(claims)` tells which
+model a token implies; every Exchange role beyond SMTP.SendAsApp is a least-privilege warning (`EXTRA_ROLE_EFFECTS`).
 """
 
 from __future__ import annotations
@@ -65,6 +71,66 @@ def _roles(claims: Mapping[str, Any]) -> list[str]:
     return [str(r) for r in roles] if isinstance(roles, list) else [str(roles)]
 
 
+MODEL_CLASSIC = "classic"
+MODEL_RBAC = "rbac"
+MODEL_NAMES = {MODEL_CLASSIC: "classic (Entra permission SMTP.SendAsApp)",
+               MODEL_RBAC: "RBAC for Applications (Exchange role assignment)"}
+
+# What each Office 365 Exchange Online application role lets an app do beyond SMTP (verdict.md section 3; Microsoft's
+# permission descriptions). Any role not listed here is still reported, as "not needed for SMTP".
+EXTRA_ROLE_EFFECTS: dict[str, str] = {
+    "full_access_as_app": "full access to every mailbox in the tenant through EWS: read, send and delete any mail",
+    "Mail.Read": "read the mail of every mailbox",
+    "Mail.ReadBasic": "read the mail (without bodies) of every mailbox",
+    "Mail.ReadBasic.All": "read the mail (without bodies) of every mailbox",
+    "Mail.ReadWrite": "read, change and delete the mail of every mailbox",
+    "Mail.Send": "send mail as any user of the tenant (REST), not only the SMTP mailbox",
+    "Mail.Send.All": "send mail as any user of the tenant",
+    "IMAP.AccessAsApp": "read every mailbox over IMAP",
+    "POP.AccessAsApp": "read every mailbox over POP",
+    "EWS.AccessAsApp": "access every mailbox through EWS",
+    "Exchange.ManageAsApp": "run Exchange Online PowerShell as an administrator",
+    "MailboxSettings.Read": "read every mailbox's settings",
+    "MailboxSettings.ReadWrite": "change every mailbox's settings",
+    "Calendars.Read": "read every calendar",
+    "Calendars.ReadWrite.All": "read and change every calendar",
+    "Contacts.Read": "read every mailbox's contacts",
+    "Contacts.ReadWrite": "read and change every mailbox's contacts",
+}
+
+
+def authorization_model(claims: Mapping[str, Any] | None) -> str | None:
+    """"classic" when the token carries SMTP.SendAsApp, "rbac" when it has no SMTP.SendAsApp role (Exchange can then
+    only authorize the app through RBAC for Applications), None when the claims are unknown."""
+    if claims is None:
+        return None
+    return MODEL_CLASSIC if REQUIRED_ROLE in _roles(claims) else MODEL_RBAC
+
+
+def extra_roles(claims: Mapping[str, Any]) -> list[str]:
+    """The token's roles beyond SMTP.SendAsApp, in the token's order."""
+    return [r for r in _roles(claims) if r != REQUIRED_ROLE]
+
+
+def judge_roles(claims: Mapping[str, Any]) -> list[ClaimFinding]:
+    """The `roles` findings: the authorization model (info, never a failure) and one least-privilege warning per
+    role the app does not need for SMTP (hint `least-privilege`)."""
+    roles = _roles(claims)
+    out: list[ClaimFinding] = []
+    if REQUIRED_ROLE in roles:
+        out.append(ClaimFinding("roles", "ok", f"roles {', '.join(roles)}: {MODEL_NAMES[MODEL_CLASSIC]}"))
+    elif roles:
+        out.append(ClaimFinding("roles", "info", f"roles {', '.join(roles)}: no {REQUIRED_ROLE}, so Exchange can only "
+                                f"authorize the app through RBAC for Applications; AUTH decides"))
+    else:
+        out.append(ClaimFinding("roles", "info", "no roles claim: RBAC for Applications (an Exchange role assignment), "
+                                "or the SMTP.SendAsApp permission is not granted; AUTH decides"))
+    for role in extra_roles(claims):
+        effect = EXTRA_ROLE_EFFECTS.get(role, "do more than SMTP needs")
+        out.append(ClaimFinding("roles", "warn", f"least privilege: {role} lets the app {effect}", "least-privilege"))
+    return out
+
+
 def check_claims(claims: Mapping[str, Any], *, client_id: str, tenant: str, scope: str = "",
                  now: float | None = None) -> list[ClaimFinding]:
     """Judge aud, roles, scp, tid, appid/azp, exp (and nbf/iat skew); show oid and the credential type."""
@@ -83,13 +149,7 @@ def check_claims(claims: Mapping[str, Any], *, client_id: str, tenant: str, scop
         out.append(ClaimFinding("aud", "fail", f"aud {aud or '(missing)'} is not Exchange Online "
                                 f"(expected https://outlook.office365.com)", "claim-aud"))
 
-    roles = _roles(claims)
-    if REQUIRED_ROLE in roles:
-        out.append(ClaimFinding("roles", "ok", f"roles {', '.join(roles)}"))
-    else:
-        extra = " (Mail.Send is a Graph or mailbox permission, not SMTP)" if "Mail.Send" in roles else ""
-        out.append(ClaimFinding("roles", "fail", f"roles {', '.join(roles) or '(none)'}: no {REQUIRED_ROLE}{extra}",
-                                "claim-roles"))
+    out.extend(judge_roles(claims))
 
     if claims.get("scp"):
         out.append(ClaimFinding("scp", "fail", f"scp {claims['scp']}: a delegated (user) token", "claim-scp"))

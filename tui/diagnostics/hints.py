@@ -22,13 +22,17 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from tui.diagnostics.setup_steps import SETUP_STEPS_BY_ID, SETTLING_NOTE
+from tui.diagnostics.claims import authorization_model
+from tui.diagnostics.setup_steps import RBAC_SETTLING_NOTE, SETTLING_NOTE, SETUP_STEPS_BY_ID
 
 # Exception kinds the engine classifies failures into (hints.for_exception).
 EXCEPTION_KINDS = (
     "dns", "connection-refused", "connect-timeout", "banner-timeout", "timeout", "disconnected",
     "tls-verify", "tls-hostname", "tls-version", "tls-handshake",
     "starttls-not-offered", "auth-not-offered", "xoauth2-not-offered",
+    "implicit-tls-plain-port", "plain-on-implicit-tls-port", "starttls-required-missing", "refuse-cleartext-auth",
+    "starttls-opportunistic-clear", "refuse-unverified-tls", "tls-unverified-no-credential", "tls-verify-logicaldoc",
+    "tls13-only", "auth-no-common-mechanism", "auth-mechanism-unproven", "no-auth-offered",
     "msal-bad-authority", "msal-unknown-tenant", "msal-instance-discovery",
     "requests-connection", "requests-timeout", "requests-ssl", "http-5xx", "token-not-json", "ca-file", "unexpected",
 )
@@ -51,6 +55,17 @@ class HintRule:
     exceptions: tuple[str, ...] = ()
     claim: str | None = None
     generic: bool = False  # a fallback (unknown code or reply)
+    mechanisms: tuple[str, ...] = ()  # only for these SASL mechanisms (HintContext.mechanism; "" = unknown: any)
+    models: tuple[str, ...] = ()  # only for these authorization models (HintContext.model: "classic", "rbac", "")
+
+    def fits(self, ctx: "HintContext | None") -> bool:
+        """Whether the run's mechanism and authorization model allow this rule (unknown mechanism: any)."""
+        ctx = ctx or HintContext()
+        if self.mechanisms and ctx.mechanism and ctx.mechanism not in self.mechanisms:
+            return False
+        if self.models and ctx.model not in self.models:
+            return False
+        return True
 
     def matches_reply(self, code: int, enhanced: str, text: str) -> bool:
         if not (self.smtp_code or self.enhanced or self.pattern) or self.generic:
@@ -66,13 +81,19 @@ class HintRule:
 
 @dataclass(frozen=True)
 class HintContext:
-    """The values a command template is filled with (settings plus the token's oid)."""
+    """The values a template is filled with (settings, the token's oid) and what selects a rule: the SASL mechanism
+    of the login ("XOAUTH2", "PLAIN", "LOGIN"; "" when unknown) and the authorization model the token implies
+    ("classic", "rbac"; "" when there is no token or its claims are unknown)."""
 
     client_id: str = ""
     object_id: str = ""
     mailbox: str = ""
     sender: str = ""
     tenant: str = ""
+    host: str = ""
+    port: str = ""
+    mechanism: str = ""
+    model: str = ""
 
     PLACEHOLDERS = {
         "client_id": "<APPLICATION_ID>",
@@ -80,17 +101,24 @@ class HintContext:
         "mailbox": "<mailbox>",
         "sender": "<from-address>",
         "tenant": "<tenantId>",
+        "host": "<server>",
+        "port": "<port>",
     }
 
     @classmethod
-    def from_settings(cls, settings: Any, claims: Mapping[str, Any] | None = None) -> "HintContext":
-        claims = claims or {}
+    def from_settings(cls, settings: Any, claims: Mapping[str, Any] | None = None, *,
+                      mechanism: str = "") -> "HintContext":
+        model = authorization_model(claims) if claims and getattr(settings, "is_m365", False) else None
         return cls(
             client_id=str(getattr(settings, "client_id", "") or "").strip(),
-            object_id=str(claims.get("oid") or ""),
+            object_id=str((claims or {}).get("oid") or ""),
             mailbox=str(getattr(settings, "username", "") or "").strip(),
             sender=str(getattr(settings, "sender", "") or getattr(settings, "username", "") or "").strip(),
-            tenant=str(claims.get("tid") or getattr(settings, "client_tenant", "") or "").strip(),
+            tenant=str((claims or {}).get("tid") or getattr(settings, "client_tenant", "") or "").strip(),
+            host=str(getattr(settings, "host", "") or "").strip(),
+            port=str(getattr(settings, "port", "") or ""),
+            mechanism=mechanism,
+            model=model or "",
         )
 
     def values(self) -> dict[str, str]:
@@ -102,11 +130,12 @@ class _Fill(dict):
         return "{" + key + "}"
 
 
-def fill(template: str | None, ctx: HintContext | None) -> str | None:
-    """A template with the placeholders filled in (unknown values become <PLACEHOLDER>s)."""
+def fill(template: str | None, ctx: HintContext | None, extra: Mapping[str, str] | None = None) -> str | None:
+    """A template with the placeholders filled in (unknown values become <PLACEHOLDER>s); `extra` holds a rule's
+    own placeholders (e.g. {why}, {mechanisms})."""
     if template is None:
         return None
-    return template.format_map(_Fill((ctx or HintContext()).values()))
+    return template.format_map(_Fill({**(ctx or HintContext()).values(), **(extra or {})}))
 
 
 @dataclass(frozen=True)
@@ -163,6 +192,9 @@ class Hint:
 _S5 = SETUP_STEPS_BY_ID["S5"].command
 _S6 = SETUP_STEPS_BY_ID["S6"].command
 _S7 = SETUP_STEPS_BY_ID["S7"].command
+_R1 = SETUP_STEPS_BY_ID["R1"].command
+_R2 = SETUP_STEPS_BY_ID["R2"].command
+_R3 = SETUP_STEPS_BY_ID["R3"].command
 _S8_TENANT = "Get-TransportConfig | fl SmtpClientAuthenticationDisabled\nSet-TransportConfig -SmtpClientAuthenticationDisabled $false"
 _S8_MAILBOX = ('Get-CASMailbox -Identity "{mailbox}" | fl SmtpClientAuthenticationDisabled\n'
                'Set-CASMailbox -Identity "{mailbox}" -SmtpClientAuthenticationDisabled $false')
@@ -237,9 +269,11 @@ RULES: tuple[HintRule, ...] = (
              "Microsoft Graph scope.", "config",
              "Set Scope to https://outlook.office365.com/.default; a Graph token cannot be used for SMTP.",
              source="claim", claim="aud"),
-    HintRule("claim-roles", "The token has no SMTP.SendAsApp role: the permission is missing, admin consent was not "
-             "granted, or Graph Mail.Send was added instead.", "S3, S4",
-             "Add Office 365 Exchange Online > Application permissions > SMTP.SendAsApp, then Grant admin consent.",
+    HintRule("least-privilege", "The token carries Exchange permissions that SMTP does not need: whoever holds the "
+             "client secret can do all of it, not only send mail as the mailbox.", "S3, S4",
+             "Entra admin center > App registrations > <your app> > API permissions: remove every permission except "
+             "Office 365 Exchange Online > SMTP.SendAsApp, then Grant admin consent again. Or remove them all and "
+             "authorize the app with RBAC for Applications, scoped to the mailbox (R1, R2).",
              source="claim", claim="roles"),
     HintRule("claim-scp", "The token carries delegated scopes (scp): it is a user token, not an app-only token.",
              "config", "Use the client credentials flow with the scope https://outlook.office365.com/.default.",
@@ -297,6 +331,79 @@ RULES: tuple[HintRule, ...] = (
              "Check Server and Port (smtp.office365.com, 587); a proxy or antivirus may strip STARTTLS.",
              source="SMTP reply / exception", smtp_code=(500, 502), pattern=r"STARTTLS",
              exceptions=("starttls-not-offered",)),
+    # ---- protocol smtp: what LogicalDOC's own sender (Jakarta Mail, EMailSender) does (verdict.md section 1) ----
+    HintRule("implicit-tls-plain-port", "LogicalDOC speaks TLS from the first byte here ({why}), but {host}:{port} "
+             "speaks plain SMTP: it sent its greeting in clear. LogicalDOC's connection fails the same way.", None,
+             "For a STARTTLS port such as 587 turn 'Use secure authentication' off and set Connection Security to "
+             "STARTTLS (or TLS to require it); for implicit TLS use the server's SMTPS port (usually 465).",
+             source="TLS handshake", exceptions=("implicit-tls-plain-port",)),
+    HintRule("plain-on-implicit-tls-port", "{host}:{port} sent no greeting but answers a TLS handshake: the port "
+             "expects implicit TLS (SMTPS). LogicalDOC, with Connection Security {security} and 'Use secure "
+             "authentication' off, waits for the greeting in clear and fails the same way.", None,
+             "Set Connection Security to SSL (implicit TLS) for this port, or use the server's STARTTLS port "
+             "(usually 587) with Connection Security STARTTLS or TLS.", source="exception",
+             exceptions=("plain-on-implicit-tls-port",)),
+    HintRule("starttls-required-missing", "Connection Security TLS makes LogicalDOC require STARTTLS "
+             "(mail.smtp.starttls.required), and {host}:{port} does not offer it: LogicalDOC fails with \"STARTTLS is "
+             "required but host does not support STARTTLS\".", None,
+             "Enable STARTTLS on the server, or use its submission port (usually 587) or its implicit-TLS port "
+             "(usually 465, with Connection Security SSL).", source="EHLO", exceptions=("starttls-required-missing",)),
+    HintRule("refuse-cleartext-auth", "{host}:{port} does not offer STARTTLS. With Connection Security STARTTLS "
+             "LogicalDOC goes on without TLS (STARTTLS is only used when offered) and sends the Username and Password "
+             "in clear, which anyone on the network path can read. outmail does not send them.", None,
+             "Enable STARTTLS on the server; or use its implicit-TLS port with Connection Security SSL. Connection "
+             "Security TLS makes LogicalDOC refuse to go on without STARTTLS instead of exposing the password.",
+             source="EHLO", exceptions=("refuse-cleartext-auth",)),
+    HintRule("starttls-opportunistic-clear", "{host}:{port} does not offer STARTTLS, so LogicalDOC (Connection "
+             "Security STARTTLS: used only when offered) goes on in clear. No password is sent (Username is empty), "
+             "but the mail crosses the network unencrypted.", None,
+             "Enable STARTTLS on the server if the path to it is not trusted; Connection Security TLS would make "
+             "LogicalDOC refuse to send without it.", source="EHLO", exceptions=("starttls-opportunistic-clear",)),
+    HintRule("refuse-unverified-tls", "LogicalDOC accepts any certificate here (mail.smtp.ssl.trust=*, no name "
+             "check) and would send the Username and Password over this session, but outmail could not verify the "
+             "certificate of {host}:{port}: whoever presents it (a man in the middle included) would read the "
+             "password. outmail does not send it.", "S9",
+             "Trust the CA that signed the certificate ([console] ca_file = its PEM bundle, or the system store), or "
+             "give the server a certificate from a trusted CA that names {host}; then outmail proves the login.",
+             source="TLS handshake", exceptions=("refuse-unverified-tls",)),
+    HintRule("tls-unverified-no-credential", "outmail could not verify the certificate of {host}:{port}. LogicalDOC "
+             "accepts any certificate here (mail.smtp.ssl.trust=*) and sends; no credential is at stake (Username "
+             "is empty), so outmail went on over the unverified session to prove the rest.", "S9",
+             "Trust the CA that signed it ([console] ca_file) to have outmail verify the session; LogicalDOC itself "
+             "does not check it.", source="TLS handshake", exceptions=("tls-unverified-no-credential",)),
+    HintRule("tls-verify-logicaldoc", "With 'Use secure authentication' LogicalDOC's smtps connection checks the "
+             "certificate of {host}:{port} against its Java trust store (the ssl.trust=* it sets applies to plain "
+             "smtp only), and outmail could not verify it either: LogicalDOC's connection fails.", "S9",
+             "Import the CA that signed the certificate into the trust store of LogicalDOC's Java (keytool "
+             "-importcert -cacerts) and set [console] ca_file to the same PEM for outmail; or turn 'Use secure "
+             "authentication' off and use Connection Security SSL, which trusts any certificate.",
+             source="TLS handshake", exceptions=("tls-verify-logicaldoc",)),
+    HintRule("tls13-only", "{host}:{port} speaks only TLS 1.3, and LogicalDOC offers TLS 1.1 and 1.2 only "
+             "(mail.smtp.ssl.protocols = \"TLSv1.1 TLSv1.2\"): its TLS handshake fails.", None,
+             "Allow TLS 1.2 on the server (Postfix: smtpd_tls_protocols = >=TLSv1.2); LogicalDOC's setting cannot be "
+             "changed from its Outgoing Email screen.", source="TLS handshake", exceptions=("tls13-only",)),
+    HintRule("auth-no-common-mechanism", "{host}:{port} offers AUTH {mechanisms}, none of which LogicalDOC's mail "
+             "library uses (LOGIN, PLAIN, DIGEST-MD5, NTLM): LogicalDOC fails with \"No authentication mechanisms "
+             "supported by both server and client\".", None,
+             "Enable AUTH PLAIN or LOGIN on the server (after TLS).", source="EHLO",
+             exceptions=("auth-no-common-mechanism",)),
+    HintRule("auth-mechanism-unproven", "{host}:{port} offers AUTH {mechanisms}; LogicalDOC would log in with one of "
+             "them, which outmail does not speak, so the login is not proven.", None,
+             "Enable AUTH PLAIN or LOGIN on the server (after TLS) to have the login proven.", source="EHLO",
+             exceptions=("auth-mechanism-unproven",)),
+    HintRule("no-auth-offered", "{host}:{port} offers no AUTH{where}, so LogicalDOC (Jakarta Mail) sends without "
+             "logging in although Username is set. Whether the server takes mail without a login shows in the "
+             "envelope step.", None,
+             "If the server should require a login, enable SMTP AUTH there (after TLS); if it is a relay that "
+             "trusts this host, clear Username and Password.", source="EHLO", exceptions=("no-auth-offered",)),
+    HintRule("relay-denied", "{host} refuses to relay this mail for the client as it is (Relay access denied): it "
+             "takes mail for outside domains only from clients that logged in (or from trusted networks).", None,
+             "Set Username and Password of an account of {host} (LogicalDOC then logs in), or have the server trust "
+             "this host as a relay.", source="SMTP reply", smtp_code=(454, 550, 551, 553, 554),
+             pattern=r"relay(ing)? (access )?(denied|not permitted|not allowed)|relay access denied"),
+    HintRule("auth-required", "{host} requires a login before it takes mail (authentication required).", None,
+             "Set Username and Password of an account of {host}; LogicalDOC logs in only when Username is set.",
+             source="SMTP reply", smtp_code=(530,), pattern=r"authentication required|must authenticate"),
     HintRule("auth-not-offered", "AUTH is not offered, or the mechanism is not one the server offers (504 5.7.4): "
              "STARTTLS was skipped, or an unoffered mechanism was used.", "S9",
              "Set Connection Security to STARTTLS so that AUTH is offered after TLS; with SMTP Microsoft 365 "
@@ -329,12 +436,41 @@ RULES: tuple[HintRule, ...] = (
     HintRule("basic-auth-disabled", "AUTH LOGIN (basic authentication) was used and is disabled (535 5.7.139).",
              "client", "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply",
              smtp_code=(535,), enhanced=("5.7.139",), pattern=r"basic authentication is disabled"),
-    HintRule("exchange-refused-token", "Entra ID issued the token but Exchange refuses it (535 5.7.3): the service "
-             "principal is missing or was made with the App registration's Object ID; no FullAccess on the user= "
-             "mailbox; Username is not a mailbox (UPN mismatch); or a change is not yet applied.", "S5, S6",
-             "Check the token's claims first (aud, roles). Then register the service principal with the token's "
+    HintRule("exchange-refused-token", "Entra ID issued the token with SMTP.SendAsApp (the classic model) but "
+             "Exchange refuses it (535 5.7.3): the service principal is missing or was made with the App "
+             "registration's Object ID; no FullAccess on the user= mailbox; Username is not a mailbox (UPN mismatch); "
+             "or a change is not yet applied.", "S5, S6",
+             "Check the token's claims first (aud). Then register the service principal with the token's "
              "oid (S5) and give it FullAccess to the mailbox (S6). " + SETTLING_NOTE,
-             _S5 + "\n" + _S6, source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",)),
+             _S5 + "\n" + _S6, source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",),
+             mechanisms=("XOAUTH2",), models=("classic",)),
+    HintRule("exchange-refused-token-rbac", "The token has no SMTP.SendAsApp role, so only RBAC for Applications "
+             "can authorize the app, and Exchange refuses it (535 5.7.3): no service principal for the token's oid, "
+             "no role assignment \"Application SMTP.SendAsApp\" for the app, the mailbox {mailbox} is outside the "
+             "assignment's management scope, or a change is not yet applied. (With the classic model instead, the "
+             "token lacks SMTP.SendAsApp: add the permission and grant admin consent, S3 and S4.)", "S5, R1, R2, R3",
+             "Register the service principal with the token's oid (S5), put the mailbox in a management scope (R1), "
+             "assign the role on that scope (R2), and check with Test-ServicePrincipalAuthorization: InScope must "
+             "be True (R3). " + RBAC_SETTLING_NOTE,
+             _S5 + "\n" + _R1 + "\n" + _R2 + "\n" + _R3, source="SMTP reply", smtp_code=(535,),
+             enhanced=("5.7.3",), mechanisms=("XOAUTH2",), models=("rbac",)),
+    HintRule("exchange-refused-token-any-model", "Exchange refuses the token (535 5.7.3) and its claims could not be "
+             "read, so the authorization model is not known: the service principal is missing or was made with the "
+             "App registration's Object ID; the app has neither FullAccess on the mailbox (classic, with the "
+             "SMTP.SendAsApp permission) nor an RBAC role assignment covering it; or a change is not yet applied.",
+             "S5, S6, R1, R2",
+             "Register the service principal with the Enterprise application's object id (S5); then either give it "
+             "FullAccess (S6, classic) or assign \"Application SMTP.SendAsApp\" on a scope holding the mailbox "
+             "(R1, R2, RBAC for Applications). " + RBAC_SETTLING_NOTE,
+             _S5 + "\n# classic\n" + _S6 + "\n# or RBAC for Applications\n" + _R1 + "\n" + _R2 + "\n" + _R3,
+             source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",), mechanisms=("XOAUTH2",)),
+    HintRule("password-rejected", "{host} refused the Username and Password: a wrong password, a user name the "
+             "server does not know (some servers want the whole address, others the bare login name), or an account "
+             "that may not log in over SMTP.", None,
+             "Check Username and Password against an account of {host} (for example with the server's own mail "
+             "client); on Exchange Online basic authentication for SMTP is switched off by default from the end of "
+             "December 2026: use SMTP Microsoft 365.", source="SMTP reply", smtp_code=(535,),
+             mechanisms=("PLAIN", "LOGIN")),
     HintRule("basic-auth-retired", "Basic authentication is not supported for client submission (550 5.7.30).",
              "client", "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply", smtp_code=(550,),
              enhanced=("5.7.30",)),
@@ -416,9 +552,9 @@ def split_reply(message: str) -> tuple[str, str, str]:
 
 
 def render(rule: HintRule, ctx: HintContext | None = None, *, reply: str | None = None,
-           details: tuple[str, ...] = (), cause: str | None = None) -> Hint:
-    return Hint(rule.id, cause or fill(rule.cause, ctx), rule.step, fill(rule.fix, ctx), fill(rule.command, ctx),
-                reply, rule.source, details)
+           details: tuple[str, ...] = (), cause: str | None = None, extra: Mapping[str, str] | None = None) -> Hint:
+    return Hint(rule.id, cause or fill(rule.cause, ctx, extra), rule.step, fill(rule.fix, ctx, extra),
+                fill(rule.command, ctx, extra), reply, rule.source, details)
 
 
 def by_id(hint_id: str, ctx: HintContext | None = None, **kw: Any) -> Hint:
@@ -430,7 +566,7 @@ def for_smtp_reply(code: int, message: str, ctx: HintContext | None = None) -> H
     enhanced, text, _suffix = split_reply(message)
     raw = f"{code} " + " ".join(line.strip() for line in message.splitlines()).strip()
     for rule in RULES:
-        if rule.matches_reply(code, enhanced, text):
+        if rule.matches_reply(code, enhanced, text) and rule.fits(ctx):
             return render(rule, ctx, reply=raw)
     rule = RULES_BY_ID["smtp-temporary" if 400 <= code < 500 or enhanced.startswith("4.") else "smtp-permanent"]
     return render(rule, ctx, reply=raw)
@@ -479,11 +615,11 @@ def for_token_error(err: Mapping[str, Any], ctx: HintContext | None = None) -> H
 
 
 def for_exception(kind: str, text: str | None = None, ctx: HintContext | None = None,
-                  details: tuple[str, ...] = ()) -> Hint:
+                  details: tuple[str, ...] = (), extra: Mapping[str, str] | None = None) -> Hint:
     """The hint for an exception kind (EXCEPTION_KINDS); `text` is the exception's own message, kept as the reply."""
     for rule in RULES:
         if kind in rule.exceptions:
-            return render(rule, ctx, reply=text, details=details)
+            return render(rule, ctx, reply=text, details=details, extra=extra)
     raise KeyError(f"no hint for exception kind {kind!r}")
 
 
