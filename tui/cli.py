@@ -62,9 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", metavar="DIR", help="folder for certificates, the mailbox and the settings file")
     p.add_argument("--list-faults", action="store_true", help="list the faults, one line each, and exit")
 
-    p = sub.add_parser("check", help="prove the settings step by step (token, connect, EHLO, STARTTLS, AUTH)")
+    p = sub.add_parser("check", help="prove the settings step by step (token, connect, EHLO, STARTTLS, AUTH, "
+                                     "envelope); nothing is sent")
     _add_config(p)
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--rcpt", metavar="ADDR", default="",
+                   help="recipient for the envelope step's RCPT TO (default: the Sender Email itself); nothing is sent")
+    p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
 
     p = sub.add_parser("send", help="send a test message through the same steps as check")
     _add_config(p)
@@ -75,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     body.add_argument("--body-file", metavar="F", help="read the body from a file ('-' for standard input)")
     p.add_argument("--from", dest="from_addr", metavar="ADDR", help="send as this address (a LogicalDOC user's, with userasfrom)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
 
     p = sub.add_parser("import", help="read LogicalDOC's context.properties smtp.* keys into the settings file")
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")

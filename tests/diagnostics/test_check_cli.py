@@ -35,12 +35,35 @@ def test_check_json_happy(sandbox_clean):
     proc = run_check("--config", str(sb.info.settings_path), "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
-    assert set(doc) == {"ok", "steps"} and doc["ok"] is True
-    assert [s["id"] for s in doc["steps"]] == ["settings", "token", "connect", "ehlo", "starttls", "auth", "quit"]
+    assert set(doc) == {"ok", "model", "steps"} and doc["ok"] is True
+    assert doc["model"] == "classic"
+    assert [s["id"] for s in doc["steps"]] == ["settings", "token", "connect", "ehlo", "starttls", "auth", "envelope",
+                                               "quit"]
     for s in doc["steps"]:
         assert set(s) == {"id", "title", "status", "duration_ms", "detail", "hint"}
         assert s["status"] in ("ok", "warn")
+    envelope = next(s for s in doc["steps"] if s["id"] == "envelope")
+    assert envelope["detail"][0].startswith(f"the server accepts mail from {sb.info.mailbox} to {sb.info.mailbox} "
+                                            "(after AUTH); RSET, nothing was sent")
+    assert any(d.startswith(f"MAIL FROM:<{sb.info.mailbox}> → 250") for d in envelope["detail"])
+    assert any(d.startswith(f"RCPT TO:<{sb.info.mailbox}> → 250") for d in envelope["detail"])
     assert_clean(sb, proc)
+
+
+def test_check_rcpt_option_and_nothing_sent(sandbox_clean):
+    sb = sandbox_clean
+    before = len(sb.messages())
+    proc = run_check("--config", str(sb.info.settings_path), "--json", "--rcpt", "nobody@contoso.test")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    failed = [s for s in doc["steps"] if s["status"] == "fail"]
+    assert [s["id"] for s in failed] == ["envelope"]
+    assert failed[0]["hint"]["id"] == "recipient-not-found"
+    assert len(sb.messages()) == before
+    commands = [e["command"].split(":")[0].upper() for e in sb.smtp_events()]
+    assert "DATA" not in commands
+    proc = run_check("--config", str(sb.info.settings_path), "--rcpt", "not an address")
+    assert proc.returncode == 2 and "--rcpt not an address" in proc.stderr
 
 
 @pytest.mark.parametrize("fault,step_id,hint_id", [
@@ -77,7 +100,7 @@ def test_check_text_happy(sandbox_clean):
     proc = run_check("--config", str(sb.info.settings_path), "--tenant", "default")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Result: passed" in proc.stdout
-    assert len([l for l in proc.stdout.splitlines() if re.match(r"^\s+(ok|WARN|FAIL|skip)\s", l)]) == 7
+    assert len([l for l in proc.stdout.splitlines() if re.match(r"^\s+(ok|WARN|FAIL|skip)\s", l)]) == 8
     assert_clean(sb, proc)
 
 

@@ -83,7 +83,7 @@ FAULT_EXPECTATIONS = [
     ("unknown-client", "token", "unknown-client"),
     ("unknown-tenant", "token", "unknown-tenant"),
     ("bad-scope", "token", "scope-not-default"),
-    ("no-smtp-role", "token", "claim-roles"),
+    ("no-smtp-role", "auth", "exchange-refused-token-rbac"),
     ("no-mailbox-permission", "auth", "exchange-refused-token"),
     ("smtp-auth-disabled-tenant", "auth", "smtp-auth-disabled-tenant"),
     ("smtp-auth-disabled-mailbox", "auth", "smtp-auth-disabled-mailbox"),
@@ -223,13 +223,15 @@ async def test_cancel_is_prompt_while_token_hangs(sandbox_clean, sandbox_env):
 
 async def test_plain_smtp_with_password(sandbox_clean, sandbox_env):
     sb = sandbox_clean
-    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=1)
+    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=1,
+                     auth_encrypted=False)
     before = len(sb.smtp_events())
     report = await diagnose(s, token_cache=TokenCache())
     st = statuses(report)
     assert st["token"] == "skipped"
     assert st["auth"] == "ok", report.to_text()
-    assert any(re.fullmatch(r"AUTH (PLAIN|LOGIN) <redacted>", l.text) for l in report.transcript)
+    # LogicalDOC's sender takes the first of LOGIN, PLAIN the server offers (the sandbox offers LOGIN XOAUTH2)
+    assert any(re.fullmatch(r"AUTH LOGIN <redacted>", l.text) for l in report.transcript)
     assert all(e["tls"] for e in sb.smtp_events()[before:] if str(e["command"]).upper().startswith("AUTH"))
     assert_no_secrets(sb, report)
 
@@ -294,24 +296,36 @@ async def test_dns_failure(sandbox_env):
     assert report.step("connect").hint.id in ("dns-failure", "step-timeout", "connect-timeout")
 
 
-async def test_implicit_tls_against_starttls_port_fails_in_connect(sandbox_clean, sandbox_env):
+@pytest.mark.parametrize("changes,why", [
+    ({"connection_security": 3, "auth_encrypted": False}, "Connection Security SSL"),
+    # 'Use secure authentication' is LogicalDOC's smtps transport: implicit TLS whatever Connection Security says
+    ({"connection_security": 1, "auth_encrypted": True}, "'Use secure authentication' is on"),
+    ({"connection_security": 0, "auth_encrypted": True}, "'Use secure authentication' is on"),
+])
+async def test_implicit_tls_against_starttls_port_fails_in_connect(sandbox_clean, sandbox_env, changes, why):
     sb = sandbox_clean
-    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=3,
-                     timeout_seconds=2.0)
+    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), timeout_seconds=2.0, **changes)
     report = await diagnose(s, token_cache=TokenCache())
     step = report.step("connect")
-    assert step.status == "fail" and step.hint.id in ("tls-handshake", "tls-version", "step-timeout",
-                                                       "connect-timeout", "connection-dropped"), report.to_text()
+    assert step.status == "fail" and step.hint.id == "implicit-tls-plain-port", report.to_text()
+    assert why in step.hint.cause and f"127.0.0.1:{sb.info.smtp_port} speaks plain SMTP" in step.hint.cause
+    assert step.detail[0].startswith("no TLS: the server sent its greeting in clear: 220 ")
     assert report.step("auth").status == "skipped"
 
 
-async def test_plain_smtp_without_tls_does_not_find_auth(sandbox_clean, sandbox_env):
+async def test_plain_smtp_without_tls_logs_in_only_where_offered(sandbox_clean, sandbox_env):
+    """Connection Security None: LogicalDOC never starts TLS; the sandbox (like Exchange) offers AUTH only after TLS,
+    so LogicalDOC's Jakarta Mail sends without logging in, and MAIL FROM gets 530 5.7.57."""
     sb = sandbox_clean
-    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=0)
+    s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), connection_security=0,
+                     auth_encrypted=False)
     report = await diagnose(s, token_cache=TokenCache())
     st = statuses(report)
     assert st["starttls"] == "skipped"
-    assert st["auth"] == "fail" and report.step("auth").hint.id == "auth-not-offered", report.to_text()
+    assert st["auth"] == "warn" and report.step("auth").hint.id == "no-auth-offered", report.to_text()
+    assert "offers no AUTH in clear" in report.step("auth").hint.cause
+    assert st["envelope"] == "fail" and report.step("envelope").hint.id == "not-authenticated", report.to_text()
+    assert not report.ok
     assert not any("AUTH" in l.text and l.direction == "C" for l in report.transcript)
 
 

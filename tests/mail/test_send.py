@@ -235,16 +235,19 @@ async def test_no_envelope_when_auth_did_not_succeed(sandbox_clean, fault, faile
     assert send["reply"] is None and send["queue_id"] is None
 
 
-async def test_plain_smtp_without_username_sends_nothing(sandbox_clean):
-    """Protocol smtp with no Username: the engine skips AUTH (LogicalDOC would relay anonymously); outmail refuses."""
+async def test_plain_smtp_without_username_sends_as_logicaldoc_does(sandbox_clean):
+    """Protocol smtp with no Username: LogicalDOC sends without AUTH, and so does the test send. The sandbox (like
+    Exchange) refuses mail without a login: 530 5.7.57 at MAIL FROM, shown as the send's own refusal."""
     sb = sandbox_clean
-    s = settings_for(sb, protocol="smtp", username="", connection_security=1)
+    s = settings_for(sb, protocol="smtp", username="", connection_security=1, auth_encrypted=False)
     before = len(sb.smtp_events())
     report = await send_test(s, build_message(s, ["alice@contoso.test"]), token_cache=TokenCache())
     assert report.step("auth").status == "skipped"
+    assert "LogicalDOC sends without AUTH" in report.step("auth").detail[0]
     step = report.step("send")
     assert step.status == "fail" and step.hint.id == "not-authenticated"
-    assert envelope_events(sb.smtp_events()[before:]) == []
+    assert step.hint.reply.startswith("530 5.7.57")
+    assert [e["command"].split(":")[0] for e in envelope_events(sb.smtp_events()[before:])] == ["MAIL FROM"]
 
 
 # ---- refused before anything connects ----------------------------------------------------------------------------

@@ -133,3 +133,26 @@ def test_missing_ca_file_is_an_error(tmp_path):
     assert by_attr(good_m365(ca_file=str(tmp_path / "nope.pem")))["ca_file"][0][0] == "error"
     (tmp_path / "ca.pem").write_text("x")
     assert "ca_file" not in by_attr(good_m365(ca_file=str(tmp_path / "ca.pem")))
+
+
+@pytest.mark.parametrize("security,port,words", [
+    (1, 587, "Connection Security STARTTLS is then ignored"),
+    (2, 2525, "Connection Security TLS is then ignored"),
+    (0, 587, "port 587 usually speaks STARTTLS"),
+])
+def test_lint_use_secure_authentication_means_implicit_tls(security, port, words):
+    settings = Settings(protocol="smtp", host="mail.example.net", port=port, connection_security=security,
+                        auth_encrypted=True, username="svc-ldoc", password=Secret("pw"), sender="u@example.net")
+    found = [p for p in validate(settings) if p.attr == "auth_encrypted"]
+    assert len(found) == 1 and found[0].severity == "warning" and words in found[0].message
+    assert not [p for p in validate(settings.with_changes(auth_encrypted=False, port=465, connection_security=3))
+                if p.attr == "auth_encrypted"]
+
+
+@pytest.mark.parametrize("username", ["svc-ldoc", "DOMAIN\\ldoc", "ldoc@example.net"])
+def test_plain_smtp_username_is_any_sasl_name(username):
+    settings = Settings(protocol="smtp", host="mail.example.net", port=587, connection_security=1,
+                        auth_encrypted=False, username=username, password=Secret("pw"), sender="u@example.net")
+    assert not [p for p in validate(settings) if p.severity == "error"]
+    m365 = Settings(username="svc-ldoc", sender="u@example.net")
+    assert any(p.attr == "username" and p.severity == "error" for p in validate(m365))

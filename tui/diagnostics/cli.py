@@ -1,7 +1,10 @@
-"""`outmail check [--config PATH] [--tenant NAME] [--json]`: the engine without the console.
+"""`outmail check [--config PATH] [--tenant NAME] [--json] [--rcpt ADDR] [--fresh-token]`: the engine without the
+console.
 
 Human-readable by default (one line per step, the detail and hint under a failure or warning); `--json` prints one
-document {"ok": bool, "steps": [{"id", "title", "status", "duration_ms", "detail", "hint"}]}.
+document {"ok": bool, "model": "classic"|"rbac"|null, "steps": [{"id", "title", "status", "duration_ms", "detail",
+"hint"}]}. The `envelope` step sends MAIL FROM and RCPT TO (`--rcpt`, default the Sender Email), then RSET: nothing
+is sent.
 Exit 0 when no step failed (warnings allowed), 1 when a step failed, 2 when the settings file cannot be used.
 """
 
@@ -29,10 +32,20 @@ def run_check(args: Any) -> int:
         print(f"outmail check: {path}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_UNUSABLE
 
+    rcpt = (getattr(args, "rcpt", "") or "").strip()
+    if rcpt:
+        from tui.addresses import AddressError, check_address
+
+        try:
+            check_address(rcpt)
+        except AddressError as exc:
+            print(f"outmail check: --rcpt {rcpt}: {exc}", file=sys.stderr)
+            return EXIT_UNUSABLE
+
     from tui.diagnostics.engine import diagnose
 
     try:
-        report = asyncio.run(diagnose(settings))
+        report = asyncio.run(diagnose(settings, rcpt=rcpt, fresh_token=bool(getattr(args, "fresh_token", False))))
     except KeyboardInterrupt:
         print("outmail check: interrupted", file=sys.stderr)
         return 130

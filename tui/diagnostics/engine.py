@@ -83,9 +83,14 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("ehlo", "Banner and EHLO"),
     StepSpec("starttls", "STARTTLS"),
     StepSpec("auth", "AUTH"),
+    StepSpec("envelope", "Envelope (MAIL, RCPT)"),
     StepSpec("quit", "QUIT"),
 )
 STEP_IDS = tuple(s.id for s in STEPS)
+# The SASL mechanisms of LogicalDOC's sender, in its order of preference (Jakarta Mail's mail.smtp.auth.mechanisms
+# default "LOGIN PLAIN DIGEST-MD5 NTLM"; XOAUTH2 is off unless protocol smtpmicrosoft365).
+JAVAMAIL_MECHANISMS = ("LOGIN", "PLAIN", "DIGEST-MD5", "NTLM")
+ARROW = "→"
 IMPORT_HEAD_START_SECONDS = 0.3
 
 
@@ -165,6 +170,7 @@ class Report:
     target: str = ""  # "smtpmicrosoft365 smtp.office365.com:587 (tenant default)"
     duration_ms: float = 0.0
     cancelled: bool = False
+    model: str | None = None  # the authorization model the token implies: "classic", "rbac"; None without a token
 
     @property
     def ok(self) -> bool:
@@ -178,8 +184,11 @@ class Report:
         return next(s for s in self.steps if s.id == step_id)
 
     def to_json(self) -> dict[str, Any]:
-        """The `outmail check --json` document: {"ok", "steps": [{id, title, status, duration_ms, detail, hint}]}."""
-        return {"ok": self.ok, "steps": [s.to_json() for s in self.steps]}
+        """The `outmail check --json` document: {"ok", "model", "steps": [{id, title, status, duration_ms, detail,
+        hint}]}. `model` is Exchange's authorization model the token implies ("classic": the token carries
+        SMTP.SendAsApp; "rbac": it does not, so only RBAC for Applications can authorize the app), null without a
+        token; whether it authorized the app is the `auth` step's status."""
+        return {"ok": self.ok, "model": self.model, "steps": [s.to_json() for s in self.steps]}
 
     def to_full_json(self) -> dict[str, Any]:
         """to_json() plus the transcript, the token summary and the target (for saving a run)."""
@@ -354,12 +363,24 @@ class _Run:
         self.m365 = bool(settings.is_m365)
         self.host = settings.host.strip()
         self.port = int(settings.port) if str(settings.port).isdigit() else 0
-        self.implicit_tls = (not self.m365) and settings.connection_security == 3
+        # LogicalDOC's sender (verdict.md section 1): "Use secure authentication" selects the smtps transport,
+        # implicit TLS whatever Connection Security says; Connection Security SSL does the same on the smtp transport.
+        self.auth_encrypted = (not self.m365) and bool(settings.auth_encrypted)
+        self.implicit_tls = (not self.m365) and (self.auth_encrypted or settings.connection_security == 3)
+        self.implicit_reason = ("'Use secure authentication' is on, so LogicalDOC uses the smtps transport"
+                                if self.auth_encrypted else "Connection Security SSL")
+        self.user = settings.username.strip()
+        self.unverified = False  # the session goes on without a verified certificate (only with no credential)
+        self.auth_skipped = False  # LogicalDOC sends without logging in (no Username, or no AUTH offered)
+        self.mechanism = ""  # the SASL mechanism of the login, once chosen
+        self.envelope = True
+        self.rcpt = ""
         self.smtp: Any = None
         self.sock: socket.socket | None = None
         self.token: str | None = None
         self.claims: dict[str, Any] | None = None
         self.token_info: TokenInfo | None = None
+        self.model: str | None = None  # the authorization model the token implies (claims.authorization_model)
         self.ssl_ctx: ssl.SSLContext | None = None
         self.ca_source = ""
         self.closed = False
@@ -382,7 +403,7 @@ class _Run:
         return next(s for s in self.steps if s.id == step_id)
 
     def hint_ctx(self) -> HintContext:
-        return HintContext.from_settings(self.settings, self.claims)
+        return HintContext.from_settings(self.settings, self.claims, mechanism=self.mechanism)
 
     def _start(self, r: StepResult) -> float:
         r.status = "running"
@@ -402,8 +423,8 @@ class _Run:
         self.emit_event(StepFinished(r.copy()))
 
     def skip(self, step_id: str, why: str) -> None:
-        r = self.result(step_id)
-        if r.status != "pending":
+        r = next((s for s in self.steps if s.id == step_id), None)
+        if r is None or r.status != "pending":  # None: a step this run does not have (envelope with a send)
             return
         r.status = "skipped"
         r.detail.append(self.redactor.text(why))
@@ -621,7 +642,8 @@ class _Run:
 
         source = "cache" if out.source == "cache" else "identity_provider"
         h.detail(f"token from {'cache' if source == 'cache' else 'the identity provider'}"
-                 f"{', expires in ' + str(out.expires_in // 60) + ' min' if out.expires_in else ''}")
+                 f"{', expires in ' + str(out.expires_in // 60) + ' min' if out.expires_in else ''}"
+                 f"{'; new token: ' + out.renewed_because if out.renewed_because else ''}")
         h.detail(f"token {token_preview(out.token)}")
         h.detail(out.ca_source)
         claims = out.claims or {}
@@ -633,34 +655,37 @@ class _Run:
             h.warn(H.for_claim("jwt", out.claims_error, ctx))
             return
         ctx = self.hint_ctx()
+        from tui.diagnostics.claims import MODEL_NAMES, authorization_model
+
+        self.model = authorization_model(claims)
+        h.detail(f"authorization model: {MODEL_NAMES[self.model]}"
+                 + ("" if self.model == "classic" else " (the token has no SMTP.SendAsApp role; AUTH decides)"))
         failed = None
+        privileges: list[str] = []
         for finding in check_claims(claims, client_id=self.settings.client_id, tenant=self.settings.client_tenant,
                                     scope=self.settings.scope):
             mark = {"ok": "ok", "info": "  ", "warn": "warn", "fail": "FAIL"}[finding.status]
             h.detail(f"{mark} {finding.text}")
             if finding.status == "fail" and failed is None:
                 failed = finding
+            elif finding.hint_id == "least-privilege":
+                privileges.append(finding.text.removeprefix("least privilege: "))
             elif finding.status == "warn" and finding.hint_id:
                 h.warn(H.by_id(finding.hint_id, ctx, reply=finding.text))
             elif finding.status == "warn":
                 h.warn()
+        if privileges:  # one hint naming every role SMTP does not need
+            h.warn(H.by_id("least-privilege", ctx, reply="least privilege: " + "; ".join(privileges)))
         if failed is not None:
+            self.token_cache.invalidate(self.settings, f"the last one failed the claim check ({failed.text})")
             raise StepFailed(H.by_id(failed.hint_id or "claim-not-jwt", ctx, reply=failed.text))
 
     def _token_line(self, text: str, at: float) -> None:
         if not self.closed:
             self.recorder.add("I", text, at=at)
 
-    async def step_connect(self, h: StepHandle) -> None:
-        if "aiosmtplib" not in sys.modules:
-            # First run in this process: import the SMTP client off the event loop (tens of ms of module loading
-            # would otherwise stall a console's loop in one piece).
-            import importlib
-
-            await _in_daemon_thread(importlib.import_module, "tui.diagnostics.smtp")
-        from tui.diagnostics.smtp import TracedSMTP
-        from tui.diagnostics.tls import smtp_context
-
+    async def _tcp_connect(self, h: StepHandle | None) -> socket.socket:
+        """A TCP connection to host:port (every address in turn); detail lines go to `h` when given."""
         loop = asyncio.get_running_loop()
         t = time.perf_counter()
         try:  # an address literal needs no resolver thread
@@ -671,10 +696,10 @@ class _Run:
         for family, _type, _proto, _name, sockaddr in infos:
             if (family, sockaddr) not in addrs:
                 addrs.append((family, sockaddr))
-        shown = ", ".join(str(a[1][0]) for a in addrs)
-        h.detail(f"{self.host} resolves to {shown} ({(time.perf_counter() - t) * 1000:.0f} ms)")
+        if h is not None:
+            shown = ", ".join(str(a[1][0]) for a in addrs)
+            h.detail(f"{self.host} resolves to {shown} ({(time.perf_counter() - t) * 1000:.0f} ms)")
         last: BaseException | None = None
-        sock = None
         for family, sockaddr in addrs:
             s = socket.socket(family, socket.SOCK_STREAM)
             s.setblocking(False)
@@ -686,28 +711,131 @@ class _Run:
                 if isinstance(exc, asyncio.CancelledError):
                     raise
                 last = exc
-                h.detail(f"{sockaddr[0]}:{sockaddr[1]} {type(exc).__name__}: {exc}")
+                if h is not None:
+                    h.detail(f"{sockaddr[0]}:{sockaddr[1]} {type(exc).__name__}: {exc}")
                 continue
-            sock = s
-            break
-        if sock is None:
-            raise last or OSError("no address to connect to")
+            if h is not None:
+                peer = s.getpeername()
+                h.result.detail.insert(0, f"connected to {peer[0]}:{peer[1]} in "
+                                          f"{(time.perf_counter() - t) * 1000:.0f} ms")
+                self.recorder.add("I", f"TCP connected to {peer[0]}:{peer[1]} ({self.host})")
+            return s
+        raise last or OSError("no address to connect to")
+
+    def _new_smtp(self, tls_context: ssl.SSLContext | None) -> Any:
+        from tui.diagnostics.smtp import TracedSMTP
+
+        return TracedSMTP(self.recorder, hostname=self.host, local_hostname=_hostname(), timeout=self.timeout,
+                          tls_context=tls_context)
+
+    async def step_connect(self, h: StepHandle) -> None:
+        if "aiosmtplib" not in sys.modules:
+            # First run in this process: import the SMTP client off the event loop (tens of ms of module loading
+            # would otherwise stall a console's loop in one piece).
+            import importlib
+
+            await _in_daemon_thread(importlib.import_module, "tui.diagnostics.smtp")
+        from tui.diagnostics.tls import smtp_context
+
+        sock = await self._tcp_connect(h)
         self.sock = sock
-        peer = sock.getpeername()
-        h.result.detail.insert(0, f"connected to {peer[0]}:{peer[1]} in {(time.perf_counter() - t) * 1000:.0f} ms")
-        self.recorder.add("I", f"TCP connected to {peer[0]}:{peer[1]} ({self.host})")
         try:
-            self.ssl_ctx, self.ca_source = smtp_context(_expand(self.settings.ca_file))
+            self.ssl_ctx, self.ca_source = smtp_context(_expand(self.settings.ca_file), logicaldoc_smtp=not self.m365)
         except (ssl.SSLError, OSError) as exc:
             raise StepFailed(H.for_exception("ca-file", f"{type(exc).__name__}: {exc}", self.hint_ctx())) from None
-        self.smtp = TracedSMTP(self.recorder, hostname=self.host, local_hostname=_hostname(), timeout=self.timeout,
-                               tls_context=self.ssl_ctx)
+        self.smtp = self._new_smtp(self.ssl_ctx)
         if self.implicit_tls:
-            h.detail("Connection Security SSL: implicit TLS")
+            h.detail(f"implicit TLS from the first byte: {self.implicit_reason}")
             self.sock = None  # aiosmtplib owns it now
+            try:
+                await self.smtp.connect(sock=sock, use_tls=True, hostname=self.host)
+            except (ssl.SSLError, OSError, TimeoutError, Exception) as exc:  # noqa: B014 - each is judged below
+                with contextlib.suppress(Exception):
+                    self.smtp.close()
+                await self._tls_failed(exc, h, implicit=True)
+            else:
+                self.banner_seen = True
+                self._tls_details(h)
+
+    async def _tls_failed(self, exc: BaseException, h: StepHandle, *, implicit: bool) -> None:
+        """A TLS handshake (implicit, or after STARTTLS) failed: judge it as LogicalDOC's sender would.
+
+        Raises StepFailed with LogicalDOC's view of the failure, re-raises `exc` for the general table, or (certificate
+        not verifiable, no credential at stake, protocol smtp: LogicalDOC sends anyway) reconnects over an
+        unverified session, ends the step `warn` and returns."""
+        if self.m365 or isinstance(exc, StepFailed):
+            raise exc
+        import aiosmtplib
+
+        if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code > 0:
+            raise exc
+        kind, text = self.classify(exc, "connect" if implicit else "starttls")
+        ctx = self.hint_ctx()
+        if kind in ("tls-verify", "tls-hostname"):
+            h.detail(text)
+            h.detail(self.ca_source)
+            names = await self.peek_cert(self.host, self.port, starttls=not implicit)
+            for line in names:
+                h.detail(line)
+            if self.auth_encrypted and kind == "tls-verify":
+                raise StepFailed(H.for_exception("tls-verify-logicaldoc", text, ctx, details=tuple(names)))
+            if self.user:
+                raise StepFailed(H.for_exception("refuse-unverified-tls", text, ctx, details=tuple(names)))
+            await self._reopen_unverified(implicit)
+            self.unverified = True
+            h.detail("went on over the unverified session: no credential is sent (Username is empty)")
+            self._tls_details(h)
+            h.warn(H.for_exception("tls-unverified-no-credential", text, ctx))
+            return
+        probe_timeout = min(self.timeout, 5.0)
+        if implicit:
+            from tui.diagnostics.tls import plain_banner
+
+            banner = await self._probe(plain_banner, self.host, self.port, timeout=probe_timeout)
+            if banner:
+                h.detail(f"{type(exc).__name__}: {exc}")
+                raise StepFailed(H.for_exception("implicit-tls-plain-port",
+                                                 f"no TLS: the server sent its greeting in clear: {banner}", ctx,
+                                                 extra={"why": self.implicit_reason}))
+        if kind in ("tls-version", "tls-handshake", "disconnected"):
+            from tui.diagnostics.tls import speaks_only_old_tls, speaks_only_tls13
+
+            if await self._probe(speaks_only_tls13, self.host, self.port, starttls=not implicit,
+                                 timeout=probe_timeout):
+                h.detail(text)
+                h.detail("the server completes a TLS 1.3 handshake and refuses TLS 1.2")
+                raise StepFailed(H.for_exception("tls13-only", text, ctx))
+            if await self._probe(speaks_only_old_tls, self.host, self.port, starttls=not implicit,
+                                 timeout=probe_timeout):
+                h.detail(text)
+                h.detail("the server completes a TLS 1.0/1.1 handshake and refuses TLS 1.2")
+                raise StepFailed(H.for_exception("tls-version", text, ctx))
+        raise exc
+
+    async def _probe(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a blocking read-only probe from tui.diagnostics.tls in a daemon thread, bounded; None on any error."""
+        try:
+            async with asyncio.timeout(float(kwargs.get("timeout", 5.0)) + 1.0):
+                return await _in_daemon_thread(functools.partial(fn, *args, **kwargs))
+        except Exception:  # noqa: BLE001 - a probe only adds evidence
+            return None
+
+    async def _reopen_unverified(self, implicit: bool) -> None:
+        """Connect again and set TLS up without verifying the certificate (only when nothing secret will be sent)."""
+        from tui.diagnostics.tls import unverified_context
+
+        self.recorder.add("I", "connecting again over TLS without certificate verification (no credential is sent)")
+        sock = await self._tcp_connect(None)
+        ctx = unverified_context()
+        self.smtp = self._new_smtp(ctx)
+        if implicit:
             await self.smtp.connect(sock=sock, use_tls=True, hostname=self.host)
             self.banner_seen = True
-            self._tls_details(h)
+            return
+        await self.smtp.connect(sock=sock)
+        await self.smtp.ehlo()
+        await self.smtp.starttls(server_hostname=self.host, tls_context=ctx)
+        await self.smtp.ehlo()
 
     def _tls_details(self, h: StepHandle) -> None:
         from tui.diagnostics.tls import cert_lines
@@ -715,11 +843,20 @@ class _Run:
         obj = self.smtp.ssl_object
         if obj is None:
             return
+        if self.unverified:
+            version, cipher = obj.version(), obj.cipher()
+            for line in (f"{version}, cipher {cipher[0] if cipher else '?'}", "certificate NOT verified"):
+                h.detail(line)
+                self.recorder.add("I", f"TLS {line}")
+            return
         lines, days = cert_lines(obj)
         for line in lines:
             h.detail(line)
             self.recorder.add("I", f"TLS {line}")
         h.detail(self.ca_source)
+        if self.auth_encrypted and _expand(self.settings.ca_file):
+            h.detail("note: with 'Use secure authentication' LogicalDOC checks this certificate against its Java "
+                     "trust store, not ca_file: that store must trust the same CA")
         if days is not None and days < 14:
             h.detail(f"warning: the certificate expires in {days} days")
             h.warn()
@@ -727,7 +864,19 @@ class _Run:
     async def step_ehlo(self, h: StepHandle) -> None:
         if not self.implicit_tls:
             sock, self.sock = self.sock, None
-            banner = await self.smtp.connect(sock=sock)
+            try:
+                banner = await self.smtp.connect(sock=sock)
+            except Exception as exc:  # noqa: BLE001 - judged below, then re-raised
+                kind, _text = self.classify(exc, "ehlo")
+                if kind == "banner-timeout" and not self.m365:
+                    from tui.diagnostics.tls import speaks_implicit_tls
+
+                    if await self._probe(speaks_implicit_tls, self.host, self.port, timeout=min(self.timeout, 5.0)):
+                        h.detail(f"no greeting within {self.timeout:g} s; the port answers a TLS handshake")
+                        security = {0: "None", 1: "STARTTLS", 2: "TLS"}.get(self.settings.connection_security, "?")
+                        raise StepFailed(H.for_exception("plain-on-implicit-tls-port", None, self.hint_ctx(),
+                                                         extra={"security": security})) from None
+                raise
         else:
             banner = self.smtp.banner
         self.banner_seen = True
@@ -743,9 +892,17 @@ class _Run:
         smtp = self.smtp
         if not smtp.supports_extension("starttls"):
             h.detail("EHLO does not list STARTTLS")
-            if not self.m365 and self.settings.connection_security == 1:
-                h.detail("Connection Security STARTTLS is opportunistic: LogicalDOC would go on without TLS")
-                h.warn(H.by_id("starttls-not-offered", self.hint_ctx()))
+            if not self.m365:
+                ctx = self.hint_ctx()
+                if self.settings.connection_security == 2:
+                    raise StepFailed(H.for_exception("starttls-required-missing", "EHLO does not list STARTTLS", ctx))
+                # Connection Security STARTTLS: LogicalDOC uses it only when offered, and goes on in clear.
+                methods = [m.upper() for m in smtp.server_auth_methods]
+                if self.user and methods:
+                    h.detail(f"the server offers AUTH {' '.join(methods)} in clear")
+                    raise StepFailed(H.for_exception("refuse-cleartext-auth", "EHLO does not list STARTTLS", ctx))
+                h.detail("LogicalDOC goes on without TLS (STARTTLS is used only when offered)")
+                h.warn(H.for_exception("starttls-opportunistic-clear", "EHLO does not list STARTTLS", ctx))
                 return
             smtp.esmtp_extensions["starttls"] = ""  # ask anyway, to quote the server's refusal
         import aiosmtplib
@@ -759,47 +916,64 @@ class _Run:
                 if hint.id in ("smtp-temporary", "smtp-permanent", "unrecognized-command"):
                     hint = H.by_id("starttls-not-offered", self.hint_ctx(), reply=raw)
                 raise StepFailed(hint) from None
-            raise
-        self._tls_details(h)
-        response = await smtp.ehlo()
-        self.recorder.add("I", "EHLO again after STARTTLS")
-        methods = [m.upper() for m in smtp.server_auth_methods]
+            await self._tls_failed(exc, h, implicit=False)
+        except Exception as exc:  # noqa: BLE001 - judged as LogicalDOC would, or re-raised
+            await self._tls_failed(exc, h, implicit=False)
+        else:
+            self._tls_details(h)
+            await smtp.ehlo()
+            self.recorder.add("I", "EHLO again after STARTTLS")
+        methods = [m.upper() for m in self.smtp.server_auth_methods]
         h.detail("AUTH " + (" ".join(methods) if methods else "not offered"))
-        self._check_auth_methods(methods)
-        del response
-
-    def _check_auth_methods(self, methods: list[str]) -> None:
-        if self.m365:
-            if "XOAUTH2" not in methods:
-                raise StepFailed(H.by_id("xoauth2-not-offered", self.hint_ctx(),
-                                         reply="AUTH " + (" ".join(methods) or "(not offered)")))
-        elif self.settings.username.strip() and not ({"PLAIN", "LOGIN"} & set(methods)):
-            raise StepFailed(H.by_id("auth-not-offered", self.hint_ctx(),
+        if self.m365 and "XOAUTH2" not in methods:
+            raise StepFailed(H.by_id("xoauth2-not-offered", self.hint_ctx(),
                                      reply="AUTH " + (" ".join(methods) or "(not offered)")))
 
     async def step_auth(self, h: StepHandle) -> None:
         smtp = self.smtp
-        user = self.settings.username.strip()
+        user = self.user
         tls = smtp.ssl_object is not None
         if self.m365:
             assert tls, "no credential before TLS"
             from tui.diagnostics.smtp import xoauth2_string
 
+            self.mechanism = "XOAUTH2"
             encoded = xoauth2_string(user, self.token or "")
             self.redactor.add_secret(encoded, f"<redacted, {len(encoded)} bytes>")
             h.detail(f"AUTH XOAUTH2 user={user}")
             response = await smtp.execute_command(b"AUTH", b"XOAUTH2", encoded.encode("ascii"))
             if response.code == 334:
                 response = await smtp.execute_command(b"")
+            if response.code != 235:
+                self.token_cache.invalidate(self.settings, f"the last one was refused at AUTH ({response.code} "
+                                            f"{' '.join(H.split_reply(response.message)[:2])})")
         else:
+            # LogicalDOC's sender (Jakarta Mail): AUTH only when the server offers it, with the first of LOGIN,
+            # PLAIN, DIGEST-MD5, NTLM it offers; no AUTH offered means it sends without logging in.
+            assert not self.unverified, "no credential over an unverified session"
+            methods = [m.upper() for m in smtp.server_auth_methods]
+            ctx = self.hint_ctx()
+            if not methods:
+                where = "" if tls else " in clear"
+                h.detail(f"the server offers no AUTH{where}: LogicalDOC sends without logging in")
+                self.auth_skipped = True
+                h.warn(H.for_exception("no-auth-offered", None, ctx, extra={"where": where}))
+                return
+            mech = next((m for m in JAVAMAIL_MECHANISMS if m in methods), None)
+            shown = {"mechanisms": " ".join(methods)}
+            if mech is None:
+                raise StepFailed(H.for_exception("auth-no-common-mechanism", "AUTH " + " ".join(methods), ctx,
+                                                 extra=shown))
+            if mech not in ("LOGIN", "PLAIN"):
+                h.detail(f"LogicalDOC would log in with {mech}; outmail speaks LOGIN and PLAIN only")
+                self.auth_skipped = True
+                h.warn(H.for_exception("auth-mechanism-unproven", "AUTH " + " ".join(methods), ctx, extra=shown))
+                return
             if not tls:
-                methods = [m.upper() for m in smtp.server_auth_methods]
-                self._check_auth_methods(methods)
                 h.detail("warning: the password is sent without TLS (Connection Security None)")
                 h.warn()
-            methods = [m.upper() for m in smtp.server_auth_methods]
-            mech = "PLAIN" if "PLAIN" in methods else "LOGIN"
-            h.detail(f"AUTH {mech} as {user}")
+            self.mechanism = mech
+            h.detail(f"AUTH {mech} as {user} (the first of LogicalDOC's LOGIN, PLAIN the server offers)")
             import aiosmtplib
 
             try:
@@ -812,6 +986,31 @@ class _Run:
         if response.code != 235:
             raise StepFailed(H.for_smtp_reply(response.code, response.message, self.hint_ctx()))
         h.result.detail.insert(0, f"{response.code} {' '.join(response.message.split())}")
+        if self.m365:
+            from tui.diagnostics.claims import MODEL_NAMES, authorization_model
+
+            model = authorization_model(self.claims)
+            if model is not None:
+                h.detail(f"authorized by {MODEL_NAMES[model]}")
+
+    async def step_envelope(self, h: StepHandle) -> None:
+        """MAIL FROM with the From LogicalDOC uses, RCPT TO, then RSET: nothing is sent. Catches what fails at the
+        first real mail (530 5.7.57, 554 5.7.1 relay denied, 553 sender not owned)."""
+        s = self.settings
+        sender = s.sender.strip() or self.user
+        rcpt = self.rcpt or sender
+        response = await self.smtp.mail(sender)
+        h.detail(f"MAIL FROM:<{sender}> {ARROW} {response.code} {' '.join(response.message.split())}")
+        response = await self.smtp.rcpt(rcpt)
+        h.detail(f"RCPT TO:<{rcpt}> {ARROW} {response.code} {' '.join(response.message.split())}")
+        await self.smtp.rset()
+        h.result.detail.insert(0, f"the server accepts mail from {sender} to {rcpt} "
+                                  f"({'after AUTH' if self.mechanism else 'without a login'}); RSET, nothing was sent")
+        if s.userasfrom:
+            h.detail("note: with 'Use user's email as sender' LogicalDOC sends From each user's own address; "
+                     "`outmail send --from ADDR` tries one")
+        if not self.rcpt:
+            h.detail("RCPT TO is the sender's own address; `outmail check --rcpt ADDR` tries another recipient")
 
     async def step_quit(self, h: StepHandle) -> None:
         response = await self.smtp.quit()
@@ -827,18 +1026,12 @@ class _Run:
         if not await self.run_step("ehlo", self.step_ehlo,
                                    timeout_kind="timeout" if self.implicit_tls else "banner-timeout"):
             return False
-        needs_tls = self.m365 or self.settings.connection_security in (1, 2)
         if self.implicit_tls:
-            self.skip("starttls", "implicit TLS (Connection Security SSL): TLS was set up in connect")
-            if self.smtp.esmtp_extensions:
-                methods = [m.upper() for m in self.smtp.server_auth_methods]
-                try:
-                    self._check_auth_methods(methods)
-                except StepFailed:
-                    pass
+            self.skip("starttls", f"implicit TLS ({self.implicit_reason}): TLS was set up in connect")
             return True
-        if not needs_tls:
-            self.skip("starttls", "Connection Security None: no TLS")
+        if not (self.m365 or self.settings.connection_security in (1, 2)):
+            self.skip("starttls", "Connection Security None: LogicalDOC does not use TLS, even where the server "
+                                  "offers STARTTLS")
             return True
         return await self.run_step("starttls", self.step_starttls)
 
@@ -884,18 +1077,23 @@ class _Run:
         # skip whatever could not run on the SMTP path
         for sid in ("connect", "ehlo", "starttls"):
             self.skip(sid, "an earlier step failed")
-        connected = self.smtp is not None and self.smtp.is_connected
         if not (token_ok and smtp_ok):
             why = "no token" if not token_ok else "the connection is not ready"
             self.skip("auth", why)
-        elif self.settings.username.strip() == "" and not self.m365:
-            self.skip("auth", "no Username: LogicalDOC sends without AUTH")
-            if after_auth is not None:
-                await after_auth(Session(self))
+            self.skip("envelope", why)
         else:
-            auth_ok = await self.run_step("auth", self.step_auth)
-            if auth_ok and after_auth is not None:
+            if not self.user and not self.m365:
+                self.skip("auth", "no Username: LogicalDOC sends without AUTH")
+                self.auth_skipped = True
+                auth_ok = True
+            else:
+                auth_ok = await self.run_step("auth", self.step_auth)
+            if not auth_ok:
+                self.skip("envelope", "AUTH failed")
+            elif after_auth is not None:
                 await after_auth(Session(self))
+            elif self.envelope:
+                await self.run_step("envelope", self.step_envelope)
         connected = self.smtp is not None and self.smtp.is_connected
         if connected:
             ok = await self.run_step("quit", self.step_quit)
@@ -923,7 +1121,8 @@ class _Run:
         if getattr(s, "source_path", None):
             target = f"{s.source_path} {target}"
         return Report(steps=[r.copy() for r in self.steps], transcript=list(self.recorder.lines),
-                      token=self.token_info, target=target, duration_ms=self.now_ms(), cancelled=cancelled)
+                      token=self.token_info, target=target, duration_ms=self.now_ms(), cancelled=cancelled,
+                      model=self.model)
 
 
 def _expand(path: str) -> str:
@@ -934,17 +1133,29 @@ def _expand(path: str) -> str:
 
 async def diagnose(settings: Any, *, emit: Callable[[Any], None] | None = None,
                    token_cache: TokenCache | None = None,
-                   after_auth: Callable[[Session], Awaitable[None]] | None = None) -> Report:
+                   after_auth: Callable[[Session], Awaitable[None]] | None = None,
+                   fresh_token: bool = False, envelope: bool = True, rcpt: str = "") -> Report:
     """Prove `settings` (a tui.settings.model.Settings, saved or not) step by step and return the Report.
 
     emit(event): called for every RunStarted / StepStarted / StepFinished / TranscriptAdded / RunFinished, on the
         event-loop thread, synchronously (keep it cheap; a Textual worker can post_message from it).
     token_cache: the process-wide cache by default (`token.DEFAULT_TOKEN_CACHE`); pass a fresh `TokenCache()` to
         force a network token.
-    after_auth: async callable(Session) run after a successful auth, before quit (the test send).
+    after_auth: async callable(Session) run after a successful auth (or where LogicalDOC sends without a login:
+        protocol smtp with no Username or a server that offers no AUTH), before quit (the test send); the
+        `envelope` step is then skipped.
+    fresh_token: drop the cached token first, so that this run asks Entra ID ("new token: a fresh token was asked
+        for"); a token that failed a claim check or was refused at AUTH is dropped anyway (TokenCache.invalidate).
+    envelope: run the `envelope` step (MAIL FROM the Sender Email, RCPT TO `rcpt` or the sender's own address, RSET;
+        nothing is sent); a run with after_auth, or envelope=False, has no envelope step.
     Cancelling the awaiting task ends the run at once (CancelledError propagates; the socket is closed).
     """
     run = _Run(settings, emit, token_cache)
+    run.envelope, run.rcpt = envelope and after_auth is None, rcpt.strip()
+    if not run.envelope:  # a test send carries its own MAIL FROM and RCPT TO
+        run.steps = [r for r in run.steps if r.id != "envelope"]
+    if fresh_token and run.m365:
+        run.token_cache.invalidate(settings, "a fresh token was asked for")
     try:
         await run.main(after_auth)
     except asyncio.CancelledError:

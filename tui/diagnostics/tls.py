@@ -20,8 +20,13 @@ from typing import Any, Mapping
 _CONTEXTS: dict[tuple[Any, ...], tuple[ssl.SSLContext, str]] = {}
 
 
-def smtp_context(ca_file: str = "") -> tuple[ssl.SSLContext, str]:
+def smtp_context(ca_file: str = "", *, logicaldoc_smtp: bool = False) -> tuple[ssl.SSLContext, str]:
     """The SMTP TLS context and a description of the CA source it trusts.
+
+    `logicaldoc_smtp`: protocol smtp, where LogicalDOC's sender offers only "TLSv1.1 TLSv1.2" (EMailSender sets
+    mail.smtp.ssl.protocols; Java 17 disables TLS 1.1): the context then speaks TLS 1.2 only, so a server that only
+    speaks TLS 1.3 fails here as it fails for LogicalDOC. Otherwise TLS 1.2 or newer (Microsoft 365: LogicalDOC clears
+    those properties and Java's defaults allow TLS 1.3).
 
     Cached per CA source (file name and modification time, SSL_CERT_FILE / SSL_CERT_DIR): loading the system store
     takes milliseconds of event-loop time, and a context is safe to share between connections."""
@@ -30,16 +35,32 @@ def smtp_context(ca_file: str = "") -> tuple[ssl.SSLContext, str]:
         mtime = os.stat(ca_file).st_mtime_ns if ca_file else None
     except OSError:
         mtime = None
-    key = (ca_file, mtime, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    key = (ca_file, mtime, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"), logicaldoc_smtp)
     hit = _CONTEXTS.get(key)
     if hit is None:
-        hit = _CONTEXTS[key] = _build_smtp_context(ca_file)
+        hit = _CONTEXTS[key] = _build_smtp_context(ca_file, logicaldoc_smtp)
     return hit
 
 
-def _build_smtp_context(ca_file: str) -> tuple[ssl.SSLContext, str]:
+def unverified_context() -> ssl.SSLContext:
+    """A TLS 1.2 context that does not verify the server, as LogicalDOC's `mail.smtp.ssl.trust=*` does.
+
+    The engine uses it only after verification failed AND no credential is at stake (protocol smtp, Username empty):
+    then LogicalDOC sends over such a session, and outmail proves the rest of the dialogue over it and reports the
+    session as unverified. A password or token never crosses such a session."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+def _build_smtp_context(ca_file: str, logicaldoc_smtp: bool = False) -> tuple[ssl.SSLContext, str]:
     ctx = ssl.create_default_context(cafile=ca_file or None)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if logicaldoc_smtp:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     ctx.check_hostname = True
     ctx.verify_mode = ssl.CERT_REQUIRED
     if ca_file:
@@ -135,13 +156,10 @@ def describe_der(der: bytes) -> list[str]:
         return [f"certificate could not be read ({type(exc).__name__})"]
 
 
-def peek_certificate(host: str, port: int, *, starttls: bool, timeout: float) -> list[str]:
-    """Name the certificate a server presents, after verification failed, so the admin knows what to trust.
-
-    It opens a separate connection, (for STARTTLS) says EHLO and STARTTLS, completes a handshake WITHOUT trusting the
-    certificate only to read it, and closes at once: nothing else is sent on it, never a credential. Blocking:
-    run it in a thread. Returns detail lines, or [] when the certificate cannot be read.
-    """
+def _handshake(host: str, port: int, *, starttls: bool, timeout: float, ctx: ssl.SSLContext) -> bytes | None:
+    """Open a separate connection, (for STARTTLS) say EHLO and STARTTLS, complete a TLS handshake with `ctx` and
+    close at once: nothing else is sent on it, never a credential. The server's DER certificate, or None when the
+    handshake could not be made. Blocking."""
     deadline = time.monotonic() + timeout
     try:
         with socket.create_connection((host, port), timeout=timeout) as raw:
@@ -162,13 +180,69 @@ def peek_certificate(host: str, port: int, *, starttls: bool, timeout: float) ->
                 reply()
                 raw.sendall(b"STARTTLS\r\n")
                 if reply() != 220:
-                    return []
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE  # read-only peek: no data is sent over this session
+                    return None
             raw.settimeout(max(0.05, deadline - time.monotonic()))
             with ctx.wrap_socket(raw, server_hostname=host) as tls:
-                der = tls.getpeercert(binary_form=True)
-        return describe_der(der) if der else []
+                return tls.getpeercert(binary_form=True) or b""
     except Exception:
-        return []
+        return None
+
+
+def _read_only_context(minimum: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # read-only probes: no data is sent over these sessions
+    ctx.minimum_version = minimum
+    return ctx
+
+
+def peek_certificate(host: str, port: int, *, starttls: bool, timeout: float) -> list[str]:
+    """Name the certificate a server presents, after verification failed, so the admin knows what to trust.
+
+    It completes a handshake WITHOUT trusting the certificate only to read it (see `_handshake`). Blocking: run it in
+    a thread. Returns detail lines, or [] when the certificate cannot be read.
+    """
+    der = _handshake(host, port, starttls=starttls, timeout=timeout, ctx=_read_only_context())
+    return describe_der(der) if der else []
+
+
+def speaks_only_tls13(host: str, port: int, *, starttls: bool, timeout: float) -> bool:
+    """After a TLS 1.2 handshake failed: True when the server completes a TLS 1.3 handshake (so it speaks TLS 1.3
+    only, which LogicalDOC's sender cannot). A read-only probe on its own connection. Blocking."""
+    ctx = _read_only_context(ssl.TLSVersion.TLSv1_3)
+    return _handshake(host, port, starttls=starttls, timeout=timeout, ctx=ctx) is not None
+
+
+def speaks_only_old_tls(host: str, port: int, *, starttls: bool, timeout: float) -> bool:
+    """After a TLS 1.2 handshake failed: True when the server completes a TLS 1.0/1.1 handshake (OpenSSL 3 offers them
+    only at security level 0). A read-only probe on its own connection. Blocking."""
+    import warnings
+
+    ctx = _read_only_context()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    except (ValueError, ssl.SSLError):
+        return False
+    return _handshake(host, port, starttls=starttls, timeout=timeout, ctx=ctx) is not None
+
+
+def speaks_implicit_tls(host: str, port: int, *, timeout: float) -> bool:
+    """True when a TLS handshake from the first byte succeeds on host:port (the port is SMTPS). Read-only probe."""
+    return _handshake(host, port, starttls=False, timeout=timeout, ctx=_read_only_context()) is not None
+
+
+def plain_banner(host: str, port: int, *, timeout: float) -> str | None:
+    """The server's first line when it greets in clear ("220 ..."), else None (it waits for a TLS handshake, or says
+    nothing). Sends nothing. Blocking."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            raw.settimeout(timeout)
+            line = raw.makefile("rb").readline(512)
+    except Exception:
+        return None
+    text = line.decode("ascii", "replace").strip()
+    return text if len(text) >= 3 and text[:3].isdigit() else None

@@ -33,15 +33,22 @@ class _DiscoveryOnlyCache(dict):
 class _Entry:
     msal_cache: Any
     http_cache: _DiscoveryOnlyCache = field(default_factory=_DiscoveryOnlyCache)
+    renew_reason: str = ""  # why the next request must go to Entra (set by TokenCache.invalidate)
 
 
 class TokenCache:
     """Process-wide and thread-safe. Keyed so that a change of authority, tenant, client id, secret, scope or CA
-    file misses. Holds msal token caches in memory only; nothing is written to disk."""
+    file misses. Holds msal token caches in memory only; nothing is written to disk.
+
+    A cached token is reused only while it is known good (verdict.md section 4): the engine calls `invalidate` when
+    the token failed a claim check or Exchange refused it at AUTH, and when the admin asks for a fresh token; the next
+    request then goes to Entra ID, and its outcome says why (`TokenOutcome.renewed_because`). Without this, msal would
+    hand back the refused token for up to an hour, after the admin had fixed the cause."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, _Entry] = {}
+        self._pending: dict[str, str] = {}  # renewal reasons for keys with no entry yet
 
     @staticmethod
     def key(settings: Any) -> str:
@@ -57,8 +64,28 @@ class TokenCache:
         with self._lock:
             e = self._entries.get(k)
             if e is None:
-                e = self._entries[k] = _Entry(msal.TokenCache())
+                e = self._entries[k] = _Entry(msal.TokenCache(), renew_reason=self._pending.pop(k, ""))
             return e
+
+    def invalidate(self, settings: Any, reason: str) -> None:
+        """Drop the access tokens cached for `settings` (the authority discovery stays cached) so that the next
+        request asks Entra ID again; `reason` ("the last one was refused at AUTH: 535 5.7.3 ...") is reported then.
+        Cheap and safe on an event loop: it never imports msal."""
+        k = self.key(settings)
+        with self._lock:
+            e = self._entries.pop(k, None)
+            if e is not None:
+                # a new entry, so that a token request still running on the old one cannot refill it
+                self._entries[k] = _Entry(type(e.msal_cache)(), e.http_cache, reason)
+            else:
+                self._pending[k] = reason
+
+    def renew_reason(self, settings: Any) -> str:
+        """Why the next request for `settings` goes to Entra ID ("" when nothing was invalidated)."""
+        k = self.key(settings)
+        with self._lock:
+            e = self._entries.get(k)
+            return e.renew_reason if e is not None else self._pending.get(k, "")
 
     def serves_from_memory(self, settings: Any, margin_seconds: float = 600.0) -> bool:
         """True when a token request for `settings` is sure to be answered from memory, with no network I/O: msal is
@@ -98,6 +125,7 @@ class TokenCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._pending.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -123,6 +151,7 @@ class TokenOutcome:
     claims: dict[str, Any] | None = None
     claims_error: str = ""
     aborted: bool = False  # the gate said no: the token request was never sent
+    renewed_because: str = ""  # a new token was asked for because the cached one was invalidated (and why)
 
 
 def _make_session(verify: Any, timeout: float, log: Callable[[str], None]):
@@ -211,6 +240,9 @@ def fetch_token(settings: Any, cache: TokenCache, timeout: float,
     if host not in _well_known_hosts():
         kwargs["instance_discovery"] = False
     entry = cache.entry(settings)
+    out.renewed_because = entry.renew_reason
+    if out.renewed_because:
+        log(f"new token: {out.renewed_because}")
     session = _make_session(verify, timeout, log)
     log(f"token request: client credentials, client_id {settings.client_id.strip()}, scope {settings.scope.strip()}, "
         f"authority {authority}{'' if 'instance_discovery' not in kwargs else ' (instance discovery off)'}; "
@@ -223,6 +255,8 @@ def fetch_token(settings: Any, cache: TokenCache, timeout: float,
             out.aborted = True
             return out
         result = app.acquire_token_for_client(scopes=[settings.scope.strip()])
+        if isinstance(result, dict) and "access_token" in result:
+            entry.renew_reason = ""  # a new token came: the reason is told once, with it
     except ValueError as exc:
         out.exc_kind, out.exc_details = _classify_value_error(exc)
         out.exc_text = f"ValueError: {str(exc).splitlines()[0][:400]}"

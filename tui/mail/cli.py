@@ -78,7 +78,7 @@ def run_send(args: Any) -> int:
     from tui.mail.send import send_test_sync
 
     try:
-        report = send_test_sync(settings, test)
+        report = send_test_sync(settings, test, fresh_token=bool(getattr(args, "fresh_token", False)))
     except MessageError as exc:
         return _error(f"{exc}; nothing was sent")
     except KeyboardInterrupt:

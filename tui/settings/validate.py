@@ -117,7 +117,9 @@ def validate(settings: Settings) -> list[Problem]:
     elif not m365 and settings.connection_security == 0 and settings.password:
         add(Problem("connection_security", "warning", "No encryption: the password would cross the network in clear"))
 
-    if (p := _email_problem("username", settings.username, required=m365)) is not None:
+    # Protocol smtp: Username is a SASL login name, not necessarily an address (svc-ldoc, DOMAIN\\user: LogicalDOC's
+    # sender passes it to AUTH as it is). With Microsoft 365 it is the XOAUTH2 user=, a mailbox address.
+    if m365 and (p := _email_problem("username", settings.username, required=True)) is not None:
         add(p)
     if (p := _email_problem("sender", settings.sender, required=True)) is not None:
         add(p)
@@ -170,6 +172,16 @@ def validate(settings: Settings) -> list[Problem]:
         if settings.password:
             add(Problem("password", "warning", "Password is ignored by LogicalDOC with SMTP Microsoft 365"))
     else:
+        # LogicalDOC's sender: 'Use secure authentication' selects the smtps transport (implicit TLS from the first
+        # byte) whatever Connection Security says (verdict.md section 1).
+        if settings.auth_encrypted and isinstance(settings.port, int) and \
+                (settings.connection_security in (1, 2) or settings.port in (25, 587)):
+            what = {1: "Connection Security STARTTLS is then ignored",
+                    2: "Connection Security TLS is then ignored"}.get(settings.connection_security,
+                                                                      f"port {settings.port} usually speaks STARTTLS")
+            add(Problem("auth_encrypted", "warning",
+                        f"'Use secure authentication' makes LogicalDOC use implicit TLS (SMTPS) from the first byte: "
+                        f"{what}; for STARTTLS untick it"))
         if settings.username.strip() and not settings.password:
             add(Problem("password", "warning", "Username is set but Password is empty: AUTH would fail"))
 
