@@ -3,14 +3,18 @@
 Built on aiosmtpd's SMTP protocol with Exchange's banner, EHLO lists, reply texts and rules:
 - before STARTTLS the EHLO list offers STARTTLS and no AUTH; after it, AUTH LOGIN XOAUTH2 and no STARTTLS;
 - AUTH before STARTTLS: 504 5.7.4; MAIL before AUTH: 530 5.7.57; TLS 1.0/1.1 after STARTTLS: 421 4.7.66, then close;
-- AUTH XOAUTH2 (initial response or after 334) checks the token's signature, expiry, audience, tenant, the
-  SMTP.SendAsApp role, the service principal's object id and that the user= mailbox granted the app FullAccess;
+- AUTH XOAUTH2 (initial response or after 334) checks the token's signature, expiry, audience, tenant and the
+  service principal's object id, then either authorization model (`SandboxIdentity.authorize_smtp`): classic (the
+  SMTP.SendAsApp role and FullAccess on the user= mailbox) or RBAC for Applications (no role needed; an
+  `Application SMTP.SendAsApp` role assignment whose management scope contains the user= mailbox);
   AUTH LOGIN (and, unadvertised, PLAIN) take the mailbox's password, for protocol smtp;
 - RCPT TO an address in the tenant's domain that no recipient has: 550 5.1.10 RecipientNotFound (others pass);
-- a From the mailbox may not send as is accepted at MAIL FROM and refused after DATA with 554 5.2.252 SendAsDenied;
+- a From the mailbox may not send as (itself, a Send As grant, or for XOAUTH2 an address in the app's RBAC scope) is
+  accepted at MAIL FROM and refused after DATA with 554 5.2.252 SendAsDenied;
 - accepted messages (DATA, or BDAT chunks as CHUNKING is advertised) are written to the mail folder as .eml files
   and answered `250 2.0.0 OK <message id> [Hostname=...]` (the message's Message-ID, as Exchange does).
-The fault in force when a connection opens applies to the whole connection. Every connection has an idle timeout.
+The fault in force when a connection opens applies to the whole connection, and so does the tenant as that fault
+sets it up (`SandboxIdentity.configured_for`). Every connection has an idle timeout.
 """
 
 from __future__ import annotations
@@ -280,7 +284,7 @@ class _Handler:
         return R_MAIL_OK
 
     async def handle_RCPT(self, server: "ExchangeSMTP", session, envelope, address: str, options: list[str]) -> str:
-        if not server.owner.identity.knows_recipient(address):
+        if not server.identity.knows_recipient(address):
             return R_RCPT_NOT_FOUND.format(address)
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(options)
@@ -312,10 +316,12 @@ class ExchangeSMTP(SMTP):
     def __init__(self, owner: SmtpServer, loop: asyncio.AbstractEventLoop) -> None:
         self.owner = owner
         self.fault = owner.get_fault()  # fixed for this connection
+        self.identity = owner.identity.configured_for(self.fault)  # the tenant's grants, as the fault sets them up
         self.delay = owner.get_delay()
         self.conn_id = owner.next_connection_id()
         self.peer_text = "?"
         self.auth_user: str | None = None
+        self.auth_app_id: str | None = None  # the token's appid after AUTH XOAUTH2 (its RBAC scope decides Send As)
         self._current: dict[str, Any] | None = None
         self._deferred: list[dict[str, Any]] = []  # pseudo-events announced after the current command's
         self._banner_sent = False
@@ -615,11 +621,13 @@ class ExchangeSMTP(SMTP):
             self._note(why)
             await self.push(auth_unsuccessful())
             return
-        if user.lower() not in self.owner.identity.full_access_mailboxes():
-            self._note(f"{user} has not granted the app FullAccess")
-            await self.push(auth_unsuccessful())
+        decision = self.identity.authorize_smtp(claims, user)
+        if not decision.ok:
+            self._note(decision.reason)
+            await self.push(auth_unsuccessful())  # Microsoft publishes no distinct text for the RBAC refusal
             return
-        await self._authenticated(user, "XOAUTH2")
+        self.auth_app_id = str(claims.get("appid") or "")
+        await self._authenticated(user, "XOAUTH2", decision.reason)
 
     async def _auth_password(self, mechanism: str, initial: str) -> None:
         def b64(data: bytes) -> bytes | None:
@@ -669,7 +677,7 @@ class ExchangeSMTP(SMTP):
             self._note(f"SMTP AUTH disabled ({self.fault})")
             await self.push(refusal)
             return
-        ident = self.owner.identity
+        ident = self.identity
         user = username.decode("utf-8", "replace")
         if user.lower() != ident.mailbox.lower() or password.decode("utf-8", "replace") != ident.password:
             self._note("wrong user name or password")
@@ -677,11 +685,11 @@ class ExchangeSMTP(SMTP):
             return
         await self._authenticated(user, mechanism)
 
-    async def _authenticated(self, user: str, mechanism: str) -> None:
+    async def _authenticated(self, user: str, mechanism: str, why: str = "") -> None:
         assert self.session is not None
         self.session.authenticated = True
         self.auth_user = user
-        self._note(f"authenticated as {user} with {mechanism}")
+        self._note(f"authenticated as {user} with {mechanism}" + (f" ({why})" if why else ""))
         await self.push(R_AUTH_OK)
 
     def _note(self, detail: str) -> None:
@@ -695,9 +703,8 @@ class ExchangeSMTP(SMTP):
         headers = BytesHeaderParser().parsebytes(content)
         header_from = [addr for _, addr in getaddresses(headers.get_all("From", [])) if addr]
         senders = header_from + ([envelope.mail_from] if envelope.mail_from else [])
-        identity = self.owner.identity
         for sender in senders:
-            if self.fault == "sendas-denied" or not identity.may_send_as(auth, sender):
+            if self.fault == "sendas-denied" or not self.identity.may_send_as(auth, sender, self.auth_app_id):
                 self._note(f"{auth} may not send as {sender}")
                 return sendas_denied(auth, sender)
         self.owner.save(envelope.mail_from or "", list(envelope.rcpt_tos), content)

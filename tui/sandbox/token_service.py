@@ -187,7 +187,7 @@ class TokenService:
             return 400, entra_error("invalid_resource", 500011, correlation_id=cid, resource=resource,
                                     directory=ident.tenant_id)
 
-        roles = [] if fault == "no-smtp-role" else KNOWN_RESOURCES[resource]
+        roles = ident.configured_for(fault).app_roles(resource)  # [] (no-smtp-role, rbac...): no roles claim
         token = self.issuer.issue(audience=resource, roles=roles)
         return 200, {"token_type": "Bearer", "expires_in": TOKEN_LIFETIME, "ext_expires_in": TOKEN_LIFETIME,
                      "access_token": token}

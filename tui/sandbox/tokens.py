@@ -79,7 +79,7 @@ class TokenIssuer:
             "uti": _b64url(uuid.uuid4().bytes)[:22],
             "ver": "1.0",
         }
-        if roles:
+        if roles:  # Entra omits the claim when the app has no role on the resource (never an empty list)
             claims["roles"] = list(roles)
         return claims
 
@@ -96,7 +96,9 @@ class TokenIssuer:
         return self.sign(claims)
 
     def verify_for_exchange(self, token: str) -> tuple[dict[str, Any] | None, str]:
-        """Check a token as Exchange Online does: (claims, "") when good, else (None, the reason, for the log)."""
+        """Check a token itself as Exchange Online does (signature, expiry, audience, tenant, issuer): (claims, "")
+        when good, else (None, the reason, for the log). What the token may do (the SMTP.SendAsApp role and FullAccess,
+        or an RBAC role assignment) is `SandboxIdentity.authorize_smtp`'s question."""
         try:
             claims = jwt.decode(token, self.public_key, algorithms=["RS256"],
                                 options={"verify_aud": False, "require": ["exp", "nbf", "aud", "tid"]})
@@ -110,11 +112,6 @@ class TokenIssuer:
             return None, "token from another tenant"
         if claims.get("iss") != self.issuer:
             return None, "unexpected issuer"
-        roles = claims.get("roles") or []
-        if ROLE_SMTP not in roles:
-            return None, f"no {ROLE_SMTP} role"
-        if claims.get("oid") != self.identity.sp_object_id:
-            return None, "no Exchange service principal for this object id"
         return claims, ""
 
 
