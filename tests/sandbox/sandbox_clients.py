@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 
 import msal
 
+from tui.sandbox import build_xoauth2
+
 SCOPE = ["https://outlook.office365.com/.default"]
+# Exchange's 535 5.7.3 text: its suffix is [<server> <UTC time> <16 hex digits>].
+SUFFIX = r" \[\S+ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9A-F]{16}\]"
+AUTH_5_7_3 = re.compile(r"5\.7\.3 Authentication unsuccessful" + SUFFIX)
 
 EHLO_BEFORE_TLS = ["SIZE 157286400", "PIPELINING", "DSN", "ENHANCEDSTATUSCODES", "STARTTLS", "8BITMIME", "BINARYMIME",
                    "CHUNKING", "SMTPUTF8"]
@@ -42,3 +48,9 @@ def connect_tls(info, timeout=5):
 
 def ehlo_lines(reply: bytes) -> list[str]:
     return reply.decode().split("\n")[1:]
+
+
+def auth_reply(info, token=None, user=None) -> tuple[int, bytes]:
+    """AUTH XOAUTH2 as `user` (default the mailbox) on a fresh TLS connection: (code, reply text)."""
+    with connect_tls(info) as s:
+        return s.docmd("AUTH", "XOAUTH2 " + build_xoauth2(user or info.mailbox, token))

@@ -14,10 +14,8 @@ import requests
 
 from tui.sandbox import FAULTS, build_xoauth2
 
-from sandbox_clients import SCOPE, connect_tls, get_token, msal_app, tls_context
+from sandbox_clients import AUTH_5_7_3, SCOPE, auth_reply, connect_tls, get_token, msal_app, tls_context
 
-SUFFIX = r" \[\S+ \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z [0-9A-F]{16}\]"
-AUTH_5_7_3 = re.compile(r"5\.7\.3 Authentication unsuccessful" + SUFFIX)
 TRACE = (r"\r\nTrace ID: [0-9a-f-]{36}\r\nCorrelation ID: [0-9a-f-]{36}\r\n"
          r"Timestamp: \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ")
 
@@ -48,11 +46,6 @@ def post_token(info, *, tenant=None, **form) -> requests.Response:
                          verify=str(info.ca_file), timeout=5)
 
 
-def auth_reply(info, token=None, user=None) -> tuple[int, bytes]:
-    with connect_tls(info) as s:
-        return s.docmd("AUTH", "XOAUTH2 " + build_xoauth2(user or info.mailbox, token))
-
-
 # --- token service -----------------------------------------------------------------------------------------------
 
 def test_fault_table_names():
@@ -60,7 +53,7 @@ def test_fault_table_names():
         "wrong-secret", "expired-secret", "unknown-client", "unknown-tenant", "bad-scope", "no-smtp-role",
         "no-mailbox-permission", "smtp-auth-disabled-tenant", "smtp-auth-disabled-mailbox", "no-starttls",
         "silent-server", "drop-during-starttls", "untrusted-cert", "slow-smtp", "slow-token", "token-hang",
-        "sendas-denied"]
+        "sendas-denied", "rbac", "rbac-out-of-scope", "over-privileged"]
     assert all(FAULTS.values())
 
 
