@@ -385,3 +385,56 @@ async def test_unreadable_ca_file(sandbox_clean, sandbox_env, tmp_path):
     report = await diagnose(settings_for(sandbox_clean, ca_file=str(bad)), token_cache=TokenCache())
     assert report.step("connect").status == "fail" and report.step("connect").hint.id == "ca-file-invalid"
     assert report.step("token").status == "fail" and report.step("token").hint.id == "ca-file-invalid"
+
+
+async def test_refused_token_is_not_reused_and_the_next_run_says_why(sandbox_clean, sandbox_env):
+    """verdict.md section 4: the admin fixes the cause (here: the sandbox fault goes away) and reruns at once; a token
+    refused at AUTH must not come back from the cache."""
+    sb = sandbox_clean
+    cache = TokenCache()
+    sb.set_fault("no-smtp-role")
+    first = await diagnose(settings_for(sb), token_cache=cache)
+    assert first.step("token").status == "ok" and first.model == "rbac"
+    assert "authorization model: RBAC for Applications" in "\n".join(first.step("token").detail)
+    auth = first.step("auth")
+    assert auth.status == "fail" and auth.hint.id == "exchange-refused-token-rbac"
+    assert "New-ManagementRoleAssignment -App " + sb.info.client_id in auth.hint.command
+    assert f"-ObjectId {sb.info.object_id}" in auth.hint.command
+    assert first.to_json()["model"] == "rbac"
+
+    sb.set_fault(None)
+    second = await diagnose(settings_for(sb), token_cache=cache)
+    assert second.ok, second.to_text()
+    assert second.token.source == "identity_provider"
+    assert "new token: the last one was refused at AUTH (535 5.7.3" in second.step("token").detail[0]
+    assert second.model == "classic"
+    assert second.step("auth").detail[0] == ("235 2.7.0 Authentication successful; authorized by classic (Entra "
+                                             "permission SMTP.SendAsApp)")
+
+    third = await diagnose(settings_for(sb), token_cache=cache)
+    assert third.token.source == "cache" and "new token" not in third.step("token").detail[0]
+
+    fresh = await diagnose(settings_for(sb), token_cache=cache, fresh_token=True)
+    assert fresh.token.source == "identity_provider"
+    assert "new token: a fresh token was asked for" in fresh.step("token").detail[0]
+    assert any(l.text == "new token: a fresh token was asked for" for l in fresh.transcript)
+
+
+async def test_invalidated_token_reason_is_told_once_with_the_new_token(sandbox_clean, sandbox_env):
+    """The engine invalidates after a failed claim check as after a refused AUTH; the reason waits for the entry
+    (no msal import needed to record it) and is told once, with the token that replaces the dropped one."""
+    sb = sandbox_clean
+    cache = TokenCache()
+    s = settings_for(sb)
+    cache.invalidate(s, "the last one failed the claim check (tid)")  # no entry yet: kept as pending
+    assert cache.renew_reason(s) == "the last one failed the claim check (tid)"
+    sb.set_fault("wrong-secret")  # no token comes: the reason stays for the next attempt
+    failed = await diagnose(s, token_cache=cache)
+    assert failed.step("token").status == "fail"
+    assert cache.renew_reason(s) == "the last one failed the claim check (tid)"
+    sb.set_fault(None)
+    again = await diagnose(s, token_cache=cache)
+    assert again.token.source == "identity_provider"
+    assert "new token: the last one failed the claim check (tid)" in again.step("token").detail[0]
+    assert cache.renew_reason(s) == ""
+    assert (await diagnose(s, token_cache=cache)).token.source == "cache"

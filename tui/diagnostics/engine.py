@@ -985,13 +985,12 @@ class _Run:
                 raise StepFailed(H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())) from None
         if response.code != 235:
             raise StepFailed(H.for_smtp_reply(response.code, response.message, self.hint_ctx()))
-        h.result.detail.insert(0, f"{response.code} {' '.join(response.message.split())}")
-        if self.m365:
-            from tui.diagnostics.claims import MODEL_NAMES, authorization_model
+        summary = f"{response.code} {' '.join(response.message.split())}"
+        if self.model is not None:  # which of Exchange's two models let the app in (verdict.md section 2)
+            from tui.diagnostics.claims import MODEL_NAMES
 
-            model = authorization_model(self.claims)
-            if model is not None:
-                h.detail(f"authorized by {MODEL_NAMES[model]}")
+            summary += f"; authorized by {MODEL_NAMES[self.model]}"
+        h.result.detail.insert(0, summary)
 
     async def step_envelope(self, h: StepHandle) -> None:
         """MAIL FROM with the From LogicalDOC uses, RCPT TO, then RSET: nothing is sent. Catches what fails at the
