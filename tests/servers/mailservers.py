@@ -24,6 +24,7 @@ Listeners (`MailServers.ports[name]`, every one a `smtpd` service `127.0.0.1:POR
 - `tls13_only`: as `starttls_optional`, but TLS 1.3 only (`smtpd_tls_protocols` and
   `smtpd_tls_mandatory_protocols` `>=TLSv1.3`): a client limited to TLS 1.2 (LogicalDOC's "TLSv1.1 TLSv1.2")
   fails the handshake.
+- `smtps_tls13_only`: as `smtps`, TLS 1.3 only.
 - `starttls_optional_selfsigned`, `starttls_required_selfsigned`, `smtps_selfsigned`: as their namesakes, with a
   self-signed certificate (`MailServers.selfsigned_cert_file`) instead of the private CA's.
 - `starttls_optional_wrongname`, `smtps_wrongname`: as their namesakes, with a certificate from the private CA
@@ -79,6 +80,8 @@ _LISTENERS: dict[str, tuple[dict[str, str], str]] = {
     "auth_in_clear": ({**_SASL, "smtpd_tls_security_level": "none", "smtpd_tls_auth_only": "no"}, "ca"),
     "tls13_only": ({**_SASL, "smtpd_tls_security_level": "may", "smtpd_tls_auth_only": "yes",
                     "smtpd_tls_protocols": ">=TLSv1.3", "smtpd_tls_mandatory_protocols": ">=TLSv1.3"}, "ca"),
+    "smtps_tls13_only": ({**_SASL, "smtpd_tls_wrappermode": "yes", "smtpd_tls_security_level": "encrypt",
+                          "smtpd_tls_protocols": ">=TLSv1.3", "smtpd_tls_mandatory_protocols": ">=TLSv1.3"}, "ca"),
     "starttls_optional_selfsigned": ({**_SASL, "smtpd_tls_security_level": "may", "smtpd_tls_auth_only": "yes"},
                                      "selfsigned"),
     "starttls_required_selfsigned": ({**_SASL, "smtpd_tls_security_level": "encrypt",

@@ -11,7 +11,7 @@ only, nothing relayed off the machine (accepted mail is discarded). Listeners, b
 - `smtps`: implicit TLS from the first byte, AUTH PLAIN LOGIN, relay for authenticated only.
 - `plain_only`, `login_only`: as `starttls_optional`, announcing AUTH PLAIN only, resp. LOGIN only.
 - `auth_in_clear`: no TLS at all, AUTH PLAIN LOGIN in clear, relay for authenticated only.
-- `tls13_only`: as `starttls_optional` with TLS 1.3 only.
+- `tls13_only`: as `starttls_optional` with TLS 1.3 only; `smtps_tls13_only`: as `smtps` with TLS 1.3 only.
 - `starttls_optional_selfsigned`, `starttls_required_selfsigned`, `smtps_selfsigned`: a self-signed certificate.
 - `starttls_optional_wrongname`, `smtps_wrongname`: a certificate from the private CA for another name only.
 
@@ -216,15 +216,15 @@ def test_auth_in_clear_offers_auth_without_tls(mail_servers):
         mail_servers.wait_for_delivery(send(s))
 
 
-def test_tls13_only_refuses_tls12_and_accepts_tls13(mail_servers):
+@pytest.mark.parametrize(("name", "control"), [("tls13_only", "starttls_optional"), ("smtps_tls13_only", "smtps")])
+def test_tls13_only_refuses_tls12_and_accepts_tls13(mail_servers, name, control):
     tls12 = ca_context(mail_servers, maximum_version=ssl.TLSVersion.TLSv1_2)
-    with connect(mail_servers, "tls13_only") as s:
-        with pytest.raises(ssl.SSLError):
-            s.starttls(context=tls12)
-    with connect(mail_servers, "tls13_only", tls=ca_context(mail_servers)) as s:
+    with pytest.raises(ssl.SSLError, match="PROTOCOL_VERSION|protocol version"):
+        connect(mail_servers, name, tls=tls12).close()
+    with connect(mail_servers, name, tls=ca_context(mail_servers)) as s:
         assert s.sock.version() == "TLSv1.3"
         assert auth_mechanisms(s) == {"PLAIN", "LOGIN"}
-    with connect(mail_servers, "starttls_optional", tls=tls12) as s:  # the control: TLS 1.2 works elsewhere
+    with connect(mail_servers, control, tls=tls12) as s:  # the control: TLS 1.2 works elsewhere
         assert s.sock.version() == "TLSv1.2"
 
 
@@ -298,6 +298,9 @@ def standin(mail_servers):
         "required_selfsigned_cs2": StandinCase(H, P["starttls_required_selfsigned"], connection_security=2, **svc),
         "wrongname_cs1": StandinCase(H, P["starttls_optional_wrongname"], connection_security=1, **svc),
         "tls13_cs1": StandinCase(H, P["tls13_only"], connection_security=1, **svc),
+        "smtps_tls13_cs3": StandinCase(H, P["smtps_tls13_only"], connection_security=3, **svc),
+        "smtps_tls13_auth_encrypted_ca_trusted": StandinCase(H, P["smtps_tls13_only"], auth_encrypted=True,
+                                                             trust_ca=str(ms.ca_file), **svc),
         "plain_only_cs1": StandinCase(H, P["plain_only"], connection_security=1, **svc),
         "login_only_cs1": StandinCase(H, P["login_only"], connection_security=1, **svc),
         "clear_cs0": StandinCase(H, P["auth_in_clear"], **svc),
@@ -377,6 +380,15 @@ def test_standin_tls13_only_server_fails(standin):
     assert "javax.net.ssl.SSLHandshakeException" in result.classes and "protocol_version" in result.text
 
 
+@pytest.mark.parametrize("case", ["smtps_tls13_cs3", "smtps_tls13_auth_encrypted_ca_trusted"])
+def test_standin_tls13_only_smtps_fails_on_both_transports(standin, case):
+    """`ssl.protocols` is set for smtp and for smtps: neither implicit-TLS path reaches a TLS 1.3-only server."""
+    result = standin[case]
+    assert not result.ok
+    assert result.message.startswith("Could not connect to SMTP host: 127.0.0.1")
+    assert "javax.net.ssl.SSLHandshakeException" in result.classes and "protocol_version" in result.text
+
+
 def test_standin_wrong_password_is_535(standin):
     result = standin["optional_cs1_wrong_password"]
     assert not result.ok and result.exception == "jakarta.mail.AuthenticationFailedException"
@@ -419,7 +431,10 @@ def test_standin_auth_encrypted_uses_the_default_trust_store(standin, case):
 
 @pytest.mark.parametrize("case", ["smtps_auth_encrypted_ca_trusted", "smtps_wrongname_auth_encrypted_ca_trusted"])
 def test_standin_auth_encrypted_with_ca_in_trust_store_sends_without_checking_the_name(mail_servers, standin, case):
-    assert_sent(mail_servers, standin[case], sasl_user="svc-ldoc")
+    """The smtps transport (Use secure authentication) trusts the JVM's store, checks no name, and still AUTHs
+    although `mail.smtps.auth` is not set (connect() is given a user and a password); TLS 1.2 there too."""
+    session = "\n".join(assert_sent(mail_servers, standin[case], sasl_user="svc-ldoc"))
+    assert re.search(r"TLS connection established from .*: TLSv1\.2 ", session), session
 
 
 def test_standin_opportunistic_starttls_goes_on_in_clear(mail_servers, standin):
