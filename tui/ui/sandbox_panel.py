@@ -150,7 +150,7 @@ class SandboxPanel(ModalScreen[None]):
             return
         note = ""
         fault = FAULTS_BY_NAME.get(name) if name else None
-        if fault is not None and fault.service == "token":
+        if fault is not None and fault.touches("token"):
             from tui.diagnostics.token import DEFAULT_TOKEN_CACHE
 
             DEFAULT_TOKEN_CACHE.clear()
