@@ -84,6 +84,7 @@ FAULT_EXPECTATIONS = [
     ("unknown-tenant", "token", "unknown-tenant"),
     ("bad-scope", "token", "scope-not-default"),
     ("no-smtp-role", "auth", "exchange-refused-token-rbac"),
+    ("rbac-out-of-scope", "auth", "exchange-refused-token-rbac"),
     ("no-mailbox-permission", "auth", "exchange-refused-token"),
     ("smtp-auth-disabled-tenant", "auth", "smtp-auth-disabled-tenant"),
     ("smtp-auth-disabled-mailbox", "auth", "smtp-auth-disabled-mailbox"),
@@ -438,3 +439,49 @@ async def test_invalidated_token_reason_is_told_once_with_the_new_token(sandbox_
     assert "new token: the last one failed the claim check (tid)" in again.step("token").detail[0]
     assert cache.renew_reason(s) == ""
     assert (await diagnose(s, token_cache=cache)).token.source == "cache"
+
+
+async def test_rbac_for_applications_passes_and_says_which_model(sandbox_clean, sandbox_env):
+    """A token without roles is normal under RBAC for Applications: AUTH decides, and the report names the model."""
+    sb = sandbox_clean
+    sb.set_fault("rbac")
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    assert report.ok, report.to_text()
+    assert report.model == "rbac" and report.to_json()["model"] == "rbac"
+    assert "roles" not in report.token.claims
+    token = report.step("token")
+    assert token.status in ("ok", "warn") and not token.hint  # nothing to fix
+    assert any("no roles claim: RBAC for Applications" in d for d in token.detail)
+    assert report.step("auth").detail[0] == ("235 2.7.0 Authentication successful; authorized by RBAC for "
+                                             "Applications (Exchange role assignment)")
+    assert report.step("envelope").status == "ok"
+
+
+async def test_rbac_mailbox_out_of_scope_gets_the_rbac_fix_with_own_values(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    sb.set_fault("rbac-out-of-scope")
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    hint = report.step("auth").hint
+    assert hint.id == "exchange-refused-token-rbac" and hint.step == "S5, R1, R2, R3"
+    assert f"New-ServicePrincipal -AppId {sb.info.client_id} -ObjectId {sb.info.object_id}" in hint.command
+    assert f"PrimarySmtpAddress -eq '{sb.info.mailbox}'" in hint.command
+    assert f"Test-ServicePrincipalAuthorization -Identity {sb.info.client_id} -Resource {sb.info.mailbox}" \
+        in hint.command
+    assert "Add-MailboxPermission" not in hint.command
+    assert "30 minutes to 2 hours" in hint.fix
+    assert report.step("envelope").status == "skipped"
+
+
+async def test_over_privileged_app_passes_with_a_least_privilege_warning(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    sb.set_fault("over-privileged")
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    assert report.ok and report.model == "classic", report.to_text()
+    token = report.step("token")
+    assert token.status == "warn" and token.hint.id == "least-privilege"
+    for role in ("full_access_as_app", "IMAP.AccessAsApp", "Mail.Read", "Mail.Send"):
+        assert role in token.hint.reply
+    assert "SMTP.SendAsApp lets" not in token.hint.reply
+    assert "remove every permission except" in token.hint.fix
+    assert "WARN  token" in report.to_text() and "least privilege: full_access_as_app lets the app" in \
+        report.to_text()

@@ -30,7 +30,7 @@ from tui.settings.model import Settings
 
 LISTENERS = ("relay_noauth", "starttls_optional", "starttls_required", "smtps", "plain_only", "login_only",
              "auth_in_clear", "tls13_only", "starttls_optional_selfsigned", "starttls_required_selfsigned",
-             "smtps_selfsigned", "starttls_optional_wrongname", "smtps_wrongname")
+             "smtps_selfsigned", "starttls_optional_wrongname", "smtps_wrongname", "smtps_tls13_only")
 SENDER = "logicaldoc@example.test"
 RCPT = "someone@external.test"
 REFUSED_TO_EXPOSE = {"refuse-cleartext-auth", "refuse-unverified-tls"}
