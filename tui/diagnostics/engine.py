@@ -83,7 +83,7 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec("ehlo", "Banner and EHLO"),
     StepSpec("starttls", "STARTTLS"),
     StepSpec("auth", "AUTH"),
-    StepSpec("envelope", "Envelope (MAIL, RCPT)"),
+    StepSpec("envelope", "Envelope"),
     StepSpec("quit", "QUIT"),
 )
 STEP_IDS = tuple(s.id for s in STEPS)
@@ -230,6 +230,10 @@ class Report:
                 if s.hint and s.status in ("fail", "warn"):
                     out.extend(f"{'':>9}{line}" for line in s.hint.lines()
                                if line not in shown and line.split(": ", 1)[-1] not in shown)
+        if self.model is not None:
+            from tui.diagnostics.claims import MODEL_NAMES
+
+            out.append(f"Authorization model (from the token): {MODEL_NAMES[self.model]}")
         verdict = "cancelled" if self.cancelled else ("passed" if self.ok else
                                                          f"FAILED at {self.failed_step.id}" if self.failed_step else "")
         warn = sum(1 for s in self.steps if s.status == "warn")
