@@ -784,7 +784,11 @@ class _Run:
             if self.auth_encrypted and kind == "tls-verify":
                 raise StepFailed(H.for_exception("tls-verify-logicaldoc", text, ctx, details=tuple(names)))
             if self.user:
-                raise StepFailed(H.for_exception("refuse-unverified-tls", text, ctx, details=tuple(names)))
+                accepts = ("this certificate here (with 'Use secure authentication' it checks the issuer against "
+                           "its Java trust store, but no host names)" if self.auth_encrypted else
+                           "any certificate here (mail.smtp.ssl.trust=*, and it checks no host names)")
+                raise StepFailed(H.for_exception("refuse-unverified-tls", text, ctx, details=tuple(names),
+                                                 extra={"accepts": accepts}))
             await self._reopen_unverified(implicit)
             self.unverified = True
             h.detail("went on over the unverified session: no credential is sent (Username is empty)")

@@ -359,10 +359,10 @@ RULES: tuple[HintRule, ...] = (
              "but the mail crosses the network unencrypted.", None,
              "Enable STARTTLS on the server if the path to it is not trusted; Connection Security TLS would make "
              "LogicalDOC refuse to send without it.", source="EHLO", exceptions=("starttls-opportunistic-clear",)),
-    HintRule("refuse-unverified-tls", "LogicalDOC accepts any certificate here (mail.smtp.ssl.trust=*, no name "
-             "check) and would send the Username and Password over this session, but outmail could not verify the "
-             "certificate of {host}:{port}: whoever presents it (a man in the middle included) would read the "
-             "password. outmail does not send it.", "S9",
+    HintRule("refuse-unverified-tls", "LogicalDOC accepts {accepts} and would send the Username and Password over "
+             "this session, but outmail could "
+             "not verify the certificate of {host}:{port}: whoever presents it (a man in the middle included) would "
+             "read the password. outmail does not send it.", "S9",
              "Trust the CA that signed the certificate ([console] ca_file = its PEM bundle, or the system store), or "
              "give the server a certificate from a trusted CA that names {host}; then outmail proves the login.",
              source="TLS handshake", exceptions=("refuse-unverified-tls",)),
