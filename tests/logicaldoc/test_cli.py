@@ -83,7 +83,7 @@ def test_export_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "+acme.smtp.username=mailer@acme.example" in result.stdout
     assert "NewSecret" not in result.stdout + result.stderr and "Abc8Q" not in result.stdout
-    assert "Dry run" in result.stdout
+    assert "Dry run: 2 changes, nothing written." in result.stdout  # no "(s)"
     assert props.read_bytes() == before
 
 
@@ -175,3 +175,18 @@ def test_save_keys_travel_through_the_commands(tmp_path: Path) -> None:
     result = outmail("import", props, "--config", config, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "already has these values" in result.stdout and config.read_text() == before
+
+
+def test_counts_are_written_in_words(tmp_path: Path) -> None:
+    """"1 change", "2 values": never "change(s)"."""
+    assert [ld_cli.counted(n, "change") for n in (0, 1, 2)] == ["0 changes", "1 change", "2 changes"]
+    props, config = _setup(tmp_path)
+    edit_smtp(config, "acme", username="mailer@acme.example")
+    result = outmail("export", props, "--config", config, "--yes", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"Wrote {props} (1 change); backup: " in result.stdout and "(s)" not in result.stdout
+    p = props.read_bytes().replace(b"acme.smtp.port:587", b"acme.smtp.port:25")
+    props.write_bytes(p.replace(b"acme.smtp.username=mailer@acme.example", b"acme.smtp.username=x@acme.example"))
+    result = outmail("import", props, "--config", config, "--tenant", "acme", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "(2 values, tenants: acme)" in result.stdout and "(s)" not in result.stdout

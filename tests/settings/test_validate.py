@@ -40,6 +40,20 @@ def test_port_out_of_range(port):
 def test_port_other_than_587_is_a_warning_for_exchange():
     [(severity, message)] = by_attr(good_m365(port=465))["port"]
     assert severity == "warning" and "587" in message and "465" in message
+    assert "587 only" not in message  # Microsoft documents 25 too (devices)
+    assert message == ("Exchange Online accepts client submission on port 587 (recommended) and on 25, both with "
+                       "STARTTLS; 465 (implicit TLS) is not offered")
+    [(_, message)] = by_attr(good_m365(port=25))["port"]
+    assert message.endswith("on 25, both with STARTTLS; outgoing port 25 is often blocked by providers")
+    [(_, message)] = by_attr(good_m365(port=2525))["port"]
+    assert message.endswith("; port 2525 is not offered")
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 601])
+def test_timeout_message_says_what_is_allowed(timeout):
+    [(severity, message)] = by_attr(good_m365(timeout_seconds=timeout))["timeout_seconds"]
+    assert severity == "error" and message == "Timeout must be a number of seconds more than 0 and at most 600"
+    assert "timeout_seconds" not in by_attr(good_m365(timeout_seconds=600))
 
 
 def test_port_rule_is_exchange_only():

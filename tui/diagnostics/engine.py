@@ -578,10 +578,11 @@ class _Run:
         for p in warnings:
             h.detail(f"warning: {p.label}: {p.message}")
         if errors:
-            h.result.detail[0:0] = [f"{len(errors)} error(s), {len(warnings)} warning(s)"]
+            h.result.detail[0:0] = [f"{len(errors)} error{'' if len(errors) == 1 else 's'}, "
+                                    f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"]
             raise StepFailed(H.by_id("settings-invalid", self.hint_ctx()))
         if warnings:
-            h.result.detail.insert(0, f"{len(warnings)} warning(s)")
+            h.result.detail.insert(0, f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}")
             h.warn(H.by_id("settings-warnings", self.hint_ctx()))
 
     async def step_token(self, h: StepHandle) -> None:

@@ -523,9 +523,10 @@ RULES: tuple[HintRule, ...] = (
              generic=True),
     # ---- settings ----
     HintRule("settings-invalid", "The settings have errors, so nothing was sent.", "config",
-             "Correct the fields listed above (F2 in the console, or the settings file).", source="settings"),
+             "Correct the fields named in this step's detail (F2 in the console, or the settings file).",
+             source="settings"),
     HintRule("settings-warnings", "The settings work but differ from the setup guide's advice.", "config",
-             "Read the warnings listed above.", source="settings"),
+             "Read the warnings in this step's detail.", source="settings"),
 )
 
 RULES_BY_ID: dict[str, HintRule] = {r.id: r for r in RULES}

@@ -33,6 +33,11 @@ def _errors() -> tuple[type[Exception], ...]:
     return (PropertiesError, SettingsFileError, BridgeError, OSError)
 
 
+def counted(n: int, word: str) -> str:
+    """`1 value`, `2 values`, `0 changes`: no `(s)` in what an admin reads."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _print_warnings(warnings: tuple[BridgeWarning, ...], err: TextIO) -> None:
     for w in warnings:
         print(str(w), file=err)
@@ -66,7 +71,7 @@ def _preview(command: str, make_plan: Callable[[], Any], target: Path, nothing: 
         return EXIT_OK
     out.write(plan.diff)
     if getattr(args, "dry_run", False):
-        print(f"Dry run: {len(plan.changes)} {unit}, nothing written.", file=out)
+        print(f"Dry run: {counted(len(plan.changes), unit)}, nothing written.", file=out)
         return EXIT_OK
     return plan
 
@@ -78,7 +83,7 @@ def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> in
     err = err or sys.stderr
     config = _config_path(args)
     plan = _preview("import", lambda: plan_import(args.properties, config, _tenants(args)), config, "nothing written",
-                    "value(s)", args, out, err)
+                    "value", args, out, err)
     if isinstance(plan, int):
         return plan
     try:
@@ -86,7 +91,7 @@ def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> in
     except _errors() as exc:
         print(f"outmail import: {exc}", file=err)
         return EXIT_UNUSABLE
-    print(f"Wrote {config} ({len(plan.changes)} value(s), tenants: {', '.join(plan.tenants)}).", file=out)
+    print(f"Wrote {config} ({counted(len(plan.changes), 'value')}, tenants: {', '.join(plan.tenants)}).", file=out)
     return EXIT_OK
 
 
@@ -105,7 +110,7 @@ def run_export(args, out: TextIO | None = None, err: TextIO | None = None, stdin
     config = _config_path(args)
     path = Path(args.properties)
     plan = _preview("export", lambda: plan_export(config, path, _tenants(args)), path, "nothing to write",
-                    "change(s)", args, out, err)
+                    "change", args, out, err)
     if isinstance(plan, int):
         return plan
     if not getattr(args, "yes", False):
@@ -121,7 +126,7 @@ def run_export(args, out: TextIO | None = None, err: TextIO | None = None, stdin
     except _errors() as exc:
         print(f"outmail export: {exc}", file=err)
         return EXIT_UNUSABLE
-    print(f"Wrote {path} ({len(plan.changes)} change(s)); backup: {backup}.", file=out)
+    print(f"Wrote {path} ({counted(len(plan.changes), 'change')}); backup: {backup}.", file=out)
     print("Restart LogicalDOC to use them (until then, a save in LogicalDOC's own settings screens rewrites the "
           "file from its memory and undoes this export).", file=out)
     return EXIT_OK

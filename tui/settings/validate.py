@@ -107,8 +107,11 @@ def validate(settings: Settings) -> list[Problem]:
     if (reason := check_port(settings.port)) is not None:
         add(Problem("port", "error", reason))
     elif m365 and settings.port != 587 and OFFICE365_HOST_RE.search(settings.host.strip()):
-        hint = " (implicit TLS on 465 is not offered)" if settings.port == 465 else ""
-        add(Problem("port", "warning", f"Exchange Online accepts client submission on port 587 only{hint}"))
+        add(Problem("port", "warning", "Exchange Online accepts client submission on port 587 (recommended) and on "
+                    "25, both with STARTTLS; " + (
+                        "465 (implicit TLS) is not offered" if settings.port == 465 else
+                        "outgoing port 25 is often blocked by providers" if settings.port == 25 else
+                        f"port {settings.port} is not offered")))
 
     if settings.connection_security not in CONNECTION_SECURITY:
         add(Problem("connection_security", "error", "Connection Security must be 0, 1, 2 or 3"))
@@ -187,7 +190,7 @@ def validate(settings: Settings) -> list[Problem]:
 
     if isinstance(settings.timeout_seconds, bool) or not isinstance(settings.timeout_seconds, (int, float)) \
             or not 0 < settings.timeout_seconds <= 600:
-        add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds between 0 and 600"))
+        add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds more than 0 and at most 600"))
     if settings.ca_file.strip() and not os.path.isfile(os.path.expanduser(settings.ca_file.strip())):
         add(Problem("ca_file", "error", f"CA file {settings.ca_file.strip()} does not exist or is not a file"))
     return problems
