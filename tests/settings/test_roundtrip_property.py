@@ -1,4 +1,5 @@
-"""Property: for generated commented documents, an unchanged save is byte-identical and an edit changes only its value."""
+"""Property: for generated commented documents, an unchanged save is byte-identical and an edit changes only its value
+(and the spaces before its trailing comment, which stays in its column)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,16 @@ def test_unchanged_save_identical_and_edit_touches_one_line(doc, data):
         diff = [(a, b) for a, b in zip(before, after) if a != b]
         assert len(diff) == 1
         old_line, new_line = (x.decode() for x in diff[0])
-        assert old_line.replace(toml_literal(values[key]), toml_literal(changed_to), 1) == new_line
+        old_literal, new_literal = toml_literal(values[key]), toml_literal(changed_to)
+        at = old_line.index(old_literal)
+        prefix, rest = old_line[:at] + new_literal, old_line[at + len(old_literal):]
+        # only the value changes, and the spaces before a trailing comment, which keep its column
+        assert new_line.startswith(prefix)
+        new_rest = new_line[len(prefix):]
+        assert new_rest.lstrip(" \t") == rest.lstrip(" \t") and (new_rest == rest or new_rest[:1] == " ")
+        ws = rest[:len(rest) - len(rest.lstrip(" \t"))]
+        if rest.strip() and set(ws) == {" "} and len(ws) > 1:
+            assert len(new_line) - len(new_rest.lstrip(" ")) == max(len(old_line) - len(rest.lstrip(" ")),
+                                                                    len(prefix) + 1)
         reloaded = open_settings_file(path, env={})[1]
         assert getattr(reloaded, attr) == changed_to

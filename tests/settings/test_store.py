@@ -145,7 +145,8 @@ def test_edit_changes_only_its_value(commented: Path):
     old, new = COMMENTED.splitlines(), commented.read_text().splitlines()
     assert len(old) == len(new)
     changed = [(a, b) for a, b in zip(old, new) if a != b]
-    assert changed == [("port = 587                        # submission", "port = 2525                        # submission")]
+    # the comment keeps its column
+    assert changed == [("port = 587                        # submission", "port = 2525                       # submission")]
 
 
 def test_save_of_a_missing_key_adds_it_to_its_table(tmp_path: Path):
@@ -195,7 +196,7 @@ def test_new_file_starts_from_the_example_and_is_created_on_first_save(tmp_path:
     assert not file.exists and not path.exists()
     saved, _ = save_settings(file, settings, settings.with_changes(username="a@contoso.com"))
     assert saved.exists and path.read_text() == render_example().replace(
-        'username = "noreply@contoso.com"', 'username = "a@contoso.com"')
+        'username = "noreply@contoso.com"   # "Username"', 'username = "a@contoso.com"         # "Username"')
 
 
 def test_crlf_files_keep_their_line_endings(tmp_path: Path):
@@ -210,3 +211,54 @@ def test_no_temporary_files_left_behind(commented: Path):
     file, settings = open_settings_file(commented, env={})
     save_settings(file, settings, settings.with_changes(port=2525))
     assert sorted(p.name for p in commented.parent.iterdir()) == ["settings.toml"]
+
+
+def test_a_utf8_bom_is_accepted_and_kept(tmp_path: Path):
+    """Windows editors write a UTF-8 byte order mark: the file loads, and a save keeps the mark."""
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xef\xbb\xbf# from Notepad\r\n[tenants.default.smtp]\r\nport = 25\r\nhost = \"h.example\"\r\n")
+    settings = load_settings(path, env={})
+    assert (settings.port, settings.host) == (25, "h.example")
+    file, settings = open_settings_file(path, env={})
+    save_settings(file, settings, settings)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf# from Notepad")
+    save_settings(file, settings, settings.with_changes(port=26))
+    assert path.read_bytes() == b"\xef\xbb\xbf# from Notepad\r\n[tenants.default.smtp]\r\nport = 26\r\nhost = \"h.example\"\r\n"
+    file, settings = open_settings_file(path, env={})  # the saved file loads again, and a second save works
+    save_settings(file, settings, settings.with_changes(client_secret=Secret("value-8Q~xyz")))
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf#") and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_utf16_file_is_named(tmp_path: Path):
+    path = tmp_path / "s.toml"
+    path.write_bytes("[tenants.default.smtp]\nport = 25\n".encode("utf-16"))
+    with pytest.raises(SettingsFileError, match="is UTF-16 text .*save it as UTF-8"):
+        load_settings(path, env={})
+
+
+def test_a_new_key_lands_in_its_table_above_the_next_tables_comment(tmp_path: Path):
+    """A key the file lacks goes after its table's last key, not under the comment that introduces the next table."""
+    path = tmp_path / "s.toml"
+    text = ('[tenants.default.smtp]\nhost = "h.example"   # mine\n\n# Tokens: not LogicalDOC\n'
+            '[tenants.default.microsoft365]\nscope = "https://outlook.office365.com/.default"\n\n'
+            '# outmail itself\n[console]\ntimeout_seconds = 20\n')
+    path.write_text(text)
+    file, settings = open_settings_file(path, env={})
+    save_settings(file, settings, settings.with_changes(port=2525, userasfrom=True, ca_file="/etc/ca.pem"))
+    assert path.read_text() == text.replace('# mine\n', '# mine\nport = 2525\nuserasfrom = true\n').replace(
+        "timeout_seconds = 20\n", 'timeout_seconds = 20\nca_file = "/etc/ca.pem"\n')
+
+
+def test_a_changed_value_keeps_the_examples_comment_column(tmp_path: Path):
+    path = tmp_path / "s.toml"
+    path.write_text(render_example())
+    column = render_example().splitlines()[9].index("#")  # host = "smtp.office365.com"        # "Server"
+    file, settings = open_settings_file(path, env={})
+    long_host = "smtp.a-very-long-relay-name.contoso.example"
+    file, settings = save_settings(file, settings, settings.with_changes(host=long_host, protocol="smtp"))
+    lines = path.read_text().splitlines()
+    assert lines[9] == f'host = "{long_host}" # "Server"'  # longer than the column: one space
+    assert lines[8].index("#") == column  # protocol = "smtp"
+    save_settings(file, settings, settings.with_changes(host="localhost"))
+    assert path.read_text().splitlines()[9] == 'host = "localhost"                 # "Server"'  # back in the column
+    assert path.read_text().splitlines()[9].index("#") == column

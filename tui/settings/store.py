@@ -3,6 +3,8 @@
 Nothing is ever lost: a malformed file is reported with its line and column and never overwritten, saves are
 atomic (temporary file in the same folder, fsync, os.replace), a file holding a secret is written with mode 0600,
 and a file that changed on disk since it was loaded is not overwritten without being asked (SettingsConflictError).
+A UTF-8 byte order mark (Windows editors write one) is accepted and kept. A changed value keeps its trailing comment
+in its column; a new key goes after its table's last key, above the comments that introduce the next table.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from tui.settings.fields import ENV_CLIENT_SECRET, ENV_PASSWORD, FIELDS, FIELDS_
 from tui.settings.model import Settings
 
 DEFAULT_TENANT = "default"
+BOM = "\ufeff"  # a UTF-8 byte order mark (Windows editors write one): accepted, and kept by a save
 SECRET_ATTRS = ("client_secret", "password")
 _SECRET_ENV = {"client_secret": ENV_CLIENT_SECRET, "password": ENV_PASSWORD}
 
@@ -79,6 +82,8 @@ def read_text(path: Path) -> str | None:
         raise SettingsFileError("is a directory, not a settings file", path) from None
     except PermissionError:
         raise SettingsFileError("cannot be read (permission denied)", path) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SettingsFileError("is UTF-16 text (a Windows editor's \"Unicode\"): save it as UTF-8", path) from None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -86,10 +91,15 @@ def read_text(path: Path) -> str | None:
         raise SettingsFileError("is not UTF-8 text", path, line) from None
 
 
+def split_bom(text: str) -> tuple[str, str]:
+    """(the byte order mark or "", the TOML text after it): TOML parsers refuse a BOM, a save puts it back."""
+    return (BOM, text[1:]) if text.startswith(BOM) else ("", text)
+
+
 def parse(text: str, path: Path | None = None) -> dict[str, Any]:
     """The file's data (tomllib), or SettingsFileError with line and column."""
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(split_bom(text)[1])
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
@@ -260,7 +270,76 @@ def set_values(doc: Any, tenant: str, values: Mapping[str, object]) -> None:
                 doc.add("console", table)
         else:
             table = tenant_section(doc, tenant, field.section)
-        table[field.key] = _plain(value)
+        set_key(table, field.key, _plain(value))
+
+
+def set_key(table: Any, key: str, value: object) -> None:
+    """Set one key of a tomlkit table the way an admin would edit it by hand.
+
+    An existing key keeps its trailing comment in its column (the example file aligns them at one column): the spaces
+    before the comment change with the value's length, never to fewer than one. A new key goes after the table's last
+    key, above the comments and blank lines that end the table: in a file those introduce the next table, and a key
+    below them would sit under the next table's comment.
+    """
+    body = getattr(getattr(table, "value", None), "body", None)
+    if key not in table or body is None:
+        tail = _pop_tail(table) if key not in table else []
+        table[key] = value
+        for item in tail:
+            table.value.append(None, item)
+        return
+    column = _comment_column(body, key)
+    table[key] = value
+    if column is None:
+        return
+    for k, item in body:
+        if k is not None and k.key == key and item.trivia.comment and "\n" not in item.as_string():
+            item.trivia.comment_ws = " " * max(column - _assignment_width(k, item), 1)
+
+
+def _assignment_width(k: Any, item: Any) -> int:
+    """Characters before the spaces that precede a key's trailing comment: indent, key, separator, value."""
+    return len(item.trivia.indent) + len(k.as_string()) + len(getattr(k, "sep", "")) + len(item.as_string())
+
+
+def _comment_column(body: list[tuple[Any, Any]], key: str) -> int | None:
+    """The column where `key`'s trailing comment should stay: its own, unless only one space separates it (a value
+    that overflowed the column, or no alignment at all); then the column that several of the table's aligned comments
+    share, if any. None: leave the spaces as they are (no comment, tabs)."""
+    columns: list[int] = []
+    own: int | None = None
+    own_ws = ""
+    for k, item in body:
+        if k is None:
+            continue
+        trivia = getattr(item, "trivia", None)
+        if trivia is None or not trivia.comment or not trivia.comment_ws \
+                or set(trivia.comment_ws) != {" "} or "\n" in item.as_string():
+            if k.key == key:
+                return None
+            continue
+        column = _assignment_width(k, item) + len(trivia.comment_ws)
+        if k.key == key:
+            own, own_ws = column, trivia.comment_ws
+        elif len(trivia.comment_ws) > 1:
+            columns.append(column)
+    if own is None:
+        return None
+    if len(own_ws) > 1:
+        return own
+    common = max(set(columns), key=columns.count) if columns else None
+    return common if common is not None and columns.count(common) > 1 else None
+
+
+def _pop_tail(table: Any) -> list[Any]:
+    """Take the comments and blank lines after a table's last key (or sub-table) off its body, in order."""
+    body = getattr(getattr(table, "value", None), "body", None)
+    if body is None:
+        return []
+    tail: list[Any] = []
+    while body and body[-1][0] is None:
+        tail.insert(0, body.pop()[1])
+    return tail
 
 
 def tenant_section(doc: Any, tenant: str, section: str) -> Any:
@@ -294,7 +373,7 @@ def read_document(path: Path) -> Any:
     if text is None:
         raise SettingsFileError("does not exist", Path(path))
     parse(text, Path(path))  # the same error messages as loading
-    return tomlkit.parse(text)
+    return tomlkit.parse(split_bom(text)[1])
 
 
 def render_changes(baseline: str, tenant: str, old: Settings, new: Settings) -> str:
@@ -304,15 +383,16 @@ def render_changes(baseline: str, tenant: str, old: Settings, new: Settings) -> 
         return baseline
     import tomlkit
 
-    doc = tomlkit.parse(baseline)
+    bom, body = split_bom(baseline)
+    doc = tomlkit.parse(body)
     set_values(doc, tenant, changes)
-    return tomlkit.dumps(doc)
+    return bom + tomlkit.dumps(doc)
 
 
 def holds_secret(text: str) -> bool:
     """True when any tenant in the text has a non-empty client secret or password."""
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(split_bom(text)[1])
     except tomllib.TOMLDecodeError:
         return True
     for name in tenant_names(data):
