@@ -125,4 +125,5 @@ def test_check_settings_errors_exit_1(sandbox_clean, tmp_path):
     proc = run_check("--config", str(p), "--json")
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
-    assert doc["steps"][0]["status"] == "fail" and doc["steps"][0]["hint"]["id"] == "settings-invalid"
+    hint = doc["steps"][0]["hint"]
+    assert doc["steps"][0]["status"] == "fail" and hint["id"] == "field-client-id" and hint["step"] == "S1"

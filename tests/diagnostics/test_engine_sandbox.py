@@ -82,7 +82,7 @@ FAULT_EXPECTATIONS = [
     ("expired-secret", "token", "expired-secret"),
     ("unknown-client", "token", "unknown-client"),
     ("unknown-tenant", "token", "unknown-tenant"),
-    ("bad-scope", "token", "scope-not-default"),
+    ("bad-scope", "token", "scope-refused-exchange-scope"),  # the sandbox refuses even the right scope
     ("no-smtp-role", "auth", "exchange-refused-token-rbac"),
     ("rbac-out-of-scope", "auth", "exchange-refused-token-rbac"),
     ("no-mailbox-permission", "auth", "exchange-refused-token"),
@@ -258,15 +258,18 @@ async def test_after_auth_session_sends_on_the_same_connection(sandbox_clean, sa
     sb.set_fault("sendas-denied")
     report = await diagnose(settings_for(sb), after_auth=send, token_cache=TokenCache())
     step = report.step("send")
-    assert step.status == "fail" and step.hint.id == "sendas-denied"
-    assert step.hint.command.startswith(f'Add-RecipientPermission "{sb.info.mailbox}" -Trustee {sb.info.object_id}')
+    assert step.status == "fail" and step.hint.id == "sendas-refused-own-mailbox"  # From is the mailbox itself
+    assert step.hint.command.startswith(f'Get-Mailbox -Identity "{sb.info.mailbox}"')
     assert report.step("quit").status == "ok"
 
 
 async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
     report = await diagnose(settings_for(sandbox_clean, client_id="not-a-guid"), token_cache=TokenCache())
     st = statuses(report)
-    assert st["settings"] == "fail" and report.step("settings").hint.id == "settings-invalid"
+    hint = report.step("settings").hint
+    assert st["settings"] == "fail" and hint.id == "field-client-id" and hint.step == "S1"
+    assert hint.reply == "Client ID: Client ID must be a GUID: the Application (client) ID, setup step S1"
+    assert "App registrations" in hint.fix
     assert all(st[i] == "skipped" for i in STEP_IDS[1:])
 
 
@@ -360,7 +363,8 @@ async def test_fixed_fault_is_not_answered_from_msal_400_cache(sandbox_clean, sa
     cache = TokenCache()
     sb.set_fault("bad-scope")
     first = await diagnose(settings_for(sb), token_cache=cache)
-    assert first.step("token").hint.id == "scope-not-default"
+    assert first.step("token").hint.id == "scope-refused-exchange-scope"
+    assert "Scope is already https://outlook.office365.com/.default" in first.step("token").hint.cause
     sb.set_fault(None)
     before = len(sb.token_events())
     second = await diagnose(settings_for(sb), token_cache=cache)

@@ -32,13 +32,13 @@ TOKEN_ROWS = [
      "invalid_request", "malformed-tenant", "S1"),
     (1002012, "The provided value for scope <x> is not valid. Client credential flows must have a scope value with "
               "/.default suffixed to the resource identifier (application ID URI).", "invalid_scope",
-     "scope-not-default", "config"),
+     "scope-not-default", None),
     (500011, "The resource principal named <x> was not found in the tenant named <t>. This can happen if the application "
              "has not been installed by the administrator of the tenant or consented to by any user in the tenant. You "
              "might have sent your authentication request to the wrong tenant.", "invalid_resource",
-     "unknown-resource", "config, S3"),
+     "unknown-resource", "S3"),
     (70011, "The provided value for the input parameter 'scope' is not valid ...", "invalid_scope", "invalid-scope",
-     "config"),
+     None),
     (650057, "Invalid resource. The client has requested access to a resource which is not listed in the requested "
              "permissions in the client's application registration.", "invalid_request", "permission-not-listed", "S3"),
 ]
@@ -89,8 +89,8 @@ EXCEPTION_ROWS = [
     ("requests-timeout", "ReadTimeout", "token-timeout", "S9"),
     ("requests-ssl", "SSLError: certificate verify failed", "token-tls", "S9"),
     ("http-5xx", "HTTPError: 503 Server Error", "entra-outage", None),
-    ("token-not-json", "ValueError: Token response is not in json format", "token-not-json", "config"),
-    ("msal-instance-discovery", "ValueError: invalid_instance", "instance-discovery", "config"),
+    ("token-not-json", "ValueError: Token response is not in json format", "token-not-json", None),
+    ("msal-instance-discovery", "ValueError: invalid_instance", "instance-discovery", None),
 ]
 
 
@@ -110,7 +110,7 @@ SMTP_ROWS = [
     (421, "4.7.66 TLS 1.0 and 1.1 are not supported. Please upgrade/update your client to support TLS 1.2. Visit "
           "https://aka.ms/smtp_auth_tls", "tls-old-version", "S9"),
     (504, "5.7.4 Unrecognized authentication type", "auth-not-offered", "S9"),
-    (501, "5.5.124 Invalid XOAUTH2 auth data", "xoauth2-malformed", "client"),
+    (501, "5.5.124 Invalid XOAUTH2 auth data", "xoauth2-malformed", None),
     (535, "5.7.3 Authentication unsuccessful [SN2PR00CA0018.namprd00.prod.outlook.com]", "exchange-refused-token",
      "S5, S6"),
     (535, "5.7.3 Authentication unsuccessful [HOST.namprd.. 2024-03-20T10:27:56.998Z 08DC48BEE95C08E5]",
@@ -120,14 +120,14 @@ SMTP_ROWS = [
     (535, "5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Mailbox. Visit "
           "https://aka.ms/smtp_auth_disabled for more information.", "smtp-auth-disabled-mailbox", "S8"),
     (535, "5.7.139 Authentication unsuccessful, the request did not meet the criteria to be authenticated "
-          "successfully. Contact your administrator.", "policy-blocked", "policy"),
+          "successfully. Contact your administrator.", "policy-blocked", None),
     (535, "5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy",
-     "security-defaults", "policy"),
-    (535, "5.7.139 Authentication unsuccessful, basic authentication is disabled.", "basic-auth-disabled", "client"),
-    (550, "5.7.30 Basic authentication is not supported for Client Submission.", "basic-auth-retired", "client"),
-    (530, "5.7.57 Client not authenticated to send mail.", "not-authenticated", "client"),
+     "security-defaults", None),
+    (535, "5.7.139 Authentication unsuccessful, basic authentication is disabled.", "basic-auth-disabled", None),
+    (550, "5.7.30 Basic authentication is not supported for Client Submission.", "basic-auth-retired", None),
+    (530, "5.7.57 Client not authenticated to send mail.", "not-authenticated", None),
     (530, "5.7.57 SMTP; Client was not authenticated to send anonymous mail during MAIL FROM [host]",
-     "not-authenticated", "client"),
+     "not-authenticated", None),
     (550, "5.7.60 SMTP; Client does not have permissions to send as this sender [host]", "sendas-no-permission", "S7"),
     (554, "5.2.252 SendAsDenied; app@contoso.com not allowed to send as other@contoso.com; "
           "STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message "
@@ -141,7 +141,7 @@ SMTP_ROWS = [
     (550, "5.7.708 Service unavailable. Access denied, traffic not accepted from this IP. For more information please go "
           "to http://go.microsoft.com/fwlink/?LinkId=526653 AS(7230)", "ip-blocked", None),
     (500, "5.3.3 Unrecognized command 'STARTTLS' [SBX0P281CA0001.outlook.sandbox.test]", "starttls-not-offered", "S9"),
-    (500, "5.3.3 Unrecognized command 'FOO' [host]", "unrecognized-command", "client"),
+    (500, "5.3.3 Unrecognized command 'FOO' [host]", "unrecognized-command", None),
 ]
 
 
@@ -213,16 +213,20 @@ def test_535_after_a_password_login_is_not_explained_with_oauth():
     from dataclasses import replace
 
     for mech in ("PLAIN", "LOGIN"):
-        ctx = replace(CTX, mechanism=mech, model="", host="mail.example.net")
+        ctx = replace(CTX, mechanism=mech, model="", host="mail.example.net", server="other")
         for reply in ("5.7.3 Authentication unsuccessful [X]", "5.7.8 Error: authentication failed: bad"):
             hint = H.for_smtp_reply(535, reply, ctx)
             assert hint.id == "password-rejected", (mech, reply)
             assert "mail.example.net refused the Username and Password" in hint.cause
             assert "Entra" not in hint.cause and hint.command is None
+        # Exchange Online with a password: its own words (S8, the end of basic authentication), never OAuth's fix
+        hint = H.for_smtp_reply(535, "5.7.3 Authentication unsuccessful [X]", replace(ctx, server="exchange"))
+        assert hint.id == "basic-auth-exchange" and hint.step == "S8"
+        assert "switch Protocol to SMTP Microsoft 365" in hint.fix and "New-ServicePrincipal" not in (hint.command or "")
 
 
 @pytest.mark.parametrize("claim,hint_id,step", [
-    ("aud", "claim-aud", "config"), ("roles", "least-privilege", "S3, S4"), ("scp", "claim-scp", "config"),
+    ("aud", "claim-aud", None), ("roles", "least-privilege", "S3, S4"), ("scp", "claim-scp", None),
     ("tid", "claim-tid", "S1"), ("appid", "claim-appid", "S1"), ("exp", "claim-expired", None),
 ])
 def test_claim_rows(claim, hint_id, step):
@@ -268,9 +272,8 @@ def test_table_is_consistent():
     for r in H.RULES:
         assert r.cause and r.fix
         assert re.fullmatch(r"[a-z0-9-]+", r.id)
-        for part in (r.step or "").split(","):
-            part = part.strip()
-            assert part in ("", "config", "client", "policy") or part in SETUP_STEPS_BY_ID, (r.id, r.step)
+        for part in (r.step.split(",") if r.step else []):
+            assert part.strip() in SETUP_STEPS_BY_ID, (r.id, r.step)  # setup steps only: never "config" or "client"
         if r.command:
             H.fill(r.command, CTX)  # no KeyError
 

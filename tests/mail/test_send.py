@@ -184,13 +184,30 @@ async def test_unknown_recipient_in_the_tenant_domain_is_refused_at_rcpt_with_it
 async def test_sendas_denied_fault_names_the_sender(sandbox_clean):
     sb = sandbox_clean
     sb.set_fault("sendas-denied")
+    settings = settings_for(sb, userasfrom=True)
+    report = await send_test(settings, build_message(settings, ["alice@contoso.test"], send_as="ceo@contoso.test"),
+                             token_cache=TokenCache())
+    step = report.step("send")
+    assert step.status == "fail" and step.hint.id == "sendas-denied" and step.hint.step == "S7"
+    assert step.detail[0].startswith("554 5.2.252 SendAsDenied; noreply@contoso.test not allowed to send as "
+                                     "ceo@contoso.test;")
+    assert step.hint.command.startswith(f'Add-RecipientPermission "ceo@contoso.test" -Trustee {sb.info.object_id}')
+
+
+async def test_sendas_refused_for_the_mailbox_itself_does_not_ask_for_send_as(sandbox_clean):
+    """From is already the Username: the fix must not tell the admin to grant what is not missing (kind 5)."""
+    sb = sandbox_clean
+    sb.set_fault("sendas-denied")
     settings = settings_for(sb)
     report = await send_test(settings, build_message(settings, ["alice@contoso.test"]), token_cache=TokenCache())
     step = report.step("send")
-    assert step.status == "fail" and step.hint.id == "sendas-denied"
+    assert step.status == "fail" and step.hint.id == "sendas-refused-own-mailbox"
     assert step.detail[0].startswith("554 5.2.252 SendAsDenied; noreply@contoso.test not allowed to send as "
                                      "noreply@contoso.test;")
-    assert step.hint.command.startswith(f'Add-RecipientPermission "noreply@contoso.test" -Trustee {sb.info.object_id}')
+    assert "which is the Username itself, so Send As is not what is missing" in step.hint.cause
+    assert "Add-RecipientPermission" not in step.hint.command
+    assert step.hint.command == ('Get-Mailbox -Identity "noreply@contoso.test" | fl PrimarySmtpAddress,'
+                                 'UserPrincipalName,EmailAddresses')
 
 
 async def test_note_when_send_as_is_tried_with_userasfrom_off(sandbox_clean):

@@ -377,6 +377,8 @@ class _Run:
         self.unverified = False  # the session goes on without a verified certificate (only with no credential)
         self.auth_skipped = False  # LogicalDOC sends without logging in (no Username, or no AUTH offered)
         self.mechanism = ""  # the SASL mechanism of the login, once chosen
+        self.server_said = ""  # the banner and EHLO greeting: tell Exchange Online from other servers
+        self.phase = ""  # the SMTP phase running (HintContext.phase)
         self.envelope = True
         self.rcpt = ""
         self.smtp: Any = None
@@ -406,8 +408,12 @@ class _Run:
     def result(self, step_id: str) -> StepResult:
         return next(s for s in self.steps if s.id == step_id)
 
-    def hint_ctx(self) -> HintContext:
-        return HintContext.from_settings(self.settings, self.claims, mechanism=self.mechanism)
+    def hint_ctx(self, phase: str = "") -> HintContext:
+        """The values hints are filled with, and what selects their rows: the login's mechanism, the token's
+        authorization model, the server kind (from what the server said once it said something) and the phase."""
+        server = H.server_kind(said=self.server_said) if self.server_said else ""
+        return HintContext.from_settings(self.settings, self.claims, mechanism=self.mechanism, server=server,
+                                         phase=phase or self.phase)
 
     def _start(self, r: StepResult) -> float:
         r.status = "running"
@@ -580,10 +586,11 @@ class _Run:
         if errors:
             h.result.detail[0:0] = [f"{len(errors)} error{'' if len(errors) == 1 else 's'}, "
                                     f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"]
-            raise StepFailed(H.by_id("settings-invalid", self.hint_ctx()))
+            # the first error's own cause, setup step and fix (not a generic "the settings have errors")
+            raise StepFailed(H.for_settings(errors, self.hint_ctx()))
         if warnings:
             h.result.detail.insert(0, f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}")
-            h.warn(H.by_id("settings-warnings", self.hint_ctx()))
+            h.warn(H.for_settings(warnings, self.hint_ctx()))
 
     async def step_token(self, h: StepHandle) -> None:
         from tui.diagnostics.token import fetch_token
@@ -734,6 +741,7 @@ class _Run:
                           tls_context=tls_context)
 
     async def step_connect(self, h: StepHandle) -> None:
+        self.phase = "connect"
         if "aiosmtplib" not in sys.modules:
             # First run in this process: import the SMTP client off the event loop (tens of ms of module loading
             # would otherwise stall a console's loop in one piece).
@@ -890,7 +898,9 @@ class _Run:
             banner = self.smtp.banner
         self.banner_seen = True
         h.detail(f"banner: {banner.code} {banner.message.splitlines()[0] if banner.message else ''}")
+        self.server_said = banner.message or ""
         response = await self.smtp.ehlo()
+        self.server_said += "\n" + (response.message.splitlines()[0] if response.message else "")
         caps = [line.split(" ", 1)[0].upper() + (" " + line.split(" ", 1)[1] if " " in line else "")
                 for line in response.message.splitlines()[1:]]
         h.detail("capabilities: " + (", ".join(caps) or "(none)"))
@@ -898,6 +908,7 @@ class _Run:
             h.detail("AUTH is offered before TLS; outmail never uses it there")
 
     async def step_starttls(self, h: StepHandle) -> None:
+        self.phase = "tls"
         smtp = self.smtp
         if not smtp.supports_extension("starttls"):
             h.detail("EHLO does not list STARTTLS")
@@ -922,8 +933,8 @@ class _Run:
             if exc.code > 0:
                 raw = f"{exc.code} {' '.join(exc.message.split())}"
                 hint = H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())
-                if hint.id in ("smtp-temporary", "smtp-permanent", "unrecognized-command"):
-                    hint = H.by_id("starttls-not-offered", self.hint_ctx(), reply=raw)
+                if hint.id in ("smtp-temporary", "smtp-permanent", "unrecognized-command", "command-unrecognized"):
+                    hint = H.for_exception("starttls-not-offered", raw, self.hint_ctx())
                 raise StepFailed(hint) from None
             await self._tls_failed(exc, h, implicit=False)
         except Exception as exc:  # noqa: BLE001 - judged as LogicalDOC would, or re-raised
@@ -939,6 +950,7 @@ class _Run:
                                      reply="AUTH " + (" ".join(methods) or "(not offered)")))
 
     async def step_auth(self, h: StepHandle) -> None:
+        self.phase = "auth"
         smtp = self.smtp
         user = self.user
         tls = smtp.ssl_object is not None
@@ -1007,8 +1019,10 @@ class _Run:
         s = self.settings
         sender = s.sender.strip() or self.user
         rcpt = self.rcpt or sender
+        self.phase = "mail"
         response = await self.smtp.mail(sender)
         h.detail(f"MAIL FROM:<{sender}> {ARROW} {response.code} {' '.join(response.message.split())}")
+        self.phase = "rcpt"
         response = await self.smtp.rcpt(rcpt)
         h.detail(f"RCPT TO:<{rcpt}> {ARROW} {response.code} {' '.join(response.message.split())}")
         await self.smtp.rset()

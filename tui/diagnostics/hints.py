@@ -19,7 +19,7 @@ was matched from. Matching entry points:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 from tui.diagnostics.claims import authorization_model
@@ -44,7 +44,7 @@ class HintRule:
 
     id: str
     cause: str
-    step: str | None  # "S1".."S9", "S3, S4", "config", "client", "policy", or None (network, Microsoft's side)
+    step: str | None  # setup steps only: "S1".."S9", "R1".."R3", "S3, S4"; None when no setup step is at fault
     fix: str
     command: str | None = None  # PowerShell template: {client_id} {object_id} {mailbox} {sender} {tenant}
     source: str = ""  # where it surfaces: "token error", "msal ValueError", "requests", "SMTP reply", "claim", ...
@@ -57,13 +57,25 @@ class HintRule:
     generic: bool = False  # a fallback (unknown code or reply)
     mechanisms: tuple[str, ...] = ()  # only for these SASL mechanisms (HintContext.mechanism; "" = unknown: any)
     models: tuple[str, ...] = ()  # only for these authorization models (HintContext.model: "classic", "rbac", "")
+    servers: tuple[str, ...] = ()  # only for these server kinds (HintContext.server: "exchange", "other"; "" = any)
+    phases: tuple[str, ...] = ()  # only in these phases (HintContext.phase: connect tls auth mail rcpt data; "" = any)
+    when: str = ""  # a named condition on the current values (PREDICATES), e.g. "from-is-mailbox"
+    entra: bool = False  # about Entra ID (token, claims): its setup steps hold whatever the SMTP server is
 
     def fits(self, ctx: "HintContext | None") -> bool:
-        """Whether the run's mechanism and authorization model allow this rule (unknown mechanism: any)."""
+        """Whether this rule applies to the run: its mechanism, authorization model, server kind, phase and current
+        values. An unknown mechanism or server kind ("") does not exclude a rule; a row bound to phases needs the
+        phase known."""
         ctx = ctx or HintContext()
         if self.mechanisms and ctx.mechanism and ctx.mechanism not in self.mechanisms:
             return False
         if self.models and ctx.model not in self.models:
+            return False
+        if self.servers and ctx.server and ctx.server not in self.servers:
+            return False
+        if self.phases and ctx.phase not in self.phases:  # strict: a phase-bound row needs the phase known
+            return False
+        if self.when and not PREDICATES[self.when](ctx):
             return False
         return True
 
@@ -94,6 +106,9 @@ class HintContext:
     port: str = ""
     mechanism: str = ""
     model: str = ""
+    server: str = ""  # "exchange" (Exchange Online: its banner, EHLO greeting or host), "other", "" unknown
+    phase: str = ""  # where the reply came: "connect", "tls", "auth", "mail", "rcpt", "data"; "" unknown
+    scope: str = ""  # the configured token scope (Microsoft 365)
 
     PLACEHOLDERS = {
         "client_id": "<APPLICATION_ID>",
@@ -103,11 +118,12 @@ class HintContext:
         "tenant": "<tenantId>",
         "host": "<server>",
         "port": "<port>",
+        "scope": "<scope>",
     }
 
     @classmethod
     def from_settings(cls, settings: Any, claims: Mapping[str, Any] | None = None, *,
-                      mechanism: str = "") -> "HintContext":
+                      mechanism: str = "", server: str = "", phase: str = "") -> "HintContext":
         model = authorization_model(claims) if claims and getattr(settings, "is_m365", False) else None
         return cls(
             client_id=str(getattr(settings, "client_id", "") or "").strip(),
@@ -119,10 +135,49 @@ class HintContext:
             port=str(getattr(settings, "port", "") or ""),
             mechanism=mechanism,
             model=model or "",
+            server=server or server_kind(host=str(getattr(settings, "host", "") or ""),
+                                         m365=bool(getattr(settings, "is_m365", False))),
+            phase=phase,
+            scope=str(getattr(settings, "scope", "") or "").strip(),
         )
 
     def values(self) -> dict[str, str]:
         return {k: (getattr(self, k) or v) for k, v in self.PLACEHOLDERS.items()}
+
+
+# Exchange Online recognised by what it says (reference section 6: banner "... Microsoft ESMTP MAIL Service ready",
+# EHLO "<host>.outlook.office365.com Hello", replies with "[HOST.namprd.. ...]" suffixes) or by the configured host.
+EXCHANGE_TEXT_RE = re.compile(r"Microsoft ESMTP MAIL Service|\.outlook\.(office365\.)?com\b|\.prod\.outlook\.com|"
+                              r"\.protection\.outlook\.com|STOREDRV\.|SendAsDenied|"
+                              r"outlook\.office365\.com|aka\.ms/smtp_auth", re.IGNORECASE)
+EXCHANGE_HOST_RE = re.compile(r"(^|\.)(office365\.(com|us)|outlook\.(com|office\.com|office365\.com)|"
+                              r"partner\.outlook\.cn)$", re.IGNORECASE)
+
+
+def server_kind(*, host: str = "", said: str = "", m365: bool = False) -> str:
+    """"exchange" or "other" for hints: Microsoft setup steps and PowerShell belong only where the server is Exchange
+    Online. `said` is what the server said (banner, EHLO greeting, a reply), which wins; without it the configured
+    host decides, and protocol SMTP Microsoft 365 (which only talks to Exchange Online) counts as Exchange."""
+    if said:
+        return "exchange" if EXCHANGE_TEXT_RE.search(said) else "other"
+    if EXCHANGE_HOST_RE.search(host.strip().rstrip(".")) or m365:
+        return "exchange"
+    return "other" if host.strip() else ""
+
+
+def _same_address(a: str, b: str) -> bool:
+    return bool(a.strip()) and a.strip().lower() == b.strip().lower()
+
+
+_EXCHANGE_SCOPES = ("https://outlook.office365.com/.default", "https://outlook.office.com/.default")
+# Conditions on the current values that choose between rows (HintRule.when), so that a fix never tells the admin to
+# set what is already set.
+PREDICATES: dict[str, Any] = {
+    "from-is-mailbox": lambda ctx: _same_address(ctx.sender, ctx.mailbox),
+    "from-differs": lambda ctx: not _same_address(ctx.sender, ctx.mailbox),
+    "scope-is-exchange": lambda ctx: ctx.scope in _EXCHANGE_SCOPES,
+    "scope-not-exchange": lambda ctx: ctx.scope not in _EXCHANGE_SCOPES,
+}
 
 
 class _Fill(dict):
@@ -221,15 +276,23 @@ RULES: tuple[HintRule, ...] = (
              "or stray spaces.", "S1",
              "Enter the Directory (tenant) ID (a GUID) or a verified domain of the tenant in Tenant ID.",
              source="token error", aadsts=(900023,)),
-    HintRule("scope-not-default", "The scope is refused (AADSTS1002012): client credential flows need a scope "
-             "ending in /.default.", "config",
-             "Set Scope to https://outlook.office365.com/.default.", source="token error", aadsts=(1002012,)),
+    HintRule("scope-not-default", "The scope {scope} is refused (AADSTS1002012): client credential flows need a scope "
+             "ending in /.default.", None,
+             "Set Scope to https://outlook.office365.com/.default.", source="token error", aadsts=(1002012,),
+             when="scope-not-exchange"),
+    HintRule("scope-refused-exchange-scope", "Entra ID refused the scope (AADSTS1002012) although Scope is already "
+             "{scope}, the Exchange Online scope client credentials need: the request that reached Entra ID carried "
+             "another scope (a proxy rewriting it), or the authority host belongs to another cloud, whose Exchange "
+             "resource differs (US Government: https://outlook.office365.us/.default).", None,
+             "Check the authority host and the scope together (one cloud), and any proxy between this host and the "
+             "authority; quote the correlation id to Microsoft support if both are right.", source="token error",
+             aadsts=(1002012,), when="scope-is-exchange"),
     HintRule("unknown-resource", "The scope's resource was not found in the tenant (AADSTS500011): a typo in the "
-             "scope host, or another cloud's resource.", "config, S3",
+             "scope host, or another cloud's resource.", "S3",
              "Set Scope to https://outlook.office365.com/.default (or the sovereign cloud's Exchange resource), and "
              "add the Office 365 Exchange Online permission SMTP.SendAsApp.", source="token error",
              aadsts=(500011,)),
-    HintRule("invalid-scope", "The scope is malformed (AADSTS70011).", "config",
+    HintRule("invalid-scope", "The scope is malformed (AADSTS70011).", None,
              "Set Scope to https://outlook.office365.com/.default.", source="token error", aadsts=(70011,)),
     HintRule("permission-not-listed", "The app requests a resource that is not in its API permissions "
              "(AADSTS650057).", "S3",
@@ -243,7 +306,7 @@ RULES: tuple[HintRule, ...] = (
              "(msal ValueError).", "S1",
              "Correct Tenant ID (a GUID or a verified domain, no slashes or spaces) and the authority host "
              "(https://login.microsoftonline.com).", source="msal ValueError", exceptions=("msal-bad-authority",)),
-    HintRule("instance-discovery", "msal could not validate the authority host (instance discovery).", "config",
+    HintRule("instance-discovery", "msal could not validate the authority host (instance discovery).", None,
              "Use the authority host of a Microsoft cloud (https://login.microsoftonline.com for the global cloud).",
              source="msal ValueError", exceptions=("msal-instance-discovery",)),
     HintRule("token-network", "The login host could not be reached (no route, DNS, proxy or firewall).", "S9",
@@ -261,12 +324,12 @@ RULES: tuple[HintRule, ...] = (
              "outage.", None, "Retry later; check the Microsoft 365 service health page.", source="requests",
              exceptions=("http-5xx",)),
     HintRule("token-not-json", "The token service did not answer with JSON: the authority host is not a Microsoft "
-             "login endpoint, or a proxy answered instead.", "config",
+             "login endpoint, or a proxy answered instead.", None,
              "Check the authority host and any proxy between outmail and it.", source="msal ValueError",
              exceptions=("token-not-json",)),
     # ---- section 4: token claims ----
     HintRule("claim-aud", "The token is for another resource (aud is not Exchange Online): a wrong scope, e.g. a "
-             "Microsoft Graph scope.", "config",
+             "Microsoft Graph scope.", None,
              "Set Scope to https://outlook.office365.com/.default; a Graph token cannot be used for SMTP.",
              source="claim", claim="aud"),
     HintRule("least-privilege", "The token carries Exchange permissions that SMTP does not need: whoever holds the "
@@ -276,7 +339,7 @@ RULES: tuple[HintRule, ...] = (
              "authorize the app with RBAC for Applications, scoped to the mailbox (R1, R2).",
              source="claim", claim="roles"),
     HintRule("claim-scp", "The token carries delegated scopes (scp): it is a user token, not an app-only token.",
-             "config", "Use the client credentials flow with the scope https://outlook.office365.com/.default.",
+             None, "Use the client credentials flow with the scope https://outlook.office365.com/.default.",
              source="claim", claim="scp"),
     HintRule("claim-tid", "The token was issued by another tenant than the configured Tenant ID.", "S1",
              "Set Tenant ID to the Directory (tenant) ID of the tenant that holds the mailbox.",
@@ -290,47 +353,61 @@ RULES: tuple[HintRule, ...] = (
     HintRule("claim-not-jwt", "The access token is not a readable JWT, so its claims cannot be checked.", None,
              "Nothing to fix if AUTH succeeds; otherwise check that the authority is Microsoft Entra ID.",
              source="claim", claim="jwt"),
-    # ---- 7.3 SMTP (Exchange Online) ----
-    HintRule("connect-refused", "The connection was refused: nothing listens on that host and port, or a firewall "
-             "rejects it.", "S9",
-             "Check Server and Port (smtp.office365.com, 587) and open outbound TCP 587.", source="exception",
+    # ---- 7.3 SMTP: connection and TLS (texts in the server's terms; Microsoft's steps only for Exchange Online) ----
+    HintRule("connect-refused", "Nothing accepts connections on {host}:{port}: a wrong Server or Port, the mail "
+             "service is down, or a firewall rejects the connection.", "S9",
+             "Check Server and Port; open outbound TCP {port} from this host to {host}.", source="exception",
              exceptions=("connection-refused",)),
-    HintRule("connect-timeout", "The TCP connection timed out: port 587 is blocked (egress firewall, ISP).", "S9",
-             "Open outbound TCP 587 to the server (smtp.office365.com).", source="exception",
+    HintRule("connect-timeout", "The TCP connection to {host}:{port} timed out: the port is blocked on the way "
+             "(egress firewall, ISP), or the host drops the connection.", "S9",
+             "Open outbound TCP {port} to {host}; check Server and Port.", source="exception",
              exceptions=("connect-timeout",)),
-    HintRule("dns-failure", "The server name does not resolve.", "S9",
-             "Check Server (smtp.office365.com) and this machine's DNS.", source="exception", exceptions=("dns",)),
-    HintRule("server-silent", "The server accepted the connection but sent no greeting (220 banner) within the "
-             "timeout: not an SMTP server, a proxy that holds the connection, or an overloaded server.", "S9",
-             "Check Server and Port; check that no firewall or proxy intercepts port 587.", source="exception",
-             exceptions=("banner-timeout",)),
-    HintRule("step-timeout", "The server stopped answering within the timeout.", "S9",
-             "Retry; check the network path to the server, or raise [console] timeout_seconds.", source="exception",
+    HintRule("dns-failure", "The server name {host} does not resolve.", "S9",
+             "Check Server ({host}) and this machine's DNS resolver.", source="exception", exceptions=("dns",)),
+    HintRule("server-silent", "{host}:{port} accepted the connection but sent no greeting (220) within the timeout: "
+             "not an SMTP server, a port that expects implicit TLS (usually 465), a proxy that holds the connection, "
+             "or an overloaded server.", "S9",
+             "Check Server and Port; for an implicit-TLS port set Connection Security SSL; check that no firewall or "
+             "proxy intercepts port {port}.", source="exception", exceptions=("banner-timeout",)),
+    HintRule("step-timeout", "{host}:{port} stopped answering within the timeout.", "S9",
+             "Retry; check the network path to {host}, or raise [console] timeout_seconds.", source="exception",
              exceptions=("timeout",)),
-    HintRule("connection-dropped", "The server or a middlebox closed the connection.", "S9",
-             "Check that no firewall, proxy or antivirus intercepts port 587 (many break STARTTLS); a drop during "
+    HintRule("connection-dropped", "{host}:{port}, or a middlebox on the way, closed the connection.", "S9",
+             "Check that no firewall, proxy or antivirus intercepts port {port} (many break STARTTLS); a drop during "
              "STARTTLS can also mean that the server accepts no TLS version outmail offers (1.2 or newer); retry.",
              source="exception", exceptions=("disconnected",)),
-    HintRule("tls-verify", "The server's TLS certificate is not trusted: it is signed by a CA that is not in the "
-             "trust store (TLS interception, or a private CA).", "S9",
+    HintRule("tls-verify", "The TLS certificate of {host}:{port} is not trusted: it is signed by a CA that is not in "
+             "the trust store (a private CA, a self-signed certificate, or TLS interception).", "S9",
              "Trust the CA that signs it: set [console] ca_file to its PEM bundle, or SSL_CERT_FILE; never turn "
              "verification off.", source="exception", exceptions=("tls-verify",)),
-    HintRule("tls-hostname", "The server's certificate does not name the server host: a wrong Server name, or TLS "
+    HintRule("tls-hostname", "The certificate of {host}:{port} does not name {host}: a wrong Server name, or TLS "
              "interception.", "S9",
              "Use the host name the certificate is issued for (smtp.office365.com).", source="exception",
-             exceptions=("tls-hostname",)),
-    HintRule("tls-old-version", "TLS below 1.2 was negotiated or offered; Exchange Online (and outmail) require TLS "
-             "1.2 or newer.", "S9", "Allow TLS 1.2+ on this machine and on any proxy in between.",
+             exceptions=("tls-hostname",), servers=("exchange",)),
+    HintRule("tls-hostname-other", "The certificate of {host}:{port} does not name {host}: a wrong Server name, or TLS "
+             "interception.", None,
+             "Set Server to a name the certificate is issued for (its names are in this step's detail), or give the "
+             "server a certificate that names {host}.", source="exception", exceptions=("tls-hostname",),
+             servers=("other",)),
+    HintRule("tls-old-version", "{host}:{port} speaks only TLS below 1.2 (1.0 or 1.1), or answered so (421 4.7.66): "
+             "outmail requires TLS 1.2 or newer, as do Exchange Online and the Java 17 LogicalDOC runs on.", "S9",
+             "Enable TLS 1.2 or newer on the server and on any proxy in between.",
              source="SMTP reply / exception", smtp_code=(421,), enhanced=("4.7.66",),
              pattern=r"TLS 1\.0 and 1\.1 are not supported", exceptions=("tls-version",)),
-    HintRule("tls-handshake", "The TLS handshake failed.", "S9",
-             "Check that the port speaks the chosen security (587 = STARTTLS, 465 = implicit TLS) and that nothing "
-             "intercepts TLS.", source="exception", exceptions=("tls-handshake",)),
-    HintRule("starttls-not-offered", "The server does not offer STARTTLS; outmail never sends a credential or token "
-             "without TLS (Exchange Online requires STARTTLS on 587).", "S9",
+    HintRule("tls-handshake", "The TLS handshake with {host}:{port} failed.", "S9",
+             "Check that the port speaks the chosen security (STARTTLS usually on 587 and 25, implicit TLS on 465) and "
+             "that nothing intercepts TLS.", source="exception", exceptions=("tls-handshake",)),
+    HintRule("starttls-not-offered", "{host}:{port} does not offer STARTTLS, or refused it, and outmail never sends a "
+             "credential or token without TLS (Exchange Online offers STARTTLS on 587).", "S9",
              "Check Server and Port (smtp.office365.com, 587); a proxy or antivirus may strip STARTTLS.",
-             source="SMTP reply / exception", smtp_code=(500, 502), pattern=r"STARTTLS",
-             exceptions=("starttls-not-offered",)),
+             source="SMTP reply / exception", smtp_code=(454, 500, 502), pattern=r"STARTTLS|TLS not available",
+             exceptions=("starttls-not-offered",), servers=("exchange",)),
+    HintRule("starttls-not-offered-other", "{host}:{port} does not offer STARTTLS, or refused it, and outmail "
+             "never sends a credential without TLS.", None,
+             "Enable STARTTLS on the server (Postfix: smtpd_tls_security_level = may, with a certificate); check "
+             "Server and Port; a proxy or antivirus may strip STARTTLS.",
+             source="SMTP reply / exception", smtp_code=(454, 500, 502), pattern=r"STARTTLS|TLS not available",
+             exceptions=("starttls-not-offered",), servers=("other",)),
     # ---- protocol smtp: what LogicalDOC's own sender (Jakarta Mail, EMailSender) does (verdict.md section 1) ----
     HintRule("implicit-tls-plain-port", "LogicalDOC speaks TLS from the first byte here ({why}), but {host}:{port} "
              "speaks plain SMTP: it sent its greeting in clear. LogicalDOC's connection fails the same way.", None,
@@ -396,24 +473,29 @@ RULES: tuple[HintRule, ...] = (
              "envelope step.", None,
              "If the server should require a login, enable SMTP AUTH there (after TLS); if it is a relay that "
              "trusts this host, clear Username and Password.", source="EHLO", exceptions=("no-auth-offered",)),
-    HintRule("relay-denied", "{host} refuses to relay this mail for the client as it is (Relay access denied): it "
-             "takes mail for outside domains only from clients that logged in (or from trusted networks).", None,
-             "Set Username and Password of an account of {host} (LogicalDOC then logs in), or have the server trust "
-             "this host as a relay.", source="SMTP reply", smtp_code=(454, 550, 551, 553, 554),
-             pattern=r"relay(ing)? (access )?(denied|not permitted|not allowed)|relay access denied"),
-    HintRule("auth-required", "{host} requires a login before it takes mail (authentication required).", None,
-             "Set Username and Password of an account of {host}; LogicalDOC logs in only when Username is set.",
-             source="SMTP reply", smtp_code=(530,), pattern=r"authentication required|must authenticate"),
-    HintRule("auth-not-offered", "AUTH is not offered, or the mechanism is not one the server offers (504 5.7.4): "
-             "STARTTLS was skipped, or an unoffered mechanism was used.", "S9",
+    # ---- 7.3 SMTP: AUTH ----
+    HintRule("auth-not-offered", "Exchange Online does not offer AUTH, or not this mechanism, at this point (504 "
+             "5.7.4): STARTTLS was skipped, or an unoffered mechanism was used.", "S9",
              "Set Connection Security to STARTTLS so that AUTH is offered after TLS; with SMTP Microsoft 365 "
              "outmail always uses STARTTLS, then AUTH XOAUTH2.", source="SMTP reply / exception",
-             smtp_code=(504,), enhanced=("5.7.4",), exceptions=("auth-not-offered",)),
-    HintRule("xoauth2-not-offered", "The server does not offer AUTH XOAUTH2 after STARTTLS: it is not Exchange "
+             smtp_code=(504,), enhanced=("5.7.4",), exceptions=("auth-not-offered",), servers=("exchange",)),
+    HintRule("mechanism-unrecognized", "{host} does not accept this AUTH mechanism, or not at this point ({code} "
+             "{enhanced}): some servers offer AUTH only after STARTTLS, each only the mechanisms in its EHLO list.",
+             None, "Use a mechanism from the server's AUTH list (the EHLO detail shows it); with Connection Security "
+             "None, enable STARTTLS where the server offers AUTH only after it.", source="SMTP reply",
+             smtp_code=(504, 535, 501), enhanced=("5.5.1", "5.5.4", "5.7.4", "5.7.0"),
+             pattern=r"mechanism|authentication type|unrecognized auth"),
+    HintRule("xoauth2-not-offered", "{host}:{port} does not offer AUTH XOAUTH2 after STARTTLS: it is not Exchange "
              "Online, or a proxy rewrote the capability list.", "S9",
-             "Use smtp.office365.com:587 and check for TLS-intercepting proxies.", source="exception",
-             exceptions=("xoauth2-not-offered",)),
-    HintRule("xoauth2-malformed", "The server could not parse the XOAUTH2 string (501 5.5.124).", "client",
+             "For SMTP Microsoft 365 use smtp.office365.com:587, and check for TLS-intercepting proxies.",
+             source="exception", exceptions=("xoauth2-not-offered",)),
+    HintRule("xoauth2-too-long", "{host} refused the AUTH XOAUTH2 line as too long ({code} {enhanced}): the token (over "
+             "a thousand characters) goes on the AUTH line itself, as LogicalDOC sends it, and this server or a proxy "
+             "in between limits the line length. Exchange Online accepts it.", None,
+             "Use smtp.office365.com:587 directly, without a proxy that limits SMTP line length.",
+             source="SMTP reply", smtp_code=(500, 501), pattern=r"too long|line length",
+             mechanisms=("XOAUTH2",), phases=("auth",)),
+    HintRule("xoauth2-malformed", "Exchange Online could not parse the XOAUTH2 string (501 5.5.124).", None,
              "A client bug: the string must be base64(\"user=<mailbox>\\x01auth=Bearer <token>\\x01\\x01\").",
              source="SMTP reply", smtp_code=(501,), enhanced=("5.5.124",)),
     HintRule("smtp-auth-disabled-tenant", "SMTP AUTH is disabled for the tenant (535 5.7.139); the switch applies "
@@ -421,21 +503,26 @@ RULES: tuple[HintRule, ...] = (
              "Enable SMTP AUTH for the tenant, or only for the mailbox (the mailbox setting wins).",
              _S8_TENANT + "\n" + _S8_MAILBOX, source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",),
              pattern=r"disabled for the Tenant"),
-    HintRule("smtp-auth-disabled-mailbox", "SMTP AUTH is disabled for the mailbox (535 5.7.139).", "S8",
+    HintRule("smtp-auth-disabled-mailbox", "SMTP AUTH is disabled for the mailbox {mailbox} (535 5.7.139).", "S8",
              "Enable SMTP AUTH for the mailbox.", _S8_MAILBOX, source="SMTP reply", smtp_code=(535,),
              enhanced=("5.7.139",), pattern=r"disabled for the Mailbox"),
     HintRule("policy-blocked", "A tenant policy (Conditional Access or another) blocks the sign-in (535 5.7.139, "
-             "'did not meet the criteria').", "policy",
+             "'did not meet the criteria').", None,
              "Ask the tenant administrator to exclude this app or mailbox from the blocking Conditional Access "
              "policy; check the Entra sign-in logs.", source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",),
              pattern=r"did not meet the criteria"),
-    HintRule("security-defaults", "Security Defaults lock the mailbox (535 5.7.139).", "policy",
+    HintRule("security-defaults", "Security Defaults lock the mailbox (535 5.7.139).", None,
              "Ask the tenant administrator to review Security Defaults (Entra admin center > Overview > Properties > "
              "Manage security defaults).", source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",),
              pattern=r"security defaults"),
-    HintRule("basic-auth-disabled", "AUTH LOGIN (basic authentication) was used and is disabled (535 5.7.139).",
-             "client", "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply",
-             smtp_code=(535,), enhanced=("5.7.139",), pattern=r"basic authentication is disabled"),
+    HintRule("basic-auth-disabled", "AUTH LOGIN or PLAIN (basic authentication) was used, and Exchange Online has it "
+             "switched off (535 5.7.139).", None, "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).",
+             source="SMTP reply", smtp_code=(535,), enhanced=("5.7.139",), pattern=r"basic authentication is disabled"),
+    HintRule("smtp-auth-139", "Exchange Online refused the login for a tenant or mailbox policy (535 5.7.139), in "
+             "its own words: \"{text}\".", None,
+             "Act on Microsoft's words: SMTP AUTH switches are S8 (Set-TransportConfig, Set-CASMailbox); sign-in "
+             "policies show in the Entra sign-in logs (Conditional Access, Security Defaults).", source="SMTP reply",
+             smtp_code=(535,), enhanced=("5.7.139",)),
     HintRule("exchange-refused-token", "Entra ID issued the token with SMTP.SendAsApp (the classic model) but "
              "Exchange refuses it (535 5.7.3): the service principal is missing or was made with the App "
              "registration's Object ID; no FullAccess on the user= mailbox; Username is not a mailbox (UPN mismatch); "
@@ -464,29 +551,65 @@ RULES: tuple[HintRule, ...] = (
              "(R1, R2, RBAC for Applications). " + RBAC_SETTLING_NOTE,
              _S5 + "\n# classic\n" + _S6 + "\n# or RBAC for Applications\n" + _R1 + "\n" + _R2 + "\n" + _R3,
              source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",), mechanisms=("XOAUTH2",)),
+    HintRule("basic-auth-exchange", "Exchange Online refused the Username and Password ({code} {enhanced}): a wrong "
+             "password, SMTP AUTH switched off for the mailbox or the tenant (S8), or basic authentication for SMTP "
+             "switched off (the default from the end of December 2026).", "S8",
+             "Check the password and S8; better, switch Protocol to SMTP Microsoft 365 (OAuth 2.0, AUTH XOAUTH2), "
+             "which the end of basic authentication does not affect.", _S8_MAILBOX, source="SMTP reply",
+             smtp_code=(535,), mechanisms=("PLAIN", "LOGIN"), servers=("exchange",)),
     HintRule("password-rejected", "{host} refused the Username and Password: a wrong password, a user name the "
              "server does not know (some servers want the whole address, others the bare login name), or an account "
              "that may not log in over SMTP.", None,
              "Check Username and Password against an account of {host} (for example with the server's own mail "
-             "client); on Exchange Online basic authentication for SMTP is switched off by default from the end of "
-             "December 2026: use SMTP Microsoft 365.", source="SMTP reply", smtp_code=(535,),
+             "client or its log).", source="SMTP reply", smtp_code=(535,),
              mechanisms=("PLAIN", "LOGIN")),
     HintRule("basic-auth-retired", "Basic authentication is not supported for client submission (550 5.7.30).",
-             "client", "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply", smtp_code=(550,),
+             None, "Use protocol SMTP Microsoft 365 (AUTH XOAUTH2).", source="SMTP reply", smtp_code=(550,),
              enhanced=("5.7.30",)),
-    HintRule("not-authenticated", "The client is not authenticated (530 5.7.57): AUTH was never sent (empty "
-             "Username) or it failed unnoticed.", "client",
-             "Fill Username with the mailbox; never send mail without a 235 reply to AUTH.", source="SMTP reply",
-             smtp_code=(530,), enhanced=("5.7.57",)),
-    HintRule("sendas-no-permission", "From differs from the authenticated mailbox and the app has no Send As on it "
-             "(550 5.7.60).", "S7",
+    # ---- 7.3 SMTP: MAIL FROM, RCPT TO, DATA ----
+    HintRule("not-authenticated", "Exchange Online refuses mail from a client that did not log in (530 5.7.57): "
+             "AUTH was never sent (empty Username) or it failed unnoticed.", None,
+             "Set Username to the mailbox (for SMTP Microsoft 365 also Client ID, Tenant ID and Client secret); "
+             "LogicalDOC logs in only when Username is set; never send mail without a 235 reply to AUTH.",
+             source="SMTP reply", smtp_code=(530,), enhanced=("5.7.57",)),
+    HintRule("starttls-first", "{host} takes mail only after STARTTLS ({code} {enhanced}): with Connection Security "
+             "None LogicalDOC never starts TLS.", None,
+             "Set Connection Security to STARTTLS (or TLS to require it).", source="SMTP reply",
+             smtp_code=(530,), pattern=r"STARTTLS"),
+    HintRule("auth-required", "{host} requires a login before it takes mail ({code} {enhanced}).", None,
+             "Set Username and Password of an account of {host}; LogicalDOC logs in only when Username is set.",
+             source="SMTP reply", smtp_code=(530, 550, 554), pattern=r"authentication required|must authenticate|"
+             r"not authenticated"),
+    HintRule("relay-denied", "{host} refuses to relay this mail for the client as it is ({code} {enhanced} Relay "
+             "access denied): it takes mail for outside domains only from clients that logged in (or from trusted "
+             "networks).", None,
+             "Set Username and Password of an account of {host} (LogicalDOC then logs in), or have the server trust "
+             "this host as a relay.", source="SMTP reply", smtp_code=(454, 550, 551, 553, 554),
+             pattern=r"relay(ing)? (access )?(denied|not permitted|not allowed)|relay access denied|unable to relay"),
+    HintRule("sendas-no-permission", "From {sender} differs from the authenticated mailbox {mailbox} and the app has "
+             "no Send As on it (550 5.7.60).", "S7",
              "Grant Send As on the From address, or make Sender Email the Username's mailbox and turn off "
-             "'Use user's email as sender'.", _S7, source="SMTP reply", smtp_code=(550,), enhanced=("5.7.60",)),
-    HintRule("sendas-denied", "Exchange denied sending as this From address (554 SendAsDenied): no Send As for the "
-             "app's service principal.", "S7",
+             "'Use user's email as sender'.", _S7, source="SMTP reply", smtp_code=(550,), enhanced=("5.7.60",),
+             when="from-differs"),
+    HintRule("sendas-denied", "Exchange denied sending as {sender} (554 SendAsDenied): no Send As for the app's "
+             "service principal on that address.", "S7",
              "Grant Send As on the From address, or make Sender Email the Username's mailbox and turn off "
              "'Use user's email as sender'.", _S7, source="SMTP reply", smtp_code=(554,),
-             enhanced=("5.2.252", "5.2.0"), pattern=r"SendAsDenied"),
+             enhanced=("5.2.252", "5.2.0"), pattern=r"SendAsDenied", when="from-differs"),
+    HintRule("sendas-refused-own-mailbox", "Exchange refused sending as {sender}, which is the Username itself, so "
+             "Send As is not what is missing: Username is probably not the mailbox's primary SMTP address (an alias "
+             "or a UPN that differs), or the access the app has does not cover this mailbox.", None,
+             "Set Username and Sender Email to the mailbox's primary SMTP address (PowerShell below); then check "
+             "FullAccess (S6) or the RBAC scope (R1) for that mailbox.",
+             'Get-Mailbox -Identity "{mailbox}" | fl PrimarySmtpAddress,UserPrincipalName,EmailAddresses',
+             source="SMTP reply", smtp_code=(550, 554), enhanced=("5.7.60", "5.2.252", "5.2.0"),
+             pattern=r"SendAsDenied|send as|not have permissions", when="from-is-mailbox"),
+    HintRule("sender-not-owned", "{host} refuses the From {sender} for the login {mailbox} ({code} {enhanced}): the "
+             "account may not send as that address.", None,
+             "Set Sender Email to an address of the login's account, or allow the login to send as {sender} on the "
+             "server (Postfix: smtpd_sender_login_maps); with 'Use user's email as sender' every user's address "
+             "must be allowed.", source="SMTP reply", smtp_code=(550, 553, 554),
+             pattern=r"not owned|sender address rejected|not allowed to send as|sender .*not authori[sz]ed"),
     HintRule("recipient-not-found", "Exchange has no recipient with this To address (550 5.1.10 "
              "RecipientNotFound): the address is in one of the tenant's accepted domains, but no mailbox, group or "
              "contact has it. Nothing was sent, to any recipient.", None,
@@ -494,6 +617,28 @@ RULES: tuple[HintRule, ...] = (
              "Exchange Online PowerShell shows whether it exists. Addresses outside the tenant's domains are "
              "accepted here and checked by the receiving server.", source="SMTP reply", smtp_code=(550,),
              enhanced=("5.1.10",)),
+    HintRule("recipient-unknown", "{host} does not know the recipient ({code} {enhanced}): {text}.", None,
+             "Correct the To address; a recipient in the server's own domains must exist there.", source="SMTP reply",
+             smtp_code=(550, 551, 553, 554), enhanced=("5.1.1", "5.1.0", "5.1.6"),
+             pattern=r"unknown|not found|no such|does not exist|rejected|unavailable|invalid"),
+    HintRule("message-too-large", "{host} refuses the message's size ({code} {enhanced}).", None,
+             "Send a smaller message; LogicalDOC attaches documents: ask the server's admin to raise the size limit "
+             "(Postfix: message_size_limit; Exchange Online: the mailbox's MaxSendSize).", source="SMTP reply",
+             smtp_code=(552, 554, 523), enhanced=("5.3.4", "5.2.3", "5.3.0"), pattern=r"size|too (large|big)"),
+    HintRule("exchange-sender-blocked", "Exchange Online blocks this sender or tenant from sending ({enhanced}): "
+             "{text}.", None,
+             "Microsoft 365 Defender portal > Restricted entities: release the user after checking the account is "
+             "not compromised; for a blocked tenant (5.7.705, 5.7.750) open a case with Microsoft support.",
+             source="SMTP reply", smtp_code=(550, 554), enhanced=("5.7.501", "5.7.511", "5.7.705", "5.7.750")),
+    HintRule("content-rejected", "{host} refused the message after DATA ({code} {enhanced}): a content, spam or "
+             "policy filter.", None,
+             "The reply names the filter; ask the server's admin to look the message up in its log.",
+             source="SMTP reply", smtp_code=(550, 554), enhanced=("5.7.1", "5.6.0", "5.7.0"), phases=("data",)),
+    HintRule("greylisted", "{host} greylists ({code} {enhanced}): it refuses the first attempt of an unknown client "
+             "or sender for a few minutes; a real sending server retries and gets through.", None,
+             "Retry in a few minutes; LogicalDOC does not retry a failed mail itself, so have the server's admin "
+             "whitelist this host (Postfix with postgrey: the client whitelist).", source="SMTP reply",
+             smtp_code=(450, 451, 452), pattern=r"grey|gray"),
     HintRule("thread-limit", "Too many concurrent connections for this mailbox (432 4.3.2; Exchange allows 3).",
              None, "Retry later; send over one connection at a time.", source="SMTP reply", smtp_code=(432,),
              enhanced=("4.3.2",)),
@@ -502,34 +647,112 @@ RULES: tuple[HintRule, ...] = (
              smtp_code=(421,), enhanced=("4.4.2",)),
     HintRule("server-busy", "Exchange is throttling (4.7.500 server busy).", None, "Retry later.",
              source="SMTP reply", smtp_code=(421, 451), enhanced=("4.7.500",)),
+    HintRule("rate-limited", "{host} limits how fast or how much this client may send ({code} {enhanced}): {text}.",
+             None, "Retry later; send less often, or ask the server's admin to raise the limit for this host.",
+             source="SMTP reply", smtp_code=(421, 450, 451, 452, 454),
+             pattern=r"rate|too many|limit|exceeded|throttl|try again later"),
     HintRule("ip-blocked", "Outbound restriction on a new or trial tenant (550 5.7.708): the message is bounced "
              "after a successful SMTP exchange.", None, "Open a case with Microsoft support.",
              source="bounce after 250", smtp_code=(550,), enhanced=("5.7.708",)),
-    HintRule("unrecognized-command", "The server does not know a command (500 5.3.3).", "client",
+    HintRule("unrecognized-command", "The server does not know a command (500 5.3.3).", None,
              "A client or server mismatch; check Server and Port.", source="SMTP reply", smtp_code=(500,),
              enhanced=("5.3.3",)),
-    HintRule("ca-file-invalid", "The CA file cannot be loaded as PEM certificates.", "config",
+    HintRule("command-unrecognized", "{host} does not know a command outmail sent ({code} {enhanced}): {text}.",
+             None, "Check Server and Port: the port may belong to another service, or a proxy filters commands.",
+             source="SMTP reply", smtp_code=(500, 502),
+             pattern=r"unrecognized|not recognized|not implemented|unknown command|syntax error"),
+    HintRule("line-too-long", "{host} refused a line as too long ({code} {enhanced}).", None,
+             "A proxy or the server limits SMTP line length; check Server and Port.", source="SMTP reply",
+             smtp_code=(500,), enhanced=("5.5.2",)),
+    HintRule("ca-file-invalid", "The CA file cannot be loaded as PEM certificates.", None,
              "Point [console] ca_file at a PEM bundle (-----BEGIN CERTIFICATE----- blocks), or leave it empty for the "
              "system trust store.", source="exception", exceptions=("ca-file",)),
     HintRule("unexpected", "outmail hit an unexpected error in this step.", None,
              "Retry; if it persists, report it with the saved transcript (secrets are redacted).", source="exception",
              exceptions=("unexpected",)),
     # ---- generic fallbacks by reply class ----
-    HintRule("smtp-temporary", "The server answered with a temporary error (4.x.x): the same request may succeed "
-             "later.", None, "Retry later; if it persists, look the reply up in Microsoft's SMTP error reference.",
+    HintRule("smtp-temporary", "{host} answered with a temporary error ({code} {enhanced}) that outmail's table does "
+             "not know: the same request may succeed later.", None,
+             "Retry later; if it persists, the reply's own words name the cause (or ask the server's admin).",
              source="SMTP reply", generic=True),
-    HintRule("smtp-permanent", "The server answered with a permanent error (5.x.x): retrying unchanged will fail "
-             "again.", None, "Read the reply text; it names what the server refuses.", source="SMTP reply",
-             generic=True),
+    HintRule("smtp-permanent", "{host} answered with a permanent error ({code} {enhanced}) that outmail's table does "
+             "not know: retrying unchanged will fail again.", None,
+             "The reply's own words name what the server refuses; ask the server's admin if they do not.",
+             source="SMTP reply", generic=True),
+    # ---- the settings step: the first error's (or warning's) own cause, setup step and fix (FIELD_RULES) ----
+    HintRule("field-client-id", "{problem}.", "S1",
+             "Copy the Application (client) ID from Entra admin center > App registrations > <your app> > Overview "
+             "into Client ID.", source="settings"),
+    HintRule("field-tenant", "{problem}.", "S1",
+             "Copy the Directory (tenant) ID from the app registration's Overview into Tenant ID (or use a verified "
+             "domain of the tenant).", source="settings"),
+    HintRule("field-client-secret", "{problem}.", "S2",
+             "Paste the client secret's Value (Certificates & secrets; shown once, when it is created) into Client "
+             "secret, or set it in OUTMAIL_CLIENT_SECRET.", source="settings"),
+    HintRule("field-scope", "{problem}.", None,
+             "Set Scope to https://outlook.office365.com/.default (the Exchange Online resource of the global cloud; "
+             "a Microsoft Graph or a delegated scope gives a token SMTP refuses).", source="settings"),
+    HintRule("field-authority", "{problem}.", None,
+             "Set the authority host to https://login.microsoftonline.com (the global cloud, the only one "
+             "LogicalDOC uses).", source="settings"),
+    HintRule("field-username", "{problem}.", None,
+             "With SMTP Microsoft 365 set Username to the mailbox address the app sends as (the XOAUTH2 user=); with "
+             "SMTP, the server's login name, or empty for a relay that needs no login.", source="settings"),
+    HintRule("field-password", "{problem}.", None,
+             "Set Password for the Username's account (or OUTMAIL_SMTP_PASSWORD); with SMTP Microsoft 365 it is "
+             "not used.", source="settings"),
+    HintRule("field-sender", "{problem}.", None,
+             "Set Sender Email to the address LogicalDOC's mail comes from (with SMTP Microsoft 365, usually the "
+             "Username's mailbox).", source="settings"),
+    HintRule("field-sendas", "{problem}.", "S7",
+             "Grant Send As on every From address (PowerShell below), or make Sender Email the Username's mailbox "
+             "and turn off 'Use user's email as sender'.", _S7, source="settings"),
+    HintRule("field-host", "{problem}.", None,
+             "Set Server to the SMTP host name (smtp.office365.com for Microsoft 365), without scheme or port.",
+             source="settings"),
+    HintRule("field-port", "{problem}.", None,
+             "Set Port to the submission port: 587 (STARTTLS), 465 (implicit TLS, Connection Security SSL) or 25 "
+             "(a relay).", source="settings"),
+    HintRule("field-security", "{problem}.", None,
+             "Set Connection Security and 'Use secure authentication' to what the port speaks: STARTTLS (or TLS to "
+             "require it) on 587 and 25; SSL on 465; 'Use secure authentication' only for implicit TLS.",
+             source="settings"),
+    HintRule("field-protocol", "{problem}.", None,
+             "Set Protocol to SMTP Microsoft 365 for Exchange Online with OAuth 2.0, or SMTP for any other server.",
+             source="settings"),
+    HintRule("field-console", "{problem}.", None,
+             "Correct the [console] value in the settings file (timeout_seconds: a number of seconds; ca_file: an "
+             "existing PEM file, or empty).", source="settings"),
     # ---- settings ----
-    HintRule("settings-invalid", "The settings have errors, so nothing was sent.", "config",
+    HintRule("settings-invalid", "The settings have errors, so nothing was sent.", None,
              "Correct the fields named in this step's detail (F2 in the console, or the settings file).",
              source="settings"),
-    HintRule("settings-warnings", "The settings work but differ from the setup guide's advice.", "config",
+    HintRule("settings-warnings", "The settings work but differ from the setup guide's advice.", None,
              "Read the warnings in this step's detail.", source="settings"),
 )
 
+# Rows about Entra ID (the token and its claims): their setup steps hold whatever the SMTP server is.
+_ENTRA_SOURCES = ("token error", "token error / msal ValueError", "msal ValueError", "requests", "claim")
+# Enhanced status codes only Exchange Online uses (reference 7.3): a server answering with one of them is Exchange, or
+# a relay in front of it, whatever its banner says.
+MICROSOFT_CODES = frozenset({"4.7.66", "5.5.124", "5.7.139", "5.7.30", "5.7.57", "5.7.60", "5.2.252", "5.1.10",
+                             "4.3.2", "4.4.2", "4.7.500", "5.7.708", "5.7.501", "5.7.511", "5.7.705", "5.7.750"})
+RULES = tuple(replace(r, entra=True) if r.source in _ENTRA_SOURCES else r for r in RULES)
 RULES_BY_ID: dict[str, HintRule] = {r.id: r for r in RULES}
+
+# The settings step's hint: the rule for the first error's (or, without errors, the first warning's) field. A few
+# problems have a rule of their own, found by the words of their message (validate.py writes them).
+FIELD_RULES: dict[str, str] = {
+    "client_id": "field-client-id", "client_tenant": "field-tenant", "client_secret": "field-client-secret",
+    "scope": "field-scope", "authority_host": "field-authority", "username": "field-username",
+    "password": "field-password", "sender": "field-sender", "userasfrom": "field-sendas", "host": "field-host",
+    "port": "field-port", "connection_security": "field-security", "auth_encrypted": "field-security",
+    "protocol": "field-protocol", "timeout_seconds": "field-console", "ca_file": "field-console",
+}
+FIELD_MESSAGE_RULES: tuple[tuple[str, str, str], ...] = (
+    ("client_secret", "secret's ID", "invalid-secret"),  # a pasted Secret ID: AADSTS7000215, S2
+    ("sender", "Send As", "field-sendas"),
+)
 assert len(RULES_BY_ID) == len(RULES), "duplicate hint ids"
 
 _ENHANCED_RE = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\b\s*")
@@ -554,8 +777,14 @@ def split_reply(message: str) -> tuple[str, str, str]:
 
 def render(rule: HintRule, ctx: HintContext | None = None, *, reply: str | None = None,
            details: tuple[str, ...] = (), cause: str | None = None, extra: Mapping[str, str] | None = None) -> Hint:
-    return Hint(rule.id, cause or fill(rule.cause, ctx, extra), rule.step, fill(rule.fix, ctx, extra),
-                fill(rule.command, ctx, extra), reply, rule.source, details)
+    """A rule filled in for one run. Where the SMTP server is not Exchange Online, a rule about the SMTP side keeps
+    its cause and fix (written in the server's terms with the configured host and port) but loses Microsoft's setup
+    step and PowerShell: they would be advice for another product."""
+    step, command = rule.step, rule.command
+    if ctx is not None and ctx.server == "other" and not rule.entra:
+        step, command = None, None
+    return Hint(rule.id, cause or fill(rule.cause, ctx, extra), step, fill(rule.fix, ctx, extra),
+                fill(command, ctx, extra), reply, rule.source, details)
 
 
 def by_id(hint_id: str, ctx: HintContext | None = None, **kw: Any) -> Hint:
@@ -566,11 +795,14 @@ def for_smtp_reply(code: int, message: str, ctx: HintContext | None = None) -> H
     """The hint for an SMTP reply (aiosmtplib's message: the text after the code, lines joined by newlines)."""
     enhanced, text, _suffix = split_reply(message)
     raw = f"{code} " + " ".join(line.strip() for line in message.splitlines()).strip()
+    extra = {"text": text, "code": str(code), "enhanced": enhanced or str(code)}
+    if ctx is not None and ctx.server != "exchange" and (enhanced in MICROSOFT_CODES or EXCHANGE_TEXT_RE.search(raw)):
+        ctx = replace(ctx, server="exchange")  # the reply itself is Exchange Online's, whatever the banner said
     for rule in RULES:
         if rule.matches_reply(code, enhanced, text) and rule.fits(ctx):
-            return render(rule, ctx, reply=raw)
+            return render(rule, ctx, reply=raw, extra=extra)
     rule = RULES_BY_ID["smtp-temporary" if 400 <= code < 500 or enhanced.startswith("4.") else "smtp-permanent"]
-    return render(rule, ctx, reply=raw)
+    return render(rule, ctx, reply=raw, extra=extra)
 
 
 def first_line(text: str) -> str:
@@ -603,7 +835,7 @@ def aadsts_code(err: Mapping[str, Any]) -> int | None:
 
 def for_aadsts(code: int | None, ctx: HintContext | None = None, **kw: Any) -> Hint:
     for rule in RULES:
-        if code is not None and code in rule.aadsts:
+        if code is not None and code in rule.aadsts and rule.fits(ctx):
             return render(rule, ctx, **kw)
     return render(RULES_BY_ID["token-error"], ctx, **kw)
 
@@ -619,7 +851,7 @@ def for_exception(kind: str, text: str | None = None, ctx: HintContext | None = 
                   details: tuple[str, ...] = (), extra: Mapping[str, str] | None = None) -> Hint:
     """The hint for an exception kind (EXCEPTION_KINDS); `text` is the exception's own message, kept as the reply."""
     for rule in RULES:
-        if kind in rule.exceptions:
+        if kind in rule.exceptions and rule.fits(ctx):
             return render(rule, ctx, reply=text, details=details, extra=extra)
     raise KeyError(f"no hint for exception kind {kind!r}")
 
@@ -630,3 +862,19 @@ def for_claim(claim: str, text: str | None = None, ctx: HintContext | None = Non
         if rule.claim == claim:
             return render(rule, ctx, reply=text)
     raise KeyError(f"no hint for claim {claim!r}")
+
+
+def for_settings(problems: Any, ctx: HintContext | None = None) -> Hint | None:
+    """The settings step's hint: the first error's own cause, setup step and fix (the first warning's when there is
+    no error); None without problems. `problems` are validate.Problem objects (attr, severity, message, label)."""
+    problems = list(problems)
+    first = next((p for p in problems if p.severity == "error"), None) or next(iter(problems), None)
+    if first is None:
+        return None
+    text = f"{first.label}: {first.message}"
+    rule_id = next((rid for attr, words, rid in FIELD_MESSAGE_RULES
+                    if attr == first.attr and words.lower() in first.message.lower()), None)
+    if rule_id is not None:
+        return render(RULES_BY_ID[rule_id], ctx, reply=text, extra={"code": "", "enhanced": ""})
+    rule = RULES_BY_ID[FIELD_RULES.get(first.attr, "field-console")]
+    return render(rule, ctx, reply=text, extra={"problem": text})

@@ -233,7 +233,8 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
 
         def refused(command: str, code: int, text: str) -> None:
             outcome.reply = redact(answered(command, code, text))
-            step.fail(H.for_smtp_reply(code, text, ctx))
+            phase = "mail" if command.startswith("MAIL") else "data" if command.startswith("DATA") else "rcpt"
+            step.fail(H.for_smtp_reply(code, text, replace(ctx, phase=phase)))
 
         step.detail(f"From: {test.message.get('From', '')}"
                     + (f" (Sender: {test.message['Sender']})" if test.message.get("Sender") else ""))
@@ -256,7 +257,8 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
         if utf8:
             if not smtp.supports_extension("smtputf8"):
                 step.detail("the server does not offer SMTPUTF8, needed for a non-ASCII address")
-                step.fail(H.by_id("smtp-permanent", ctx, reply="SMTPUTF8 not offered"))
+                step.fail(H.by_id("smtp-permanent", ctx, reply="SMTPUTF8 not offered",
+                                  extra={"code": "EHLO", "enhanced": "no SMTPUTF8"}))
             options.append("SMTPUTF8")
         eight_bit = smtp.supports_extension("8bitmime")
         if eight_bit:
@@ -293,7 +295,7 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
                 await smtp.rset()
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
                 pass
-            step.fail(H.for_smtp_reply(code, text, ctx))
+            step.fail(H.for_smtp_reply(code, text, replace(ctx, phase="rcpt")))
 
         command = f"DATA ({len(data)} bytes)"
         try:
