@@ -18,7 +18,7 @@ from tui.ui.launch import build_app
 from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
 
 SIZE = (80, 24)
-STEP_IDS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "quit"]
+STEP_IDS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "envelope", "quit"]
 
 
 def pane_of(app) -> DiagnosticsPane:
@@ -67,11 +67,17 @@ async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean)
         await ready(pilot)
         pane = await run_f5(pilot)
         assert [s.id for s in pane.steps] == STEP_IDS
-        assert [s.status for s in pane.steps] == ["ok"] * 7, [(s.id, s.status, s.detail) for s in pane.steps]
+        assert [s.status for s in pane.steps] == ["ok"] * 8, [(s.id, s.status, s.detail) for s in pane.steps]
         assert summary(app).startswith("✔ Passed in ") and summary(app).endswith(" ms")
         lines = step_lines(app)
-        assert len(lines) == 7 and all(line.startswith("✔ ok") for line in lines), lines
+        assert len(lines) == 8 and all(line.startswith("✔ ok") for line in lines), lines
         assert "Banner and EHLO" in lines[3] and "█" in lines[3]  # title and waterfall bar
+        # the envelope (MAIL FROM, RCPT TO, RSET; nothing sent): its row and its detail
+        assert lines[6].split()[2] == "Envelope" and "█" in lines[6], lines[6]
+        envelope = pane.report.step("envelope")
+        first = envelope.detail[0]
+        assert first.startswith("the server accepts mail from ") and "nothing was sent" in first, first
+        assert any(line.startswith("MAIL FROM:<") for line in envelope.detail)
         assert app.main_screen.current_pane == "diagnostics-pane"
         # one message per event, handled by the pane: every step started and finished, the transcript streamed
         assert {m.step.id for m in messages if isinstance(m, StepStarted)} == set(STEP_IDS)
@@ -230,6 +236,139 @@ async def test_rerun_takes_the_token_from_the_cache(demo_settings: Path, sandbox
         assert summary(app).startswith("✔ Passed in ")
 
 
+async def choose_fault(pilot, name: str | None) -> None:
+    """F7, choose `name` in the sandbox panel as the admin does (None: n, no fault), then q; back on the pane."""
+    from tui.sandbox import FAULTS
+    from tui.ui.sandbox_panel import SandboxPanel
+
+    app = pilot.app
+    await pilot.press("f7")
+    await until(pilot, lambda: isinstance(app.screen, SandboxPanel), what="the sandbox panel")
+    if name is None:
+        await pilot.press("n")
+    else:
+        faults = app.screen.query_one("#sandbox-faults", OptionList)
+        faults.highlighted = list(FAULTS).index(name) + 1  # after "no fault"
+        await pilot.press("enter")
+    await until(pilot, lambda: app.demo.fault == name, what=f"the fault {name}")
+    await pilot.press("q")
+    await until(pilot, lambda: not isinstance(app.screen, SandboxPanel), what="the panel closed")
+
+
+async def rerun_with(pilot, key: str) -> DiagnosticsPane:
+    """Press `key` (F5, r or n) on the pane after a run, and wait for the new run's end."""
+    pane = pane_of(pilot.app)
+    before = pane.worker
+    await pilot.press(key)
+    await until(pilot, lambda: pane.worker is not before, what=f"the run {key} started")
+    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), 30)
+    await until(pilot, lambda: not pane.running, what=f"the end of the run {key} started")
+    await pilot.pause()
+    return pane
+
+
+async def test_a_token_refused_at_auth_is_not_reused(demo_settings: Path, sandbox_clean) -> None:
+    """The issue's sequence in the demo: fault no-smtp-role, F5 (Exchange refuses the token at AUTH: 535 5.7.3), no
+    fault, F5 again: the token step says it is a new token and the run passes (never `Token (from cache)` with the
+    refused token); the next rerun takes that good token from the cache; n asks Entra ID for a fresh one."""
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await choose_fault(pilot, "no-smtp-role")  # a token fault: the panel empties the token cache
+        pane = await run_f5(pilot)
+        auth, token = pane.report.step("auth"), pane.report.step("token")
+        assert auth.status == "fail" and auth.hint.id == "exchange-refused-token-rbac"
+        assert auth.detail[0].startswith("535 5.7.3 Authentication unsuccessful")
+        assert summary(app).startswith("✖ FAILED at auth in ")
+        # a missing roles claim is not the token step's failure: it names the model and lets AUTH decide
+        assert token.status == "ok"
+        assert any(line.startswith("authorization model: RBAC for Applications (Exchange role assignment)")
+                   for line in token.detail), token.detail
+        assert pane.report.step("envelope").status == "skipped"
+        lines = step_lines(app)
+        assert lines[5].startswith("✖ FAIL") and "AUTH" in lines[5]
+        assert lines[6].startswith("– skipped") and "Envelope" in lines[6]
+        text = detail_text(app)  # AUTH selected: the reply and the RBAC fix
+        assert "AUTH  ✖ FAIL" in text and "535 5.7.3" in text and "R1 Management scope" in text
+
+        await choose_fault(pilot, None)
+        pane = await rerun_with(pilot, "f5")
+        token = pane.report.step("token")
+        assert token.status == "ok", token.detail
+        assert token.detail[0].startswith("token from the identity provider, expires in ")
+        assert "; new token: the last one was refused at AUTH (535 5.7.3" in token.detail[0], token.detail[0]
+        assert any(line.startswith("authorization model: classic (Entra permission SMTP.SendAsApp)")
+                   for line in token.detail), token.detail
+        assert pane.report.ok and summary(app).startswith("✔ Passed in ")
+        lines = step_lines(app)
+        assert lines[1].startswith("✔ ok") and "Token (renewed)" in lines[1] and "from cache" not in lines[1], lines
+        # the token step's detail, selected: the new-token line first, then the model
+        pane.query_one("#diag-steps", OptionList).highlighted = 1
+        await pilot.pause()
+        text = detail_text(app)
+        assert text.startswith("Token (renewed)  ✔ ok") and "(n: a new token)" in text.splitlines()[0]
+        assert "new token: the last one was refused at AUTH" in text and "authorization model: classic" in text
+
+        pane = await rerun_with(pilot, "r")  # the new token was good: this one comes from the cache
+        token = pane.report.step("token")
+        assert token.detail[0].startswith("token from cache") and "new token" not in token.detail[0]
+        assert "Token (from cache)" in step_lines(app)[1] and pane.report.ok
+
+        pane = await rerun_with(pilot, "n")  # n: rerun with a new token
+        token = pane.report.step("token")
+        assert token.detail[0].startswith("token from the identity provider")
+        assert token.detail[0].endswith("; new token: a fresh token was asked for"), token.detail[0]
+        assert "Token (renewed)" in step_lines(app)[1] and pane.report.ok
+
+
+async def test_diagnose_with_a_new_token_from_the_form_and_the_palette(demo_settings: Path, sandbox_clean) -> None:
+    """shift+F5 (F17) on the form and the palette's "Diagnose with a new token" run with a fresh token."""
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)  # fills the cache
+        assert pane.report.ok
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.main_screen.current_pane == "settings-pane"
+        pane = await rerun_with(pilot, "f17")  # shift+F5, from the form
+        assert app.main_screen.current_pane == "diagnostics-pane"
+        assert pane.report.step("token").detail[0].endswith("; new token: a fresh token was asked for")
+        await pilot.press("f2")
+        await pilot.pause()
+        before = pane.worker
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"new token")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: pane.worker is not before, what="the palette's run")
+        await asyncio.wait_for(app.workers.wait_for_complete(), 30)
+        await until(pilot, lambda: not pane.running, what="the end of the palette's run")
+        assert pane.report.step("token").detail[0].endswith("; new token: a fresh token was asked for")
+        assert app.main_screen.current_pane == "diagnostics-pane" and pane.report.ok
+
+
+async def test_detail_starts_at_its_top_for_another_step(demo_settings: Path, sandbox_clean) -> None:
+    """After PgDn in AUTH's long fix, choosing the token step shows its detail from the first line (the token's
+    source and model), not scrolled to where AUTH's was."""
+    sandbox_clean.set_fault("no-mailbox-permission")
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)
+        view = pane.query_one("#diag-detail-scroll")
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert view.scroll_y > 0
+        steps = pane.query_one("#diag-steps", OptionList)
+        await pilot.click(steps, offset=(20, 1))  # the Token row (a click, or keys typed faster than a frame)
+        await pilot.pause()
+        assert steps.highlighted == 1 and view.max_scroll_y > 0  # the token's detail is long enough to scroll
+        assert view.scroll_y == 0
+        assert "token from " in detail_text(app).splitlines()[1]
+
+
 async def test_save_report_is_private_and_redacted(demo_settings: Path, sandbox_clean) -> None:
     sandbox_clean.set_fault("no-mailbox-permission")
     app = build_app(demo_settings, demo=sandbox_clean)
@@ -302,6 +441,8 @@ async def test_help_lists_the_pane_keys(demo_settings: Path, sandbox_clean) -> N
     async with app.run_test(size=SIZE) as pilot:
         text = await help_text(pilot)
         assert "Diagnostics pane (F5)" in text and "Copy the fix" in text and "Cancel the run" in text
+        assert "  n             Rerun with a new token: Run again, asking Entra ID for\n" in text
+        assert "  shift+F5      Diagnose with a new token: As F5, but ask Entra ID for\n" in text
         assert "Sandbox panel (outmail demo, F7)" in text
 
 
@@ -398,18 +539,22 @@ def canned_diagnose():
     from tui.diagnostics import hints as H
     from tui.diagnostics.transcript import TranscriptLine
 
-    async def diagnose(settings, *, emit=None, token_cache=None, after_auth=None):
+    async def diagnose(settings, *, emit=None, token_cache=None, after_auth=None, fresh_token=False, envelope=True,
+                       rcpt=""):
         ctx = H.HintContext(client_id=settings.client_id, object_id="22222222-3333-4444-5555-666666666666",
-                            mailbox=settings.username, sender=settings.sender, tenant="contoso.onmicrosoft.com")
+                            mailbox=settings.username, sender=settings.sender, tenant="contoso.onmicrosoft.com",
+                            mechanism="XOAUTH2", model="classic")
         reply = ("5.7.3 Authentication unsuccessful [SBX0P281CA0001.outlook.sandbox.test "
                  "2026-11-29T07:00:00.000Z 0123456789ABCDEF]")
         plan = [  # id, title, status, started, duration, detail
             ("settings", "Settings", "ok", 0.2, 0.3, ["smtpmicrosoft365 smtp.office365.com:587"]),
-            ("token", "Token", "ok", 0.1, 212.0, ["token from the identity provider, expires in 59 min"]),
+            ("token", "Token", "ok", 0.1, 212.0, ["token from the identity provider, expires in 59 min",
+                                                  "authorization model: classic (Entra permission SMTP.SendAsApp)"]),
             ("connect", "Connect", "ok", 0.6, 21.0, ["connected to 127.0.0.1:587 in 1 ms"]),
             ("ehlo", "Banner and EHLO", "ok", 21.7, 14.0, ["banner: 220 SBX0P281CA0001 ready"]),
             ("starttls", "STARTTLS", "ok", 35.8, 40.0, ["TLSv1.3, cipher TLS_AES_256_GCM_SHA384"]),
             ("auth", "AUTH", "fail", 213.0, 6.0, ["AUTH XOAUTH2 user=noreply@contoso.com"]),
+            ("envelope", "Envelope (MAIL, RCPT)", "skipped", None, None, ["AUTH failed"]),
             ("quit", "QUIT", "ok", 219.5, 9.0, ["221 2.0.0 Service closing transmission channel"]),
         ]
         steps = [engine.StepResult(i, t) for i, t, *_ in plan]
@@ -417,8 +562,9 @@ def canned_diagnose():
         transcript = [TranscriptLine(213.1, "C", "AUTH XOAUTH2 <redacted, 1820 bytes>"),
                       TranscriptLine(218.9, "S", f"535 {reply}")]
         for step, (_, _, status, started, duration, detail) in zip(steps, plan):
-            step.status, step.started_ms = "running", started
-            emit(engine.StepStarted(step.copy()))
+            if status != "skipped":  # the engine skips a step without starting it
+                step.status, step.started_ms = "running", started
+                emit(engine.StepStarted(step.copy()))
             step.status, step.duration_ms, step.detail = status, duration, list(detail)
             if status == "fail":
                 step.hint = H.for_smtp_reply(535, reply, ctx)
@@ -426,14 +572,16 @@ def canned_diagnose():
                 for line in transcript:
                     emit(engine.TranscriptAdded(line))
             emit(engine.StepFinished(step.copy()))
-        return engine.Report(steps=steps, transcript=transcript, target="smtpmicrosoft365", duration_ms=228.5)
+        return engine.Report(steps=steps, transcript=transcript, target="smtpmicrosoft365", duration_ms=228.5,
+                             model="classic")
 
     return diagnose
 
 
 def test_snapshot_failed_run(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A run that failed at AUTH: the step list in words with the waterfall, AUTH selected, its reply, why, the
-    setup steps S5/S6, the fix; the summary `✖ FAILED at auth in 228 ms`."""
+    """A run that failed at AUTH (a classic token): the step list in words with the waterfall, the envelope skipped,
+    AUTH selected, its reply, why, the setup steps S5/S6, the fix; the summary `✖ FAILED at auth in 228 ms`; the key
+    line names n (a new token)."""
     from tests.ui.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 

@@ -361,7 +361,7 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
         provider = OutmailCommands(app.screen)
         titles = [hit.text for hit in [h async for h in provider.discover()]]
         assert titles == ["Save settings", "Help: keys and fields", "Reveal or hide secrets", "Switch tenant",
-                          "Diagnose the settings", "Send a test message",
+                          "Diagnose the settings", "Diagnose with a new token", "Send a test message",
                           "Import from LogicalDOC's context.properties", "Export to LogicalDOC's context.properties",
                           "Show the settings form", "Quit"]
         await pilot.press("ctrl+p")
@@ -380,7 +380,8 @@ async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
     if present:  # the real pane: record the call instead of touching the network
         from tui.ui.diagnostics_pane import DiagnosticsPane
 
-        monkeypatch.setattr(DiagnosticsPane, "run_diagnostics", lambda self, settings: runs.append(settings))
+        monkeypatch.setattr(DiagnosticsPane, "run_diagnostics",
+                            lambda self, settings, fresh_token=False: runs.append((settings, fresh_token)))
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -390,13 +391,18 @@ async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
         assert app.main_screen.current_pane == "diagnostics-pane"
         assert app.focused is None or app.focused.id != "f-port"
         if present:
-            assert [s.port for s in runs] == [2525]  # the values on screen, not the saved ones
+            assert [(s.port, fresh) for s, fresh in runs] == [(2525, False)]  # the values on screen, not saved
         else:
             assert app.main_screen.query_one("#diagnostics-placeholder").display
         await pilot.press("f2")
         await pilot.pause()
         assert app.main_screen.current_pane == "settings-pane"
         assert app.focused is app.query_one("#f-protocol")
+        if present:  # shift+F5 (F17 to the terminal): the same, asking for a new token
+            await pilot.press("f17")
+            await pilot.pause()
+            assert app.main_screen.current_pane == "diagnostics-pane"
+            assert [(s.port, fresh) for s, fresh in runs] == [(2525, False), (2525, True)]
 
 
 async def test_test_send_slot(settings_path: Path) -> None:

@@ -69,7 +69,13 @@ class OutmailApp(App[None], inherit_bindings=False):
         Binding("ctrl+s", "save", "Save", id="save",
                 tooltip="Write the changed values to the settings file; comments and other lines stay."),
         Binding("f5", "diagnose", "Diagnose", id="diagnose", key_display="F5",
-                tooltip="Prove the settings on screen step by step (token, connect, EHLO, STARTTLS, AUTH)."),
+                tooltip="Prove the settings on screen step by step (token, connect, EHLO, STARTTLS, AUTH, "
+                        "envelope)."),
+        # Terminals send shift+F5 as F17 (xterm's ESC [15;2~); the palette has it too ("Diagnose with a new token").
+        Binding("f17", "diagnose(True)", "Diagnose with a new token", show=False, id="diagnose_fresh",
+                key_display="shift+F5",
+                tooltip="As F5, but ask Entra ID for a new token instead of the cached one (after a change of "
+                        "permissions, roles or consent)."),
         Binding("ctrl+t", "test_send", "Test send", id="test_send", tooltip="Send a test message."),
         Binding("f6", "test_send", "Test send", show=False, id="test_send_f6", key_display="F6", tooltip="Send a test message."),
         Binding("ctrl+r", "reveal_secrets", "Reveal", show=False, id="reveal",
@@ -99,6 +105,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         ("reveal", "Reveal or hide secrets"),
         ("tenant", "Switch tenant"),
         ("diagnose", "Diagnose the settings"),
+        ("diagnose_fresh", "Diagnose with a new token"),
         ("test_send", "Send a test message"),
         ("import", "Import from LogicalDOC's context.properties"),
         ("export", "Export to LogicalDOC's context.properties"),
@@ -441,8 +448,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         if self.form_ready.is_set():
             self.main_screen.query_one("#f-protocol").focus()
 
-    def action_diagnose(self) -> None:
-        """Show the diagnostics pane and run it on the settings on screen (tui/ui/diagnostics_pane.py, when present)."""
+    def action_diagnose(self, fresh_token: bool = False) -> None:
+        """Show the diagnostics pane and run it on the settings on screen (tui/ui/diagnostics_pane.py, when present);
+        `fresh_token` (shift+F5, the pane's n): the run asks Entra ID for a new token instead of the cached one."""
         self.sync_form()
         screen = self.main_screen
         screen.show_pane(DIAGNOSTICS_PANE)
@@ -461,7 +469,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             container.query("#diagnostics-placeholder").remove()
             pane = DiagnosticsPane()
             container.mount(pane)
-        self.call_after_refresh(pane.run_diagnostics, self.current_settings)
+        self.call_after_refresh(pane.run_diagnostics, self.current_settings, fresh_token=fresh_token)
 
     def action_import_properties(self) -> None:
         """F4: LogicalDOC's context.properties into the settings file, then the form (tui/ui/bridge_dialogs.py)."""

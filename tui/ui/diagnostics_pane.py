@@ -44,7 +44,8 @@ BAR_STYLES = {"ok": "$success", "warn": "$warning", "fail": "$error", "running":
 STATE_WIDTH = 10
 TITLE_WIDTH = 18
 DURATION_WIDTH = 8
-KEYS_HELP = "x cancel, c copy fix, y copy transcript, s save, t transcript, PgDn, F2 form"
+# The help line under the pane: the keys the buttons above do not show (they show x, F5, c, y, s and t).
+KEYS_HELP = "n rerun with a new token, PgDn/PgUp scroll the detail, F2 form, F1 every key"
 REPORT_NAME = "outmail-report-{stamp}.txt"
 
 
@@ -59,11 +60,38 @@ def format_ms(ms: float | None) -> str:
     return f"{ms:.0f} ms"
 
 
+def token_source(step: Any) -> str:
+    """Where the token step's token came from: "cache", "renewed" (a new one, because the cached one was refused,
+    failed a claim check or a fresh one was asked for: its first detail says "new token: ..."), or ""."""
+    if step.id != "token" or not step.detail:
+        return ""
+    first = step.detail[0]
+    if first.startswith("token from cache"):
+        return "cache"
+    if first.startswith("token from the identity provider") and "new token: " in first:
+        return "renewed"
+    return ""
+
+
 def step_title(step: Any) -> str:
-    """The step's title; a token served from the cache says so."""
-    if step.id == "token" and any(line.startswith("token from cache") for line in step.detail):
+    """The step's title; the token step says whether its token came from the cache or was renewed."""
+    source = token_source(step)
+    if source == "cache":
         return f"{step.title} (from cache)"
+    if source == "renewed":
+        return f"{step.title} (renewed)"
     return step.title
+
+
+def short_title(title: str, width: int) -> str:
+    """`title` in `width` cells: a parenthesis that does not fit is dropped ("Envelope (MAIL, RCPT)" becomes
+    "Envelope"), anything else is cut with `…`."""
+    if len(title) <= width:
+        return title
+    head = title.split(" (", 1)[0]
+    if len(head) <= width:
+        return head
+    return title[: width - 1] + "…"
 
 
 def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None = None) -> tuple[str, str]:
@@ -89,9 +117,7 @@ def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None =
 def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None) -> Content:
     """One step: `✔ ok      Token (from cache)     1 ms  ██        ` (state in words, title, duration, bar)."""
     state = STATE_WORDS.get(step.status, step.status)
-    title = step_title(step)
-    if len(title) > TITLE_WIDTH:
-        title = title[: TITLE_WIDTH - 1] + "…"
+    title = short_title(step_title(step), TITLE_WIDTH)
     bar_width = max(4, width - STATE_WIDTH - TITLE_WIDTH - DURATION_WIDTH - 3)
     bar, bar_style = waterfall_bar(step, total_ms, bar_width, now_ms)
     return Content.assemble(
@@ -138,7 +164,7 @@ def detail_head(step: Any, index: int, count: int) -> Content:
         f"  {format_ms(step.duration_ms)}" if step.duration_ms is not None else "",
         f"  step {index + 1} of {count}{when}",
         ("  (PgDn: PowerShell; c copies)" if step.hint.command else "  (c copies the fix, t transcript)")
-        if step.hint is not None else "  (t transcript)",
+        if step.hint is not None else ("  (n: a new token)" if step.id == "token" else "  (t transcript)"),
     )
 
 
@@ -269,7 +295,11 @@ class DiagnosticsPane(Widget):
         Binding("x", "cancel_run", "Cancel the run", show=False, id="diag_cancel",
                 tooltip="Stop the running diagnostics at once (also the Cancel button)."),
         Binding("r", "rerun", "Rerun", show=False, id="diag_rerun",
-                tooltip="Run again on the settings on screen (as F5); an unchanged token comes from the cache."),
+                tooltip="Run again on the settings on screen (as F5); an unchanged token comes from the cache "
+                        "unless the last one was refused at AUTH or failed a claim check."),
+        Binding("n", "rerun_fresh_token", "Rerun with a new token", show=False, id="diag_fresh_token",
+                tooltip="Run again, asking Entra ID for a new token instead of the cached one (after a change of "
+                        "permissions, roles or consent; shift+F5 from the form)."),
         Binding("c", "copy_fix", "Copy the fix", show=False, id="diag_copy_fix",
                 tooltip="Copy the selected (or first failed) step's PowerShell, or its fix, to the clipboard (OSC 52)."),
         Binding("y", "copy_transcript", "Copy the transcript", show=False, id="diag_copy_transcript",
@@ -353,6 +383,7 @@ class DiagnosticsPane(Widget):
         self._started_at = 0.0
         self._error: str | None = None
         self._detail_shown: Content | None = None
+        self._detail_step_id: str | None = None  # the step whose detail is shown (its scroll position is kept)
         self._engine_t0 = 0.0
 
     # ------------------------------------------------------------------------------------------------ layout
@@ -393,8 +424,9 @@ class DiagnosticsPane(Widget):
 
     # ------------------------------------------------------------------------------------------------ running
 
-    def run_diagnostics(self, settings: Any) -> None:
-        """Start a run on `settings` (saved or not); a run still going is cancelled first (exclusive worker)."""
+    def run_diagnostics(self, settings: Any, *, fresh_token: bool = False) -> None:
+        """Start a run on `settings` (saved or not); a run still going is cancelled first (exclusive worker).
+        `fresh_token`: drop the cached token first, so that the run asks Entra ID for a new one."""
         self.run_id += 1
         self._settings = settings
         self.running = True
@@ -416,12 +448,12 @@ class DiagnosticsPane(Widget):
         # event loop for 50-70 ms on a first run. gc.freeze() itself is O(1). The run's end unfreezes
         # (on_worker_state_changed), so garbage made before a run is still collected after it.
         gc.freeze()
-        self.worker = self._diagnose(settings, self.run_id)
+        self.worker = self._diagnose(settings, self.run_id, fresh_token)
         steps_list.focus()
         self._show_keys_help()
 
     @work(exclusive=True, exit_on_error=False, group="diagnostics", description="outmail diagnostics")
-    async def _diagnose(self, settings: Any, run_id: int) -> None:
+    async def _diagnose(self, settings: Any, run_id: int, fresh_token: bool = False) -> None:
         """The engine in an async worker: its events become messages for this pane; nothing touches widgets."""
         try:
             if "tui.diagnostics.engine" not in sys.modules:
@@ -441,7 +473,8 @@ class DiagnosticsPane(Widget):
                 elif isinstance(event, engine.RunStarted):
                     self.post_message(DiagnosticsStarted(run_id, event.steps))
 
-            report = await engine.diagnose(settings, emit=emit, token_cache=self.token_cache)
+            report = await engine.diagnose(settings, emit=emit, token_cache=self.token_cache,
+                                           fresh_token=fresh_token)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the pane, never a crash
@@ -457,13 +490,17 @@ class DiagnosticsPane(Widget):
         else:
             self.notify("Nothing to cancel: no run is going (F5 starts one)", markup=False)
 
-    def action_rerun(self) -> None:
-        """Run again on the settings on screen, as F5 does."""
+    def action_rerun(self, fresh_token: bool = False) -> None:
+        """Run again on the settings on screen, as F5 does (`fresh_token`: as shift+F5, with a new token)."""
         diagnose = getattr(self.app, "action_diagnose", None)
         if diagnose is not None and hasattr(self.app, "current_settings"):
-            diagnose()
+            diagnose(fresh_token=fresh_token)
         elif self._settings is not None:
-            self.run_diagnostics(self._settings)
+            self.run_diagnostics(self._settings, fresh_token=fresh_token)
+
+    def action_rerun_fresh_token(self) -> None:
+        """n: run again with a token asked from Entra ID, not the cached one."""
+        self.action_rerun(fresh_token=True)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self.worker:
@@ -649,6 +686,10 @@ class DiagnosticsPane(Widget):
         if content != self._detail_shown:  # a new text needs a layout pass (its height may change): only then
             self._detail_shown = content
             detail.update(content)
+        shown_id = step.id if step is not None else None
+        if shown_id != self._detail_step_id:  # another step: its detail from the top, not where PgDn left the last
+            self._detail_step_id = shown_id
+            self.query_one("#diag-detail-scroll", VerticalScroll).scroll_home(animate=False, immediate=True)
         self._show_detail_title()
 
     def _show_detail_title(self) -> None:
