@@ -295,3 +295,148 @@ def test_every_fault_of_the_reference_is_covered_by_a_setup_step_row():
 def test_hint_json_shape():
     doc = H.by_id("invalid-secret", CTX).to_json()
     assert set(doc) == {"id", "cause", "step", "fix", "command", "reply", "source", "details"}
+
+
+# ---- issue 10: replies of other servers (Postfix, Dovecot, greylisting) in their own terms -------------------------
+OTHER = HintContext(host="mail.example.net", port="587", mailbox="svc-ldoc", sender="ceo@example.net",
+                    mechanism="LOGIN", server="other")
+
+OTHER_ROWS = [  # (code, message, phase, hint id, words in the cause)
+    (535, "5.7.8 Error: authentication failed: authentication failure", "auth", "password-rejected",
+     "mail.example.net refused the Username and Password"),
+    (504, "5.5.4 Unsupported authentication mechanism", "auth", "mechanism-unrecognized",
+     "does not accept this AUTH mechanism"),
+    (535, "5.7.8 Error: authentication failed: Invalid authentication mechanism", "auth", "mechanism-unrecognized",
+     "does not accept this AUTH mechanism"),
+    (553, "5.7.1 <ceo@example.net>: Sender address rejected: not owned by user svc-ldoc", "mail", "sender-not-owned",
+     "refuses the From ceo@example.net for the login svc-ldoc"),
+    (554, "5.7.1 <someone@external.test>: Relay access denied", "rcpt", "relay-denied", "refuses to relay"),
+    (530, "5.7.0 Must issue a STARTTLS command first", "mail", "starttls-first", "takes mail only after STARTTLS"),
+    (530, "5.7.0 Authentication required", "mail", "auth-required", "requires a login"),
+    (450, "4.2.0 <a@b.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/b.test",
+     "rcpt", "greylisted", "greylists"),
+    (421, "4.7.0 mail.example.net Error: too many connections from 192.0.2.1", "connect", "rate-limited",
+     "limits how fast or how much"),
+    (452, "4.5.3 Error: too many recipients", "rcpt", "rate-limited", "limits how fast"),
+    (500, "5.5.2 Error: line too long", "mail", "line-too-long", "refused a line as too long"),
+    (552, "5.3.4 Message size exceeds fixed limit", "data", "message-too-large", "refuses the message's size"),
+    (550, "5.1.1 <nobody@example.net>: Recipient address rejected: User unknown in local recipient table", "rcpt",
+     "recipient-unknown", "does not know the recipient"),
+    (554, "5.7.1 Message rejected as spam by Content Filtering.", "data", "content-rejected", "after DATA"),
+    (452, "4.3.1 Insufficient system storage", "data", "smtp-temporary", "temporary error (452 4.3.1)"),
+    (554, "5.6.0 Something odd", "rcpt", "smtp-permanent", "permanent error (554 5.6.0)"),
+]
+
+
+@pytest.mark.parametrize("code,message,phase,hint_id,words", OTHER_ROWS)
+def test_other_servers_in_their_own_terms(code, message, phase, hint_id, words):
+    from dataclasses import replace
+
+    hint = H.for_smtp_reply(code, message, replace(OTHER, phase=phase))
+    assert hint.id == hint_id, hint
+    assert words in hint.cause
+    assert hint.step is None and hint.command is None  # no Microsoft setup step or PowerShell for Postfix
+    for word in ("Entra", "Exchange Online PowerShell", "smtp.office365.com", "S9"):
+        assert word not in hint.cause + hint.fix
+
+
+def test_xoauth2_line_too_long_at_auth():
+    from dataclasses import replace
+
+    hint = H.for_smtp_reply(500, "5.5.2 Error: line too long", replace(OTHER, mechanism="XOAUTH2", phase="auth"))
+    assert hint.id == "xoauth2-too-long" and "goes on the AUTH line itself" in hint.cause
+
+
+def test_exchange_139_family_in_its_own_words():
+    hint = H.for_smtp_reply(535, "5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
+                                 "[SN4PR0501CA0054.namprd05.prod.outlook.com]", CTX)
+    assert hint.id == "smtp-auth-139"
+    assert '"Authentication unsuccessful, the user credentials were incorrect."' in hint.cause
+
+
+def test_exchange_reply_is_exchange_whatever_the_banner():
+    """A relay in front of Exchange, or a banner outmail does not know: Exchange's own codes still get S7."""
+    from dataclasses import replace
+
+    ctx = replace(CTX, server="other", phase="mail")
+    hint = H.for_smtp_reply(550, "5.7.60 SMTP; Client does not have permissions to send as this sender [x]", ctx)
+    assert hint.id == "sendas-no-permission" and hint.step == "S7" and "Add-RecipientPermission" in hint.command
+    hint = H.for_smtp_reply(550, "5.7.501 Service unavailable. Spam abuse detected from IP range.", ctx)
+    assert hint.id == "exchange-sender-blocked" and "Restricted entities" in hint.fix
+
+
+@pytest.mark.parametrize("kind,words", [
+    ("connection-refused", "mail.example.net:2599"), ("connect-timeout", "TCP 2599"), ("dns-failure", None),
+    ("banner-timeout", "port 2599"), ("disconnected", "port 2599"), ("tls-hostname", "names mail.example.net"),
+    ("starttls-not-offered", "mail.example.net:2599"), ("tls-verify", "mail.example.net:2599"),
+])
+def test_connection_hints_use_the_configured_host_and_port(kind, words):
+    from dataclasses import replace
+
+    ctx = replace(OTHER, port="2599", phase="connect")
+    hint = H.for_exception("dns" if kind == "dns-failure" else kind, "x", ctx)
+    text = hint.cause + " " + hint.fix
+    assert "587" not in text and "smtp.office365.com" not in text and "Exchange Online PowerShell" not in text
+    assert hint.step is None and hint.command is None
+    if words:
+        assert words in text, text
+    exchange = H.for_exception("dns" if kind == "dns-failure" else kind, "x",
+                               replace(ctx, server="exchange", host="smtp.office365.com", port="587"))
+    assert exchange.step == "S9"
+
+
+def test_server_kind_from_banner_host_and_protocol():
+    assert H.server_kind(said="220 SY5P282CA0097.outlook.office365.com Microsoft ESMTP MAIL Service ready") == \
+        "exchange"
+    assert H.server_kind(said="220 mail.example.net ESMTP Postfix (Debian/GNU)") == "other"
+    assert H.server_kind(host="smtp.office365.com") == "exchange"
+    assert H.server_kind(host="mail.example.net") == "other"
+    assert H.server_kind(host="127.0.0.1", m365=True) == "exchange"
+    assert H.server_kind(host="") == ""
+
+
+def test_scope_fix_never_repeats_the_scope_already_set():
+    from dataclasses import replace
+
+    err = {"error": "invalid_scope", "error_codes": [1002012], "error_description": "AADSTS1002012: The provided..."}
+    hint = H.for_token_error(err, replace(CTX, scope="https://outlook.office365.com/.default"))
+    assert hint.id == "scope-refused-exchange-scope" and "already https://outlook.office365.com/.default" in hint.cause
+    hint = H.for_token_error(err, replace(CTX, scope="https://outlook.office365.com/SMTP.Send"))
+    assert hint.id == "scope-not-default" and "https://outlook.office365.com/SMTP.Send" in hint.cause
+    assert hint.fix == "Set Scope to https://outlook.office365.com/.default."
+
+
+def _m365(**changes):
+    from tui.secret import Secret
+    from tui.settings.model import Settings
+
+    base = dict(username="noreply@contoso.com", sender="noreply@contoso.com",
+                client_id="11111111-2222-3333-4444-555555555555", client_tenant="contoso.com",
+                client_secret=Secret("abc8Q~" + "x" * 34))
+    base.update(changes)
+    return Settings(**base)
+
+
+@pytest.mark.parametrize("changes,hint_id,step,words", [
+    # a pasted Secret ID: the cause of AADSTS7000215, setup step S2
+    ({"client_secret": "pasted"}, "invalid-secret", "S2", "AADSTS7000215"),
+    ({"scope": "https://graph.microsoft.com/.default"}, "field-scope", None, "https://outlook.office365.com/.default"),
+    ({"client_id": ""}, "field-client-id", "S1", "Application (client) ID"),
+    ({"client_tenant": "not a tenant"}, "field-tenant", "S1", "Directory (tenant) ID"),
+    ({"port": 0}, "field-port", None, "587"),
+    ({"userasfrom": True}, "field-sendas", "S7", "Add-RecipientPermission"),  # a warning: the first warning's own
+])
+def test_settings_step_hint_is_the_first_problems_own(changes, hint_id, step, words):
+    from tui.secret import Secret
+    from tui.settings.validate import validate
+
+    if changes.get("client_secret") == "pasted":
+        changes = {"client_secret": Secret("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")}
+    settings = _m365(**changes)
+    problems = validate(settings)
+    hint = H.for_settings(problems, HintContext.from_settings(settings))
+    assert hint.id == hint_id and hint.step == step
+    assert words in hint.cause + hint.fix + (hint.command or "")
+    first = next((p for p in problems if p.severity == "error"), problems[0])
+    assert hint.reply == f"{first.label}: {first.message}"
+    assert "The settings have errors" not in hint.cause

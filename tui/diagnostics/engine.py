@@ -465,7 +465,8 @@ class _Run:
         except TimeoutError as exc:
             kind = timeout_kind if cm.expired() else self.classify(exc, step_id)[0]
             handle.detail(f"no answer within {self.timeout:g} s" if cm.expired() else f"{type(exc).__name__}: {exc}")
-            self._finish(r, "fail", t, H.for_exception(kind, None, self.hint_ctx()))
+            hint = await self._explain_silence(handle) if kind == "banner-timeout" else None
+            self._finish(r, "fail", t, hint or H.for_exception(kind, None, self.hint_ctx()))
             return False
         except Exception as exc:  # noqa: BLE001 - every failure becomes a hint
             hint = await self.hint_for_exception(exc, step_id, handle)
@@ -548,6 +549,8 @@ class _Run:
             return H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())
         kind, text = self.classify(exc, step_id)
         handle.detail(text)
+        if kind == "banner-timeout" and (hint := await self._explain_silence(handle)) is not None:
+            return hint
         details: tuple[str, ...] = ()
         if kind in ("tls-verify", "tls-hostname"):
             handle.detail(self.ca_source)
@@ -556,6 +559,20 @@ class _Run:
                 handle.detail(line)
             details = tuple(names)
         return H.for_exception(kind, text, self.hint_ctx(), details=details)
+
+    async def _explain_silence(self, handle: StepHandle) -> Hint | None:
+        """No greeting in clear: when the port answers a TLS handshake it is an implicit-TLS (SMTPS) port, where
+        LogicalDOC (Connection Security None, STARTTLS or TLS without 'Use secure authentication') waits in vain too.
+        A read-only probe on its own connection; None when it does not tell."""
+        if self.m365 or self.implicit_tls:
+            return None
+        from tui.diagnostics.tls import speaks_implicit_tls
+
+        if not await self._probe(speaks_implicit_tls, self.host, self.port, timeout=min(self.timeout, 5.0)):
+            return None
+        handle.detail("the port answers a TLS handshake: it speaks implicit TLS (SMTPS)")
+        security = {0: "None", 1: "STARTTLS", 2: "TLS"}.get(self.settings.connection_security, "?")
+        return H.for_exception("plain-on-implicit-tls-port", None, self.hint_ctx(), extra={"security": security})
 
     async def peek_cert(self, host: str, port: int, *, starttls: bool) -> list[str]:
         from tui.diagnostics.tls import peek_certificate
@@ -881,19 +898,7 @@ class _Run:
     async def step_ehlo(self, h: StepHandle) -> None:
         if not self.implicit_tls:
             sock, self.sock = self.sock, None
-            try:
-                banner = await self.smtp.connect(sock=sock)
-            except Exception as exc:  # noqa: BLE001 - judged below, then re-raised
-                kind, _text = self.classify(exc, "ehlo")
-                if kind == "banner-timeout" and not self.m365:
-                    from tui.diagnostics.tls import speaks_implicit_tls
-
-                    if await self._probe(speaks_implicit_tls, self.host, self.port, timeout=min(self.timeout, 5.0)):
-                        h.detail(f"no greeting within {self.timeout:g} s; the port answers a TLS handshake")
-                        security = {0: "None", 1: "STARTTLS", 2: "TLS"}.get(self.settings.connection_security, "?")
-                        raise StepFailed(H.for_exception("plain-on-implicit-tls-port", None, self.hint_ctx(),
-                                                         extra={"security": security})) from None
-                raise
+            banner = await self.smtp.connect(sock=sock)
         else:
             banner = self.smtp.banner
         self.banner_seen = True

@@ -483,7 +483,7 @@ RULES: tuple[HintRule, ...] = (
              "{enhanced}): some servers offer AUTH only after STARTTLS, each only the mechanisms in its EHLO list.",
              None, "Use a mechanism from the server's AUTH list (the EHLO detail shows it); with Connection Security "
              "None, enable STARTTLS where the server offers AUTH only after it.", source="SMTP reply",
-             smtp_code=(504, 535, 501), enhanced=("5.5.1", "5.5.4", "5.7.4", "5.7.0"),
+             smtp_code=(504, 535, 501), enhanced=("5.5.1", "5.5.4", "5.7.4", "5.7.0", "5.7.8"),
              pattern=r"mechanism|authentication type|unrecognized auth"),
     HintRule("xoauth2-not-offered", "{host}:{port} does not offer AUTH XOAUTH2 after STARTTLS: it is not Exchange "
              "Online, or a proxy rewrote the capability list.", "S9",
