@@ -46,7 +46,6 @@ import binascii
 import difflib
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -1100,19 +1099,36 @@ def _smtp_tables_on_disk(settings: Mapping[str, Settings]
     return tables, warnings
 
 
-def _backup_name(path: Path, now: float | None = None) -> Path:
+def _backup_names(path: Path, now: float | None = None) -> Iterable[Path]:
+    """`<name>.bak-YYYYmmdd-HHMMSS`, then `-1`, `-2`, ... for the same second."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    candidate = path.with_name(f"{path.name}.bak-{stamp}")
+    yield path.with_name(f"{path.name}.bak-{stamp}")
     n = 1
-    while candidate.exists():
-        candidate = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+    while True:
+        yield path.with_name(f"{path.name}.bak-{stamp}-{n}")
         n += 1
-    return candidate
+
+
+def write_backup(path: Path, data: bytes, like: os.stat_result) -> Path:
+    """Write `data` as `<name>.bak-YYYYmmdd-HHMMSS` next to `path`, the way the file itself is written: a private
+    temporary file, the original's mode and owner, fsync, then linked into place (never over another file). A backup
+    is therefore never readable by anyone the original is not readable by, and never partial."""
+    from tui.settings.store import atomic_write
+
+    for candidate in _backup_names(path):
+        try:
+            atomic_write(candidate, data, like=like, exclusive=True, family=path)
+        except FileExistsError:
+            continue
+        return candidate
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def apply_export(plan: ExportPlan, *, backup: bool = True) -> Path | None:
-    """Write the plan's file: backup `<name>.bak-YYYYmmdd-HHMMSS` next to it, then an atomic replace that keeps
-    the owner and mode. Returns the backup's path (None when nothing changed or no backup was asked).
+    """Write the plan's file: backup `<name>.bak-YYYYmmdd-HHMMSS` next to it (what the file held, written privately
+    and atomically with the file's mode and owner), then an atomic replace that keeps the owner and mode. Returns the
+    backup's path (None when nothing changed or no backup was asked). Stale temporary files of an earlier killed
+    export are removed.
 
     Raises BridgeError when the file changed on disk since the plan was made (nothing is written).
     """
@@ -1121,23 +1137,18 @@ def apply_export(plan: ExportPlan, *, backup: bool = True) -> Path | None:
     path = plan.path
     if not plan.changed:
         return None
+    target = path.resolve()  # write through a symlink, keep the link
     try:
-        current = path.read_bytes()
-        st = path.stat()
+        current = target.read_bytes()
+        st = target.stat()
     except OSError as exc:
         raise BridgeError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
     if current != plan.old_bytes:
         raise BridgeError(f"{path} changed on disk since the diff was made: nothing written; run export again")
-    target = path.resolve()  # write through a symlink, keep the link
-    saved: Path | None = None
-    if backup:
-        saved = _backup_name(path)
-        shutil.copy2(target, saved)
-        if os.geteuid() == 0:
-            os.chown(saved, st.st_uid, st.st_gid)
     from tui.settings.store import atomic_write
 
-    atomic_write(target, plan.new_bytes)  # keeps the mode, and the owner when run as root
+    saved = write_backup(path, current, st) if backup else None
+    atomic_write(target, plan.new_bytes, like=st)  # keeps the mode, and the owner when run as root
     return saved
 
 

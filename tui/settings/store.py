@@ -9,10 +9,11 @@ in its column; a new key goes after its table's last key, above the comments tha
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
-import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -402,44 +403,147 @@ def holds_secret(text: str) -> bool:
     return False
 
 
-def atomic_write(path: Path, text: str | bytes, mode: int | None = None) -> None:
-    """Write text (UTF-8) or bytes to path atomically: a temporary file in the same folder, fsync, os.replace, then
-    fsync the folder.
+TEMP_MARK = ".outmail-"  # .<name>.outmail-<pid>-<random>.tmp: the temporary files outmail writes next to <name>
+STALE_SECONDS = 3600  # a temporary file this old is stale whoever wrote it (a write takes milliseconds)
+_TEMP_RE = re.compile(r"^\.(?P<family>.+)\.outmail-(?P<pid>\d+)-[0-9a-f]+\.tmp$")
+_LEGACY_TEMP_RE = re.compile(r"^\.(?P<family>.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's (earlier versions)
 
-    Keeps the existing file's mode (and owner, when running as root) unless `mode` is given.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
+
+def temp_path(family: Path) -> Path:
+    """A new temporary file name next to `family` (the file being written), naming this process."""
+    return family.with_name(f".{family.name}{TEMP_MARK}{os.getpid()}-{os.urandom(6).hex()}.tmp")
+
+
+def _pid_alive(pid: int) -> bool:
     try:
-        current = path.stat()
-    except FileNotFoundError:
-        current = None
-    if mode is None:
-        mode = stat.S_IMODE(current.st_mode) if current else 0o644
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OverflowError:
+        return False
+    return True
+
+
+def clean_stale_temps(family: Path, now: float | None = None) -> list[Path]:
+    """Remove the temporary files a killed save or export left next to `family`: outmail's own names only
+    (`.<name>.outmail-<pid>-<random>.tmp`, and the `.<name>.XXXXXXXX.tmp` of earlier versions), owned by this user
+    (any, for root), whose process is gone or which are older than an hour. Returns what was removed."""
+    family = Path(family)
+    folder = family.parent if str(family.parent) else Path(".")
+    now = time.time() if now is None else now
+    euid = os.geteuid()
+    removed: list[Path] = []
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(text.encode("utf-8") if isinstance(text, str) else text)
-            handle.flush()
-            os.fchmod(handle.fileno(), mode)
-            if current is not None and os.geteuid() == 0:
-                os.fchown(handle.fileno(), current.st_uid, current.st_gid)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        names = os.listdir(folder)
+    except OSError:
+        return removed
+    for name in names:
+        m = _TEMP_RE.match(name)
+        legacy = None if m else _LEGACY_TEMP_RE.match(name)
+        match = m or legacy
+        if match is None or match.group("family") != family.name:
+            continue
+        candidate = folder / name
         try:
-            os.unlink(tmp)
-        except FileNotFoundError:
+            st = candidate.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode) or (euid != 0 and st.st_uid != euid):
+            continue
+        old = now - st.st_mtime > STALE_SECONDS
+        if not old and (m is None or _pid_alive(int(m.group("pid")))):
+            continue
+        try:
+            candidate.unlink()
+            removed.append(candidate)
+        except OSError:
             pass
-        raise
+    return removed
+
+
+def _fsync_folder(folder: Path) -> None:
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
         os.fsync(dir_fd)
+    except OSError:
+        pass
     finally:
         os.close(dir_fd)
+
+
+def _take_owner(fd: int, like: os.stat_result) -> None:
+    """Give the new file the owner and group of `like`: all of it as root, the group where this user may."""
+    if os.geteuid() == 0:
+        os.fchown(fd, like.st_uid, like.st_gid)
+    elif like.st_gid != os.getegid():
+        try:
+            os.fchown(fd, -1, like.st_gid)
+        except OSError:
+            pass
+
+
+def atomic_write(path: Path, text: str | bytes, mode: int | None = None, *, like: os.stat_result | None = None,
+                 exclusive: bool = False, family: Path | None = None) -> None:
+    """Write text (UTF-8) or bytes to path atomically and privately: a temporary file in the same folder, created
+    0600 (no other user can open it, whatever the umask), written, given its mode and owner, fsync, then renamed onto
+    `path`, and the folder fsync'd. No reader ever sees a partial file, nor the content under a wider mode.
+
+    Mode and owner: `mode` when given, else those of `like` (a stat result: the original for a backup), else those
+    of the file being replaced (owner only when running as root, else the group where allowed), else 0644.
+    `exclusive`: `path` must not exist (FileExistsError, nothing written): the file is linked into place, never over
+    another. `family`: the file the temporary name is derived from (default `path`); stale temporary files of that
+    family left by a killed save are removed first (`clean_stale_temps`).
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    family = Path(family) if family is not None else path
+    clean_stale_temps(family)
+    if like is None:
+        try:
+            like = path.stat()
+        except FileNotFoundError:
+            like = None
+    if mode is None:
+        mode = stat.S_IMODE(like.st_mode) if like is not None else 0o644
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    tmp = temp_path(family)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if like is not None:
+                _take_owner(fd, like)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if exclusive:
+            try:
+                os.link(tmp, path)  # fails when path exists: never replaces another file
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links
+                if os.path.lexists(path):
+                    raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
+                os.rename(tmp, path)
+            else:
+                os.unlink(tmp)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    _fsync_folder(folder)
 
 
 def save_settings(
