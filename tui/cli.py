@@ -1,6 +1,7 @@
 """The `outmail` command line: argument parsing and dispatch; each subcommand calls one package.
 
-Exit codes for every command: 0 success, 1 a check or send failed, 2 the settings file or the arguments cannot be used.
+Exit codes for every command: 0 success, 1 a check or send failed, 2 the settings file or the arguments cannot be used
+(`check --format nagios`: the monitoring plugin codes 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
 Textual is imported only when the console starts.
 """
 
@@ -38,8 +39,73 @@ def _add_config(p: argparse.ArgumentParser, top: bool = False) -> None:
                    help="LogicalDOC tenant (default: 'default', or the only one)")
 
 
+class _ArgumentsError(Exception):
+    """argparse's error, raised instead of exiting so that `check`/`send` can still print their JSON or Nagios
+    document (see `main`)."""
+
+    def __init__(self, parser: argparse.ArgumentParser, message: str) -> None:
+        super().__init__(message)
+        self.parser = parser
+        self.message = message
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ArgumentsError(self, message)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+_VALUED_TOP_OPTIONS = ("--config", "--tenant", "--theme")
+
+
+def _wanted_output(argv: list[str]) -> tuple[str | None, str]:
+    """(command, format) read from raw arguments that argparse refused: the first word that is not an option (or a
+    top-level option's value) is the command; --json means json (whatever --format says), else --format X means X.
+    Best effort: used only to print check's and send's documents for argparse's errors."""
+    command = None
+    fmt = "text"
+    as_json = False
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            break
+        if command is None and word in _VALUED_TOP_OPTIONS:
+            i += 2
+            continue
+        if command is None and not word.startswith("-"):
+            command = word
+        elif word == "--json":
+            as_json = True
+        elif word == "--format" and i + 1 < len(argv):
+            fmt = argv[i + 1]
+        elif word.startswith("--format="):
+            fmt = word.split("=", 1)[1]
+        i += 1
+    return command, "json" if as_json else fmt
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="outmail",
         description="Edit, prove and test LogicalDOC's Outgoing Email settings for Microsoft 365 SMTP OAuth 2.0.",
     )
@@ -65,7 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="prove the settings step by step (token, connect, EHLO, STARTTLS, AUTH, "
                                      "envelope); nothing is sent")
     _add_config(p)
-    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.add_argument("--json", action="store_true", help="print one JSON document (the same as --format json)")
+    p.add_argument("--format", choices=("text", "json", "nagios", "prometheus"), default=None,
+                   help="text (default), json, nagios (a monitoring plugin's status line, perfdata and exit code "
+                        "0/1/2/3) or prometheus (the text exposition format for node_exporter's textfile collector)")
+    p.add_argument("--all-tenants", action="store_true",
+                   help="check every tenant of the settings file, concurrently (see --jobs)")
+    p.add_argument("--jobs", type=_positive_int, metavar="N", default=None,
+                   help="with --all-tenants: tenants checked at the same time (default 4)")
+    p.add_argument("--deadline", type=_positive_float, metavar="SECONDS", default=None,
+                   help="end each tenant's run after this long, its running step failed (every network step is "
+                        "bounded by [console] timeout_seconds anyway)")
+    p.add_argument("--output", metavar="PATH", default=None,
+                   help="with --format prometheus: write the metrics to PATH atomically (e.g. "
+                        "/var/lib/node_exporter/textfile_collector/outmail.prom) instead of stdout")
     p.add_argument("--rcpt", metavar="ADDR", default="",
                    help="recipient for the envelope step's RCPT TO (default: the Sender Email itself); nothing is sent")
     p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
@@ -80,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_addr", metavar="ADDR", help="send as this address (a LogicalDOC user's, with userasfrom)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
+
+    p = sub.add_parser("explain", help="explain a pasted error: an SMTP reply, an AADSTS message, a LogicalDOC log "
+                                       "excerpt with its stack trace, a bounce")
+    _add_config(p)
+    p.add_argument("text", nargs="*", metavar="TEXT", help="the error text; '-' or nothing (with a pipe) reads stdin")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
 
     p = sub.add_parser("import", help="read LogicalDOC's context.properties smtp.* keys into the settings file")
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")
@@ -99,8 +184,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse and dispatch; returns the exit code. argparse's errors print the usage and exit 2 as ever (SystemExit);
+    for `check` and `send` with --json (or check --format json/nagios) the error is also that format's document on
+    stdout, returned as 2 (3 for nagios) instead."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parser.parse_args(raw)
+    except _ArgumentsError as exc:
+        exc.parser.print_usage(sys.stderr)
+        print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
+        command, fmt = _wanted_output(raw)
+        if (command == "check" and fmt in ("json", "nagios")) or (command == "send" and fmt == "json"):
+            from tui.diagnostics.cli import arguments_error
+
+            return arguments_error(exc.message, fmt)
+        raise SystemExit(EXIT_UNUSABLE) from None
     if args.command in ("import", "export") and isinstance(args.tenant, str):
         args.tenant = [args.tenant]  # `outmail --tenant t export ...` names one tenant
     command = args.command or "edit"
@@ -124,11 +223,15 @@ def main(argv: list[str] | None = None) -> int:
         from tui.mail.cli import run_send
 
         return run_send(args)
+    if command == "explain":
+        from tui.diagnostics.explain_cli import run_explain
+
+        return run_explain(args)
     if command in ("import", "export"):
         from tui.logicaldoc import cli as ld_cli
 
         return ld_cli.run_import(args) if command == "import" else ld_cli.run_export(args)
-    parser.error(f"unknown command {command}")
+    print(f"outmail: error: unknown command {command}", file=sys.stderr)
     return EXIT_UNUSABLE
 
 

@@ -114,7 +114,9 @@ def test_check_malformed_file_exits_2(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text("[tenants.default.smtp\nprotocol = ")
     proc = run_check("--config", str(p), "--json")
-    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.returncode == 2 and "not valid TOML" in proc.stderr
+    err = json.loads(proc.stdout)["error"]  # --json prints JSON on every exit
+    assert err["kind"] == "settings" and err["path"] == str(p) and err["line"] == 1
 
 
 def test_check_settings_errors_exit_1(sandbox_clean, tmp_path):

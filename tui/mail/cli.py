@@ -4,7 +4,8 @@
 Output as `check` (the same Report rendering), plus a last line `Sent: 250 2.0.0 OK <id> [...] (queue id <id>)` or
 `Not sent.`; `--json` prints check's document, whose `send` step also carries `reply` and `queue_id`.
 Exit 0 sent, 1 a step failed (nothing or not everything sent), 2 unusable settings file or arguments (nothing sent,
-no connection made).
+no connection made): stderr says why and, with `--json`, stdout carries {"ok": false, "error": {"kind": "settings" |
+"arguments", "message", "path", "line", "column"}} (`tui.diagnostics.unusable`; path, line, column where known).
 
 - Each `--to` is one address (syntax checked with email-validator; .local, .test and other special-use domains are
   valid). CR or LF in any header field or address is refused before anything connects.
@@ -21,14 +22,24 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tui.diagnostics.cli import EXIT_UNUSABLE, print_report
+from tui.diagnostics.cli import print_report, report_unusable
+from tui.diagnostics.unusable import Unusable
 
 PROG = "outmail send"
 
 
-def _error(text: str) -> int:
-    print(f"{PROG}: {text}", file=sys.stderr)
-    return EXIT_UNUSABLE
+def _unusable(args: Any, err: Unusable) -> int:
+    """stderr says why; with --json stdout carries {"ok": false, "error": {...}}; exit 2."""
+    return report_unusable(err, "json" if getattr(args, "json", False) else "text", PROG)
+
+
+def _message_unusable(exc: Exception, settings: Any) -> Unusable:
+    """A message that cannot be built: the settings' Sender Email ("settings", naming the file) or an argument."""
+    text = f"{exc}; nothing was sent"
+    if str(exc).startswith(("Sender Email", "From: Sender Email")):
+        path = getattr(settings, "source_path", None)
+        return Unusable("settings", text, str(path) if path is not None else None)
+    return Unusable.arguments(text)
 
 
 def read_body(args: Any) -> str | None:
@@ -53,23 +64,24 @@ def run_send(args: Any) -> int:
     try:
         settings = load_settings(path, tenant=getattr(args, "tenant", None))
     except SettingsFileError as exc:
-        return _error(str(exc))
+        return _unusable(args, Unusable.from_settings_error(exc))
     except OSError as exc:
-        return _error(f"{path}: {exc.strerror or exc}")
+        return _unusable(args, Unusable.from_os_error(path, exc))
 
     try:
         body = read_body(args)
     except OSError as exc:
-        return _error(f"--body-file {args.body_file}: {exc.strerror or exc}")
+        return _unusable(args, Unusable.arguments(f"--body-file {args.body_file}: {exc.strerror or exc}"))
     except UnicodeDecodeError as exc:
-        return _error(f"--body-file {args.body_file}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+        return _unusable(args, Unusable.arguments(
+            f"--body-file {args.body_file}: not UTF-8 text ({exc.reason} at byte {exc.start})"))
 
     subject = args.subject if getattr(args, "subject", None) is not None else DEFAULT_SUBJECT
     send_as = getattr(args, "from_addr", None)
     try:
         test = build_message(settings, list(getattr(args, "to", None) or []), subject, body, send_as=send_as)
     except MessageError as exc:
-        return _error(f"{exc}; nothing was sent")
+        return _unusable(args, _message_unusable(exc, settings))
     if send_as and not settings.userasfrom and test.envelope_from.lower() != settings.sender.strip().lower():
         print(f"{PROG}: warning: 'Use user's email as sender' (userasfrom) is off, so LogicalDOC sends From "
               f"{settings.sender.strip() or '(empty Sender Email)'}; testing From {test.envelope_from} anyway",
@@ -80,7 +92,7 @@ def run_send(args: Any) -> int:
     try:
         report = send_test_sync(settings, test, fresh_token=bool(getattr(args, "fresh_token", False)))
     except MessageError as exc:
-        return _error(f"{exc}; nothing was sent")
+        return _unusable(args, _message_unusable(exc, settings))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
