@@ -33,6 +33,7 @@ EXCEPTION_KINDS = (
     "implicit-tls-plain-port", "plain-on-implicit-tls-port", "starttls-required-missing", "refuse-cleartext-auth",
     "starttls-opportunistic-clear", "refuse-unverified-tls", "tls-unverified-no-credential", "tls-verify-logicaldoc",
     "tls13-only", "auth-no-common-mechanism", "auth-mechanism-unproven", "no-auth-offered",
+    "connect-failed", "tls-version-mismatch", "auth-no-password", "auth-failed", "nosend",
     "msal-bad-authority", "msal-unknown-tenant", "msal-instance-discovery",
     "requests-connection", "requests-timeout", "requests-ssl", "http-5xx", "token-not-json", "ca-file", "unexpected",
 )
@@ -67,7 +68,10 @@ class HintRule:
         values. An unknown mechanism or server kind ("") does not exclude a rule; a row bound to phases needs the
         phase known."""
         ctx = ctx or HintContext()
-        if self.mechanisms and ctx.mechanism and ctx.mechanism not in self.mechanisms:
+        if self.mechanisms == ("?",):  # a row only for when the mechanism is not known (a pasted reply)
+            if ctx.mechanism:
+                return False
+        elif self.mechanisms and ctx.mechanism and ctx.mechanism not in self.mechanisms:
             return False
         if self.models and ctx.model not in self.models:
             return False
@@ -523,6 +527,16 @@ RULES: tuple[HintRule, ...] = (
              "Act on Microsoft's words: SMTP AUTH switches are S8 (Set-TransportConfig, Set-CASMailbox); sign-in "
              "policies show in the Entra sign-in logs (Conditional Access, Security Defaults).", source="SMTP reply",
              smtp_code=(535,), enhanced=("5.7.139",)),
+    HintRule("exchange-refused-login", "Exchange Online refused the login (535 5.7.3), and the text does not say how "
+             "LogicalDOC logged in. With SMTP Microsoft 365 (a token): the service principal is missing or made with "
+             "the App registration's Object ID, the app has no FullAccess (classic) or RBAC role assignment covering "
+             "the mailbox, or a change is not yet applied. With SMTP (a password): a wrong password, or SMTP AUTH or "
+             "basic authentication switched off (S8).", "S5, S6, R1, R2, S8",
+             "Run `outmail check` with the same settings to tell them apart. For a token: register the service "
+             "principal with the Enterprise application's object id (S5), then FullAccess (S6) or an RBAC scope and "
+             "role assignment (R1, R2). " + RBAC_SETTLING_NOTE,
+             _S5 + "\n# classic\n" + _S6 + "\n# or RBAC for Applications\n" + _R1 + "\n" + _R2 + "\n" + _R3,
+             source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",), mechanisms=("?",), servers=("exchange",)),
     HintRule("exchange-refused-token", "Entra ID issued the token with SMTP.SendAsApp (the classic model) but "
              "Exchange refuses it (535 5.7.3): the service principal is missing or was made with the App "
              "registration's Object ID; no FullAccess on the user= mailbox; Username is not a mailbox (UPN mismatch); "
@@ -664,6 +678,25 @@ RULES: tuple[HintRule, ...] = (
     HintRule("line-too-long", "{host} refused a line as too long ({code} {enhanced}).", None,
              "A proxy or the server limits SMTP line length; check Server and Port.", source="SMTP reply",
              smtp_code=(500,), enhanced=("5.5.2",)),
+    # ---- what LogicalDOC's log says without an SMTP reply (outmail explain; Jakarta Mail's own messages) ----
+    HintRule("connect-failed", "LogicalDOC could not connect to {host}:{port}; the exception it wraps (the next lines "
+             "of the log) says why.", None,
+             "Run `outmail check` with the same settings: it tells a refused port, a timeout, a TLS mode mismatch and "
+             "a certificate apart.", source="LogicalDOC log", exceptions=("connect-failed",)),
+    HintRule("tls-version-mismatch", "LogicalDOC (TLS 1.2 on Java 17: it offers \"TLSv1.1 TLSv1.2\" and Java has 1.1 "
+             "off) and {host} share no TLS version: the server speaks only TLS 1.3, or only TLS 1.0/1.1.", None,
+             "Run `outmail check`: it tells which; then allow TLS 1.2 on the server.", source="LogicalDOC log",
+             exceptions=("tls-version-mismatch",)),
+    HintRule("auth-no-password", "LogicalDOC's mail library had a user name but no password (\"no password "
+             "specified?\"): Password is empty, or the server asked for AUTH although Username is empty.", None,
+             "Set Password for the Username's account; for a relay that needs no login, clear Username too.",
+             source="LogicalDOC log", exceptions=("auth-no-password",)),
+    HintRule("auth-failed", "The server refused the login; the log holds no SMTP reply to say why.", None,
+             "Run `outmail check` with the same settings to see the server's reply and its cause.",
+             source="LogicalDOC log", exceptions=("auth-failed",)),
+    HintRule("nosend", "LogicalDOC's kill switch smtp.nosend is on: it logs each mail as not sent and sends nothing.",
+             None, "Set smtp.nosend=false in LogicalDOC's context.properties (or remove it) and restart LogicalDOC.",
+             source="LogicalDOC log", exceptions=("nosend",)),
     HintRule("ca-file-invalid", "The CA file cannot be loaded as PEM certificates.", None,
              "Point [console] ca_file at a PEM bundle (-----BEGIN CERTIFICATE----- blocks), or leave it empty for the "
              "system trust store.", source="exception", exceptions=("ca-file",)),
@@ -798,6 +831,8 @@ def for_smtp_reply(code: int, message: str, ctx: HintContext | None = None) -> H
     extra = {"text": text, "code": str(code), "enhanced": enhanced or str(code)}
     if ctx is not None and ctx.server != "exchange" and (enhanced in MICROSOFT_CODES or EXCHANGE_TEXT_RE.search(raw)):
         ctx = replace(ctx, server="exchange")  # the reply itself is Exchange Online's, whatever the banner said
+    if ctx is not None and (m := re.search(r"not allowed to send as ([^\s;<>]+@[^\s;<>]+)", text)):
+        ctx = replace(ctx, sender=m.group(1))  # the From Exchange refused is the one the fix is about
     for rule in RULES:
         if rule.matches_reply(code, enhanced, text) and rule.fits(ctx):
             return render(rule, ctx, reply=raw, extra=extra)

@@ -94,3 +94,32 @@ def _preview_or_keep(value: str) -> str:
     if value.startswith(("<", "…")) or REDACTED in value:
         return value
     return token_preview(value)
+
+
+# ---- pasted text (outmail explain): secrets an admin may paste along with an error --------------------------------
+# An Entra client secret Value: 40 characters with "8Q~" (or another digit and Q~) at position 3.
+_CLIENT_SECRET_RE = re.compile(r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,37}(?![A-Za-z0-9_~.-])")
+_AUTH_ANYWHERE_RE = re.compile(r"\b(AUTH\s+(?:XOAUTH2|PLAIN|LOGIN|CRAM-MD5|DIGEST-MD5|NTLM))\s+([A-Za-z0-9+/=]{6,})",
+                               re.IGNORECASE)
+_PROPERTY_SECRET_RE = re.compile(r"(\bsmtp\.(?:password|clientSecret)\s*[=:]\s*)(\S+)", re.IGNORECASE)
+_BASE64_LINE_RE = re.compile(r"^(\s*(?:C:\s*|>>>\s*|DEBUG SMTP:\s*)?)([A-Za-z0-9+/]{8,}={0,2})\s*$")
+
+
+def redact_pasted(text: str, secrets: Iterable[str] = ()) -> str:
+    """Text an admin pasted (a LogicalDOC log, a transcript, a bounce) with every secret-looking value scrubbed:
+    the known `secrets` (the settings' client secret and password), bearer tokens and JWTs, client secret Values
+    (Entra's 40-character shape), AUTH arguments and the base64 answers to a 334 challenge, and smtp.password /
+    smtp.clientSecret properties. Line structure is kept, so line numbers still point at the paste."""
+    redactor = Redactor(secrets)
+    out: list[str] = []
+    after_334 = False
+    for line in text.splitlines():
+        clean = redactor.text(line)
+        clean = _AUTH_ANYWHERE_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", clean)
+        clean = _CLIENT_SECRET_RE.sub(REDACTED, clean)
+        clean = _PROPERTY_SECRET_RE.sub(lambda m: m.group(1) + REDACTED, clean)
+        if after_334 and (m := _BASE64_LINE_RE.match(clean)):
+            clean = m.group(1) + REDACTED
+        after_334 = bool(re.search(r"(^|\s)334(\s|$)", line))
+        out.append(clean)
+    return "\n".join(out)
