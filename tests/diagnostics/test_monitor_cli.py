@@ -226,3 +226,18 @@ def test_the_format_of_an_argparse_error_is_read_from_the_raw_arguments(argv, ex
     from tui.cli import _wanted_output
 
     assert _wanted_output(argv) == expected
+
+
+def test_the_readmes_command_lines_parse():
+    import shlex
+
+    from tui.cli import build_parser
+
+    text = (ROOT / "README.md").read_text()
+    exec_start = re.search(r"^ExecStart=/usr/local/bin/outmail ((?:.*\\\n)*.*)$", text, re.M).group(1)
+    nagios_line = re.search(r"command_line\s+/usr/local/bin/outmail (.*)$", text, re.M).group(1)
+    for line in (exec_start.replace("\\\n", " "), nagios_line.replace("$ARG1$", "/etc/outmail/settings.toml")):
+        args = build_parser().parse_args(shlex.split(line))
+        assert args.command == "check" and args.all_tenants and args.deadline > 0
+        assert args.format in ("nagios", "prometheus")
+        assert args.output is None or args.format == "prometheus"
