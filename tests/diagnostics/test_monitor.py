@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.diagnostics.multitenant import tenant_sandboxes
+from tests.diagnostics.nagios_grammar import PERF_ITEM_RE, parse_nagios
 from tui.diagnostics import nagios, prometheus
 from tui.diagnostics.engine import Report, StepResult, TokenInfo
 from tui.diagnostics.monitor import (MonitorRun, TenantResult, check_tenants, load_tenants, run_monitor, worst)
@@ -26,24 +27,6 @@ EXPECTED = {"healthy": ("OK", None), "wrong_secret": ("CRITICAL", "token"), "aut
             "silent": ("CRITICAL", "ehlo"), "token_hang": ("CRITICAL", "token"),
             "over_privileged": ("WARNING", None), "broken": ("UNKNOWN", None)}
 
-# The Monitoring Plugins guidelines (https://nagios-plugins.org/doc/guidelines.html): `SERVICE STATUS - text | perf`,
-# perf items `'label'=value[UOM];[warn];[crit];[min];[max]` separated by spaces, value in [-0-9.] (or U).
-STATUS_RE = re.compile(r"^OUTMAIL (OK|WARNING|CRITICAL|UNKNOWN) - ([^|\n]+?)(?: \| (.*))?$")
-PERF_ITEM_RE = re.compile(r" *(('(?:[^']|'')+'|[^'= ]+)=(-?[0-9.]+|U)(us|ms|s|%|B|KB|MB|TB|c)?"
-                          r"(?:;-?[0-9.:~@]*){0,4})(?= |$)")
-
-
-def split_perf(text: str) -> list[str]:
-    """Performance data items, each matched whole by the guidelines' grammar (quoted labels may hold spaces)."""
-    items, pos = [], 0
-    while pos < len(text):
-        m = PERF_ITEM_RE.match(text, pos)
-        assert m, text[pos:]
-        items.append(m.group(1))
-        pos = m.end()
-    return items
-
-
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory):
     with tenant_sandboxes(tmp_path_factory.mktemp("fleet"), FLEET, timeout=TIMEOUT, extra=BROKEN) as f:
@@ -55,19 +38,6 @@ def fleet_run(fleet):
     t = time.perf_counter()
     run = run_monitor(fleet.path, all_tenants=True, jobs=8)
     return run, time.perf_counter() - t
-
-
-def parse_nagios(text: str) -> tuple[str, str, list[str], list[str]]:
-    """(state, summary, long output lines, perf items) per the guidelines; asserts the grammar."""
-    assert text.endswith("\n")
-    lines = text.splitlines()
-    m = STATUS_RE.match(lines[0])
-    assert m, lines[0]
-    perf = split_perf(m.group(3) or "")
-    long_lines = lines[1:]
-    for line in long_lines:
-        assert "|" not in line, line  # a `|` would start performance data
-    return m.group(1), m.group(2), long_lines, perf
 
 
 def test_every_tenant_is_judged_on_its_own(fleet_run):

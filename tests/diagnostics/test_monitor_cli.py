@@ -16,7 +16,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.diagnostics.multitenant import tenant_sandboxes
-from tests.diagnostics.test_monitor import parse_nagios
+from tests.diagnostics.nagios_grammar import parse_nagios
 
 ROOT = Path(__file__).resolve().parents[2]
 JWT_RE = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
