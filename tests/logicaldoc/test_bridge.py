@@ -22,6 +22,7 @@ from tui.logicaldoc.bridge import (
 )
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile
 from tui.settings import store
+from tui.settings.example import render_example
 
 SECRET = "Abc8Q~x=y:z!#secret"
 NO_ENV: dict[str, str] = {}
@@ -240,20 +241,40 @@ def test_new_tenant_is_appended_with_a_header(tmp_path: Path) -> None:
     old = FIXTURE.read_bytes()
     assert plan.new_bytes.startswith(old)
     tail = plan.new_bytes[len(old):].decode()
-    assert tail.startswith("\n\n# Outgoing Email of tenant globex (written by outmail)\nglobex.smtp.protocol=")
-    assert "globex.smtp.userasfrom=false\n" in tail and "globex.smtp.port=587\n" in tail
+    assert tail == ("\n\n# Outgoing Email of tenant globex (written by outmail)\nglobex.smtp.protocol=smtpmicrosoft365\n"
+                    "globex.smtp.username=a@globex.example\nglobex.smtp.clientId=id\nglobex.smtp.clientTenant=t\n"
+                    "globex.smtp.sender=a@globex.example\n")  # only what the settings file sets
+    shown = "\n".join(map(str, plan.warnings))
+    assert ("not written, since [tenants.globex.smtp] does not set them: globex.smtp.host (LogicalDOC: "
+            "relay.contoso.example, from smtp.host; outmail proves smtp.office365.com); globex.smtp.port (LogicalDOC: "
+            "25, from smtp.port; outmail proves 587). Set them in the settings file to write them") in shown
+    doc = tomlkit.parse(config.read_text())
+    store.set_values(doc, "globex", {"host": "smtp.office365.com", "port": 587, "userasfrom": False})
+    config.write_text(tomlkit.dumps(doc))
+    tail = plan_export(config, props, ["globex"], env=NO_ENV).new_bytes[len(old):].decode()
+    assert "globex.smtp.host=smtp.office365.com\nglobex.smtp.port=587\n" in tail
+    assert "globex.smtp.userasfrom=false\n" in tail  # set in the file: written (LogicalDOC's screen would show true)
 
 
-def test_missing_userasfrom_is_always_written(tmp_path: Path) -> None:
+def test_missing_userasfrom_is_not_invented(tmp_path: Path) -> None:
+    """LogicalDOC's sender reads a missing userasfrom as false, its screen as true: import records nothing, export
+    writes nothing, until the admin sets it in outmail."""
     props = tmp_path / "context.properties"
-    props.write_bytes(b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\n")
+    source = b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\n"
+    props.write_bytes(source)
     config = tmp_path / "s.toml"
     plan = plan_import(props, config)
-    assert any("userasfrom is missing" in str(w) for w in plan.warnings)
+    assert any("userasfrom is missing: LogicalDOC's sender treats it as false" in str(w) for w in plan.warnings)
     apply_import(plan)
+    smtp = store.parse(config.read_text())["tenants"]["t"]["smtp"]
     assert store.tenant_names(store.parse(config.read_text())) == ("t",)  # not the example's sample tenant
+    assert "userasfrom" not in smtp and store.load_settings(config, env=NO_ENV).userasfrom is False
     plan = plan_export(config, props, env=NO_ENV)
-    assert plan.new_bytes == b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\nt.smtp.userasfrom=false\n"
+    assert plan.new_bytes == source and not plan.changed
+    edit_smtp(config, "t", userasfrom=False)  # set in outmail: written, so LogicalDOC's screen cannot flip it
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == source + b"t.smtp.userasfrom=false\n"
+    assert any("userasfrom is missing" in str(w) and "export writes it" in str(w) for w in plan.warnings)
 
 
 def test_logicaldoc_warnings(tmp_path: Path) -> None:
@@ -663,3 +684,142 @@ def test_console_export_takes_extra_keys_from_the_settings_file(tmp_path: Path) 
     plan = plan_export_for(on_screen, props)
     assert plan.changed_keys == ("acme.smtp.username",)
     assert any("not valid TOML" in str(w) and "not exported" in str(w) for w in plan.warnings)
+
+
+# ------------------------------------------------------------------------- values LogicalDOC has no value for
+
+def test_missing_protocol_is_imported_as_logicaldocs_smtp(tmp_path: Path) -> None:
+    """LogicalDOC's default protocol is smtp: a tenant without <t>.smtp.protocol is no Microsoft 365 tenant, and
+    export does not propose adding one."""
+    props = tmp_path / "context.properties"
+    source = b"acme.smtp.host=mail.acme.example\nacme.smtp.port=25\nacme.smtp.sender=a@acme.example\n"
+    props.write_bytes(source)
+    for config in (tmp_path / "new.toml", tmp_path / "example.toml"):
+        if config.name == "example.toml":  # an existing file whose tenant says Microsoft 365
+            config.write_text(render_example().replace("tenants.default", "tenants.acme"))
+        plan = plan_import(props, config)
+        assert any("acme.smtp.protocol (LogicalDOC uses smtp)" in str(w) for w in plan.warnings)
+        apply_import(plan)
+        settings = store.load_settings(config, "acme", env=NO_ENV)
+        assert (settings.protocol, settings.connection_security, settings.auth_encrypted) == ("smtp", 0, False)
+        plan = plan_export(config, props, env=NO_ENV)
+        assert plan.new_bytes == source and plan.diff == "" and plan.changes == ()
+        assert "protocol" not in plan.diff
+
+
+def test_google_protocol_is_kept_and_never_overwritten(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    source = (b"acme.smtp.protocol=smtpgoogle\nacme.smtp.host=smtp.gmail.com\nacme.smtp.port=587\n"
+              b"acme.smtp.username=a@acme.example\nacme.smtp.userasfrom=false\n")
+    props.write_bytes(source)
+    config = tmp_path / "s.toml"
+    config.write_text('[tenants.acme.smtp]\nprotocol = "smtpmicrosoft365"  # outmail\'s old value\nhost = "x"\n')
+    plan = plan_import(props, config)
+    shown = "\n".join(map(str, plan.warnings))
+    assert "acme.smtp.protocol='smtpgoogle': a protocol outmail does not diagnose" in shown
+    assert ("tenants.acme.smtp.protocol", "remove") in [(c.key, c.action) for c in plan.changes]
+    apply_import(plan)
+    assert "protocol" not in store.parse(config.read_text())["tenants"]["acme"]["smtp"]
+    assert "ignores Connection Security" not in shown  # no Microsoft 365 advice for a Google tenant
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == source and not plan.changed
+    assert any("acme.smtp.protocol='smtpgoogle' kept" in str(w) for w in plan.warnings)
+    edit_smtp(config, "acme", protocol="smtp", host="smtp.example.org")  # whatever the file says
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.changed_keys == ("acme.smtp.host",) and b"acme.smtp.protocol=smtpgoogle\n" in plan.new_bytes
+
+
+def test_google_protocol_from_the_unprefixed_fallback_is_kept(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    source = b"smtp.protocol=smtpgoogle\nacme.smtp.host=smtp.gmail.com\nacme.smtp.port=587\n"
+    props.write_bytes(source)
+    config = tmp_path / "s.toml"
+    apply_import(plan_import(props, config))
+    edit_smtp(config, "acme", protocol="smtpmicrosoft365")
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == source
+
+
+def test_what_logicaldoc_lacks_leaves_the_settings_file_and_is_not_exported(tmp_path: Path) -> None:
+    """A port LogicalDOC does not have, or cannot read, is not invented: import takes outmail's value out of the
+    settings file (outmail then proves its default, and says so), export leaves LogicalDOC's file as it is, until the
+    admin sets the port."""
+    props = tmp_path / "context.properties"
+    source = b"t.smtp.protocol=smtp\nt.smtp.host=h.example\nt.smtp.userasfrom=maybe\nt.smtp.authEncrypted=\n"
+    props.write_bytes(source)
+    config = tmp_path / "s.toml"
+    config.write_text('[tenants.t.smtp]\nprotocol = "smtp"\nhost = "h.example"\nport = 2525  # mine\n'
+                      'userasfrom = true\n')
+    plan = plan_import(props, config)
+    assert [(c.key, c.action) for c in plan.changes] == [
+        ("tenants.t.smtp.connectionSecurity", "add"), ("tenants.t.smtp.authEncrypted", "add"),  # LogicalDOC's
+        ("tenants.t.smtp.userasfrom", "set"), ("tenants.t.smtp.port", "remove")]
+    assert "-port = 2525  # mine" in plan.diff
+    shown = "\n".join(map(str, plan.warnings))
+    assert "t.smtp.port (LogicalDOC has no value; outmail uses its default 587" in shown
+    assert "t.smtp.userasfrom (Use user's email as sender) is 'maybe', which LogicalDOC reads as false" in shown
+    assert "t.smtp.authEncrypted (Use secure authentication) is empty, which LogicalDOC reads as false" in shown
+    apply_import(plan)
+    settings = store.load_settings(config, env=NO_ENV)
+    assert (settings.port, settings.userasfrom, settings.auth_encrypted) == (587, False, False)
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == source
+    assert any("t.smtp.port (LogicalDOC: no value; outmail proves 587)" in str(w) for w in plan.warnings)
+    props.write_bytes(source + b"t.smtp.port=abc\n")  # a value outmail cannot read: kept as well
+    plan = plan_import(props, config)
+    assert any("t.smtp.port (Port) 'abc' is not a whole number: not imported" in str(w) for w in plan.warnings)
+    apply_import(plan)
+    assert plan_export(config, props, env=NO_ENV).new_bytes == source + b"t.smtp.port=abc\n"
+    edit_smtp(config, "t", port=2525)  # the admin sets it: written
+    assert plan_export(config, props, env=NO_ENV).new_bytes == source + b"t.smtp.port=2525\n"
+
+
+def test_an_override_only_key_is_not_copied_into_the_main_file(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    source = b"t.smtp.protocol=smtp\nt.smtp.host=h.example\nt.smtp.port=25\n"
+    props.write_bytes(source)
+    (tmp_path / "context-override.properties").write_bytes(b"t.smtp.username=u\nt.smtp.save.folderId=4\n")
+    config = tmp_path / "s.toml"
+    apply_import(plan_import(props, config))
+    assert plan_export(config, props, env=NO_ENV).new_bytes == source
+    edit_smtp(config, "t", username="v")
+    plan = plan_export(config, props, env=NO_ENV)
+    assert plan.new_bytes == source + b"t.smtp.username=v\n"
+    assert any("context-override.properties sets t.smtp.username" in str(w) for w in plan.warnings)
+
+
+def test_imported_values_keep_the_examples_comment_column(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"default.smtp.protocol=smtp\ndefault.smtp.host=localhost\ndefault.smtp.port=25\n"
+                      b"default.smtp.username=\ndefault.smtp.sender=logicaldoc@acme.com\n"
+                      b"default.smtp.userasfrom=true\n")
+    config = tmp_path / "s.toml"
+    apply_import(plan_import(props, config))  # a new settings file: the example's, with LogicalDOC's values
+    lines = config.read_text().splitlines()
+    column = render_example().splitlines()[8].index("#")
+    for key in ("protocol", "host", "port", "connectionSecurity", "authEncrypted", "username", "sender",
+                "userasfrom"):
+        line = next(line for line in lines if line.startswith(f"{key} ="))
+        assert line.index("#") == column, line
+    assert 'host = "localhost"                 # "Server"' in lines
+
+
+def test_new_keys_never_land_under_the_next_tables_comment(tmp_path: Path) -> None:
+    """Keys import adds go into their tenant's tables, above the comment that introduces what follows, with nested
+    tables ([tenants.t.smtp.save]) and dotted keys alike; new tenants go above it too."""
+    props = tmp_path / "context.properties"
+    props.write_bytes(b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.save.folderId=4\nt.smtp.save.foldering=3\n"
+                      b"t.smtp.debug=1\nu.smtp.host=x\n")
+    config = tmp_path / "s.toml"
+    config.write_text('[tenants.t.smtp]\nprotocol = "smtp"\n\n[tenants.t.smtp.save]\nfolderId = "4"\n\n'
+                      '# outmail itself\n[console]\ntimeout_seconds = 20\n')
+    text = plan_import(props, config).new_text
+    assert '[tenants.t.smtp.save]\nfolderId = "4"\nfoldering = "3"\n\n[tenants.u.smtp]' in text
+    assert 'authEncrypted = false\ndebug = "1"\n\n[tenants.t.smtp.save]' in text
+    assert text.endswith('sender = ""\n\n# outmail itself\n[console]\ntimeout_seconds = 20\n')
+    config.write_text('[tenants.t.smtp]\nprotocol = "smtp"\nsave.folderId = "4"\n\n# outmail itself\n[console]\n'
+                      'timeout_seconds = 20\n')
+    text = plan_import(props, config, ["t"]).new_text
+    assert text == ('[tenants.t.smtp]\nprotocol = "smtp"\nsave.folderId = "4"\nsave.foldering = "3"\nhost = "h"\n'
+                    'connectionSecurity = 0\nauthEncrypted = false\ndebug = "1"\n\n# outmail itself\n[console]\n'
+                    'timeout_seconds = 20\n')

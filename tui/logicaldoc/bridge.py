@@ -28,9 +28,21 @@ field-table keys; the keys outside the table come along with it. The console's e
 from the settings file on disk, since the form does not edit them. A key outside the table whose name looks like a
 credential (password, secret, token, apikey) is redacted like the field secrets.
 
-Field values: booleans `true|false` (read as LogicalDOC's `getBoolean`: true, yes, 1), whole numbers as digit strings,
-protocol `smtp|smtpmicrosoft365`. Secrets are written (LogicalDOC needs them) but never shown: diffs, change lists and
-warnings show `***`.
+Field values: booleans `true|false` (read as LogicalDOC's `getBoolean`: true, yes, 1, anything else false), whole
+numbers as digit strings, protocol `smtp|smtpmicrosoft365`. Secrets are written (LogicalDOC needs them) but never
+shown: diffs, change lists and warnings show `***`.
+
+Nothing is invented (reference section 1, "Missing keys"). Import records what LogicalDOC works with: a missing key
+that has a LogicalDOC default gets that default (protocol smtp, connectionSecurity 0, authEncrypted false, empty
+texts); where LogicalDOC has no single value (a missing port or userasfrom, a value outmail cannot read, a protocol
+it does not handle such as `smtpgoogle`) the key leaves the settings file, outmail proves its own default and says
+so. Export writes only what the admin set or changed: a field the tenant's table does not set keeps LogicalDOC's value
+(or lack of one), a key LogicalDOC lacks is added only when its value differs from what LogicalDOC uses without it,
+a value equal to what the -override file gives is no change, and a protocol outmail does not handle is never
+overwritten. Import then export, with no edit, gives back the same bytes (tests/logicaldoc/test_bridge_generated.py).
+
+Writes: the settings file and context.properties are replaced atomically from a private temporary file; export's
+backup `<name>.bak-YYYYmmdd-HHMMSS` is written the same way with the original's mode and owner (`write_backup`).
 
 Usage (console or CLI):
     plan = plan_export(config_path, properties_path, tenants=None)      # or plan_export_settings(...) from memory
@@ -57,9 +69,11 @@ from tui.secret import Secret
 from tui.settings.fields import (
     CONNECTION_SECURITY,
     FIELDS,
+    FIELDS_BY_ATTR,
     GLOBAL_AUTHORITY_HOST,
     GLOBAL_SCOPE,
     PROTOCOL_M365,
+    PROTOCOL_SMTP,
     PROTOCOLS,
     Field,
 )
@@ -105,9 +119,11 @@ class Change:
     key: str  # property key (export) or TOML key path (import)
     old: str | None
     new: str
-    action: Literal["set", "add"] = "set"
+    action: Literal["set", "add", "remove"] = "set"
 
     def __str__(self) -> str:
+        if self.action == "remove":
+            return f"{self.key}: remove {self.old!r} ({self.new})"
         if self.old is None:
             return f"{self.key}: add {self.new!r}"
         return f"{self.key}: {self.old!r} -> {self.new!r}"
@@ -181,9 +197,13 @@ def to_property(f: Field, value: object) -> str:
 
 
 def absent_value(f: Field) -> tuple[bool, Any]:
-    """(True, value) LogicalDOC works with when neither <tenant>.smtp.<key> nor smtp.<key> exists (what Java's
-    getBoolean/getInt/getProperty give for a missing key), or (False, None) when there is no sensible one."""
-    if f.kind == "bool":
+    """(True, value) LogicalDOC works with when neither <tenant>.smtp.<key> nor smtp.<key> exists (reference section
+    1, "Missing keys": protocol smtp, connectionSecurity 0, authEncrypted false, empty texts and secrets), or
+    (False, None) when it has no single one: the port, and userasfrom (its settings screen shows a missing one ticked
+    while its sender treats it as false)."""
+    if f.attr == "protocol":
+        return True, PROTOCOL_SMTP
+    if f.attr == "auth_encrypted":
         return True, False
     if f.attr == "connection_security":
         return True, 0
@@ -191,10 +211,16 @@ def absent_value(f: Field) -> tuple[bool, Any]:
         return True, Secret("")
     if f.kind in ("text", "email"):
         return True, ""
-    return False, None  # protocol, port
+    return False, None  # port, userasfrom
 
 
-ALWAYS_WRITTEN = ("userasfrom",)  # reference 1.3: its missing-key defaults disagree, so always write it
+def foreign_protocol(raw: str | None) -> str | None:
+    """A LogicalDOC protocol outmail does not handle (`smtpgoogle`, ...), as stored; None for smtp, smtpmicrosoft365
+    or no value. Such a protocol is never imported and never overwritten."""
+    if raw is None:
+        return None
+    value, problem = from_property(SMTP_FIELDS_BY_KEY["protocol"], raw)
+    return None if problem is None else raw
 
 
 def from_property(f: Field, raw: str) -> tuple[Any, str | None]:
@@ -208,9 +234,7 @@ def from_property(f: Field, raw: str) -> tuple[Any, str | None]:
         v = raw.strip().lower()
         if v in ("true", "yes", "1"):
             return True, None
-        if v in ("false", "no", "0"):
-            return False, None
-        return None, f"{raw!r} is not true or false" if v else "is empty"
+        return False, None  # getBoolean: anything else is false (read_tenant warns about what is not false/no/0)
     if f.kind == "int" or (f.kind == "choice" and isinstance(f.default, int)):
         v = raw.strip()
         if not v:
@@ -336,11 +360,28 @@ def _has_fallbacks(view: LogicalDocView) -> bool:
     return any(view.contains(f.property_key) for f in SMTP_FIELDS)
 
 
-def read_tenant(view: LogicalDocView, tenant: str) -> tuple[dict[str, Any], list[BridgeWarning], dict[str, str]]:
-    """One tenant's importable values by attribute, warnings, and where each came from (attr -> key)."""
-    values: dict[str, Any] = {}
-    sources: dict[str, str] = {}
-    warnings: list[BridgeWarning] = []
+@dataclass
+class TenantRead:
+    """One tenant's Outgoing Email fields as LogicalDOC works with them.
+
+    `values`: by attribute, what import records (LogicalDOC's own default for a missing key that has one).
+    `unset`: the attributes for which LogicalDOC has no value outmail can hold (a missing port or userasfrom, a value
+    outmail cannot read, a protocol it does not handle): import leaves them out of the settings file, outmail uses its
+    own default there, and export does not write them unless the admin sets them.
+    `sources`: attribute -> the key the value came from. `foreign_protocol`: LogicalDOC's protocol when outmail does
+    not handle it (`smtpgoogle`).
+    """
+
+    values: dict[str, Any]
+    unset: list[str]
+    warnings: list[BridgeWarning]
+    sources: dict[str, str]
+    foreign_protocol: str | None = None
+
+
+def read_tenant(view: LogicalDocView, tenant: str) -> TenantRead:
+    """One tenant's Outgoing Email fields as LogicalDOC resolves and reads them (see TenantRead)."""
+    read = TenantRead({}, [], [], {})
     fallbacks: list[str] = []
     missing: list[str] = []
     for f in SMTP_FIELDS:
@@ -348,28 +389,46 @@ def read_tenant(view: LogicalDocView, tenant: str) -> tuple[dict[str, Any], list
         if key is None:
             known, value = absent_value(f)
             if known:
-                values[f.attr] = value
-                missing.append(f"{property_key(tenant, f)} (taken as {_display_value(f, value) or 'empty'})")
+                read.values[f.attr] = value
+                missing.append(f"{property_key(tenant, f)} (LogicalDOC uses {_display_value(f, value) or 'empty'})")
+            elif f.attr != "userasfrom":  # its own warning (logicaldoc_warnings)
+                read.unset.append(f.attr)
+                missing.append(f"{property_key(tenant, f)} (LogicalDOC has no value; outmail uses its default "
+                               f"{_display_value(f, f.default)}, and export leaves the key missing unless you set it)")
             else:
-                missing.append(f"{property_key(tenant, f)} (outmail's value kept)")
+                read.unset.append(f.attr)
             continue
         if key == f.property_key:
             fallbacks.append(key)
+        if f.attr == "protocol" and (foreign := foreign_protocol(raw)) is not None:
+            read.foreign_protocol = foreign
+            read.unset.append(f.attr)
+            read.warnings.append(BridgeWarning(
+                f"{key}={foreign!r}: a protocol outmail does not diagnose ({', '.join(PROTOCOLS)}); import leaves "
+                "protocol out of the settings file, and export never changes it in LogicalDOC", tenant, key=key))
+            continue
         value, problem = from_property(f, raw)
         if problem is not None:
-            warnings.append(BridgeWarning(f"{key} ({f.label}) {problem}: not imported", tenant, key=key))
+            read.unset.append(f.attr)
+            read.warnings.append(BridgeWarning(
+                f"{key} ({f.label}) {problem}: not imported (outmail uses its default {_display_value(f, f.default)}, "
+                "and export leaves LogicalDOC's value as it is unless you set it)", tenant, key=key))
             continue
-        values[f.attr] = value
-        sources[f.attr] = key
-        warnings.extend(_raw_value_warnings(view, tenant, f, key, raw))
+        if f.kind == "bool" and raw.strip().lower() not in ("true", "yes", "1", "false", "no", "0"):
+            read.warnings.append(BridgeWarning(
+                f"{key} ({f.label}) is {raw!r}, which LogicalDOC reads as false" if raw.strip() else
+                f"{key} ({f.label}) is empty, which LogicalDOC reads as false", tenant, key=key))
+        read.values[f.attr] = value
+        read.sources[f.attr] = key
+        read.warnings.extend(_raw_value_warnings(view, tenant, f, key, raw))
     if fallbacks:
-        warnings.append(BridgeWarning(
+        read.warnings.append(BridgeWarning(
             f"{', '.join(fallbacks)} used for lack of {tenant}.smtp.* keys (LogicalDOC falls back to the un-prefixed "
             "key; older versions read only prefixed keys)", tenant, "note"))
     if missing:
-        warnings.append(BridgeWarning(
-            f"missing in the file: {', '.join(missing)}", tenant, "note"))
-    return values, warnings, sources
+        read.warnings.append(BridgeWarning(
+            f"missing in the file: {'; '.join(missing)}", tenant, "note"))
+    return read
 
 
 def _raw_value_warnings(view: LogicalDocView, tenant: str, f: Field | None, key: str, raw: str
@@ -572,20 +631,29 @@ def _new_extra_path(name: str, table: Mapping[str, Any], reserved: set[str]) -> 
 
 
 def _set_path(table: Any, path: tuple[str, ...], value: object) -> None:
-    """Set a value at a TOML key path inside a tomlkit table, adding the missing part as one dotted key."""
+    """Set a value at a TOML key path inside a tomlkit table, adding the missing part as one dotted key (after the
+    table's last key, above the comments that end it: they introduce what follows)."""
     import tomlkit
+
+    from tui.settings.store import pop_tail
+
+    def add(node: Any, key: Any) -> None:
+        tail = pop_tail(node)
+        node.add(key, value)
+        for item in tail:
+            node.value.append(None, item)
 
     node = table
     for i, part in enumerate(path[:-1]):
         if part in node:
             node = node[part]
             continue
-        node.add(tomlkit.key(list(path[i:])), value)
+        add(node, tomlkit.key(list(path[i:])))
         return
     if path[-1] in node:
         node[path[-1]] = value
     else:
-        node.add(tomlkit.key([path[-1]]), value)
+        add(node, tomlkit.key([path[-1]]))
 
 
 def _import_extras(doc: Any, data: Mapping[str, Any], tenant: str, extras: list[tuple[str, str, str]]
@@ -640,40 +708,35 @@ def _detach_tail(doc: Any, tenant: str) -> tuple[Any, list[Any]]:
         return None, []
     if not isinstance(table, Table):
         return None, []
-    return table, _pop_tail(table)
+    from tui.settings.store import pop_tail
 
-
-def _pop_tail(table: Any) -> list[Any]:
-    """Take the comments and blank lines after a table's last key off its body, in order."""
-    body = table.value.body
-    tail: list[Any] = []
-    while body and body[-1][0] is None:
-        tail.insert(0, body.pop()[1])
-    return tail
+    return table, pop_tail(table)
 
 
 def _last_tenant_table(doc: Any) -> Any:
-    """The last [tenants.<t>.<section>] table of the document, or None."""
+    """The last table under [tenants] in the document ([tenants.<t>.<section>], or one nested in it such as
+    [tenants.<t>.smtp.save]), or None."""
     from tomlkit.items import Table
 
+    def last_in(node: Any) -> Any:
+        found = None
+        for key, item in getattr(getattr(node, "value", None), "body", []):
+            if isinstance(item, Table) and not (key is not None and key.is_dotted()):  # a dotted key is no table
+                found = last_in(item) or (found if item.is_super_table() else item)
+        return found
+
     tenants = doc.get("tenants")
-    last = None
-    if isinstance(tenants, Mapping):
-        for name in tenants:
-            tenant = tenants[name]
-            if isinstance(tenant, Mapping):
-                for section in tenant:
-                    if isinstance(tenant[section], Table):
-                        last = tenant[section]
-    return last
+    return last_in(tenants) if isinstance(tenants, Table) else None
 
 
 def _detach_last_tenant_tail(doc: Any) -> tuple[Any, list[Any]]:
     """The comments and blank lines after the last tenant table's last key, taken off it (see _detach_tail)."""
+    from tui.settings.store import pop_tail
+
     table = _last_tenant_table(doc)
     if table is None:
         return None, []
-    return table, _pop_tail(table)
+    return table, pop_tail(table)
 
 
 def _reattach_tail(table: Any, tail: list[Any]) -> None:
@@ -730,7 +793,8 @@ def export_extras(tenant: str, table: Mapping[str, Any]) -> tuple[list[tuple[str
     return out, warnings
 
 
-def logicaldoc_warnings(tenant: str, s: Settings, *, userasfrom_missing: bool = False) -> list[BridgeWarning]:
+def logicaldoc_warnings(tenant: str, s: Settings, *, userasfrom_missing: bool = False,
+                        userasfrom_written: bool = False, foreign_protocol: str | None = None) -> list[BridgeWarning]:
     """What differs between proving these values in outmail and LogicalDOC using them (reference 1.3, 1.4, 8)."""
 
     def get(attr: str) -> Any:
@@ -738,10 +802,12 @@ def logicaldoc_warnings(tenant: str, s: Settings, *, userasfrom_missing: bool = 
 
     out: list[BridgeWarning] = []
     if userasfrom_missing:
+        then = ("export writes it" if userasfrom_written else
+                "outmail uses false too, and export leaves it missing unless you set Use user's email as sender")
         out.append(BridgeWarning(
-            f"{tenant}.smtp.userasfrom is missing: LogicalDOC's settings screen shows it ticked (true) while its "
-            "sender treats it as false; export writes it explicitly", tenant, key=f"{tenant}.smtp.userasfrom"))
-    if get("protocol") != PROTOCOL_M365:
+            f"{tenant}.smtp.userasfrom is missing: LogicalDOC's sender treats it as false, while its settings screen "
+            f"shows it ticked (a save there writes true); {then}", tenant, key=f"{tenant}.smtp.userasfrom"))
+    if foreign_protocol is not None or get("protocol") != PROTOCOL_M365:
         return out
     ignored: list[str] = []
     if get("connection_security") != 1:
@@ -888,6 +954,20 @@ def _display_lines(text: str) -> str:
 
 # --------------------------------------------------------------------------------------------------------- export
 
+def _logicaldoc_reads(f: Field, raw: str | None, source_key: str | None) -> str:
+    """What LogicalDOC works with for a field, for display: "no value", "empty", "relay.example, from smtp.host";
+    a secret as ***."""
+    if source_key is None:
+        known, absent = absent_value(f)
+        return (_display_value(f, absent) or "empty") if known else "no value"
+    value, problem = from_property(f, raw or "")
+    if f.kind == "secret":
+        shown = REDACTED if raw else "empty"
+    else:
+        shown = (_display_value(f, value) if problem is None else repr(raw)) or "empty"
+    return f"{shown}, from {source_key}" if source_key.startswith("smtp.") else shown
+
+
 def _equal(f: Field, raw: str | None, new: object) -> bool:
     if raw is None:
         return False
@@ -906,6 +986,11 @@ def plan_export_settings(
 
     `smtp_tables` (tenant -> its `[tenants.<tenant>.smtp]` table as parsed) supplies the keys outside the field
     table; without it only the field table's keys are written.
+
+    Only what the admin set or changed is written: a field whose key the tenant's table does not hold and whose value
+    is outmail's default (what import leaves out where LogicalDOC has no value) is left as LogicalDOC has it; a key
+    LogicalDOC lacks is added only when its value differs from what LogicalDOC uses without it; a protocol outmail
+    does not handle (`smtpgoogle`) is never changed. So import then export, with no edit, gives the same bytes.
     """
     props = view.main
     old_bytes = props.render()
@@ -921,11 +1006,30 @@ def plan_export_settings(
             extras, xw = export_extras(tenant, smtp_tables[tenant])
             warnings.extend(xw)
         userasfrom_missing = not view.contains(f"{tenant}.smtp.userasfrom") and not view.contains("smtp.userasfrom")
+        userasfrom_written = False
+        table = smtp_tables.get(tenant) if smtp_tables is not None else None
+        protocol_raw, protocol_key = view.tenant_property(tenant, SMTP_FIELDS_BY_KEY["protocol"])
+        foreign = foreign_protocol(protocol_raw)
+        not_set: list[str] = []
         for f in SMTP_FIELDS:
             key = property_key(tenant, f)
             new_value = getattr(s, f.attr)
             new_raw = to_property(f, new_value)
             current, source_key = view.tenant_property(tenant, f)
+            if f.attr == "protocol" and foreign is not None:
+                warnings.append(BridgeWarning(
+                    f"{protocol_key}={foreign!r} kept: a protocol outmail does not handle is never changed", tenant,
+                    "note", protocol_key))
+                continue
+            if table is not None and f.key not in table and new_raw == to_property(f, f.default):
+                # not set in outmail (import leaves it out where LogicalDOC has no value): left as it is
+                if f.attr != "userasfrom" and not (s.protocol == PROTOCOL_M365 and f.ignored_by_m365):
+                    same = _equal(f, current, new_value) if source_key is not None else \
+                        absent_value(f) == (True, new_value)
+                    if not same:
+                        not_set.append(f"{key} (LogicalDOC: {_logicaldoc_reads(f, current, source_key)}; outmail "
+                                       f"proves {_display_value(f, new_value) or 'empty'})")
+                continue
             if f.kind == "secret" and not new_raw and current:
                 warnings.append(BridgeWarning(
                     f"outmail has no {f.label} for this tenant: kept LogicalDOC's existing {source_key} (not shown)",
@@ -933,10 +1037,12 @@ def plan_export_settings(
                 continue
             if source_key == key:
                 existing = work.get(key) if key in work else None
-                if key not in work:  # only in the override file: add it to the main file too
-                    to_add.append((key, new_raw))
-                    changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
-                elif not _equal(f, existing, new_value):
+                if key not in work:  # only in the override file: a changed value goes into the main file too
+                    if not _equal(f, current, new_value):
+                        to_add.append((key, new_raw))
+                        changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
+                elif not _equal(f, existing, new_value) and not _equal(f, current, new_value):
+                    # (equal to what LogicalDOC uses, from the -override file: unchanged, nothing to write)
                     work.set(key, new_raw)
                     old_shown = (REDACTED if existing else "") if f.kind == "secret" else existing
                     changes.append(Change(tenant, f.attr, key, old_shown, _display_value(f, new_value)))
@@ -945,10 +1051,16 @@ def plan_export_settings(
             if source_key is not None and _equal(f, current, new_value):
                 fallback_kept.setdefault(tenant, []).append(f"{key} (= {source_key})")
                 continue
-            if source_key is None and f.attr not in ALWAYS_WRITTEN:
+            if source_key is None:
                 known, absent = absent_value(f)
                 if known and absent == new_value:
                     continue  # LogicalDOC already works with this value; adding the key would change nothing
+                if f.attr == "userasfrom":
+                    # LogicalDOC's sender reads a missing userasfrom as false, its screen as true: written when
+                    # outmail's file sets it (then LogicalDOC's screen cannot flip it) or when it is true
+                    if not new_value and table is None:
+                        continue
+                    userasfrom_written = True
             to_add.append((key, new_raw))
             changes.append(Change(tenant, f.attr, key, None, _display_value(f, new_value), "add"))
             written.append(key)
@@ -961,10 +1073,11 @@ def plan_export_settings(
                     tenant, "note", key))
                 continue
             if source_key == key:
-                if key not in work:  # only in the override file: add it to the main file too
-                    to_add.append((key, new_raw))
-                    changes.append(Change(tenant, f"smtp.{name}", key, None, _shown(name, new_raw), "add"))
-                elif work.get(key) != new_raw:
+                if key not in work:  # only in the override file: a changed value goes into the main file too
+                    if current != new_raw:
+                        to_add.append((key, new_raw))
+                        changes.append(Change(tenant, f"smtp.{name}", key, None, _shown(name, new_raw), "add"))
+                elif work.get(key) != new_raw and current != new_raw:
                     old_raw = work.get(key) or ""
                     work.set(key, new_raw)
                     changes.append(Change(tenant, f"smtp.{name}", key, _shown(name, old_raw), _shown(name, new_raw)))
@@ -983,7 +1096,12 @@ def plan_export_settings(
                 work.insert(max(anchors, key=lambda e: e.end).end, to_add)
             else:
                 work.append(to_add, comment=f"Outgoing Email of tenant {tenant} (written by outmail)")
-        warnings.extend(logicaldoc_warnings(tenant, s, userasfrom_missing=userasfrom_missing))
+        if not_set:
+            warnings.append(BridgeWarning(
+                f"not written, since [tenants.{tenant}.smtp] does not set them: {'; '.join(not_set)}. Set them in "
+                "the settings file to write them", tenant))
+        warnings.extend(logicaldoc_warnings(tenant, s, userasfrom_missing=userasfrom_missing,
+                                            userasfrom_written=userasfrom_written, foreign_protocol=foreign))
     for tenant, kept in fallback_kept.items():
         warnings.append(BridgeWarning(
             f"not added, since the un-prefixed fallback already gives the same value: {', '.join(kept)} (older "
@@ -1193,33 +1311,45 @@ def plan_import_text(
     # so they move down to below the new tenants.
     last_table, last_tail = _detach_last_tenant_tail(doc) if set(chosen) - set(existing) else (None, [])
     for tenant in chosen:
-        values, tw, _ = read_tenant(view, tenant)
+        read = read_tenant(view, tenant)
+        values = read.values
         extras, xw = read_extras(view, tenant)
-        warnings.extend(tw)
+        warnings.extend(read.warnings)
         warnings.extend(xw)
         current = store.settings_from_data(data, tenant, text=config_text, path=config_path, env={})
+        table_data = _smtp_table_data(data, tenant)
         if tenant in existing:
             updates = {a: v for a, v in values.items() if getattr(current, a) != v}
         else:
             updates = dict(values)
+        # what LogicalDOC has no value for leaves the settings file: outmail's default is not LogicalDOC's value
+        removals = [a for a in read.unset if FIELDS_BY_ATTR[a].key in table_data]
         table, tail = _detach_tail(doc, tenant)
         if updates:
             ordered = {f.attr: updates[f.attr] for f in SMTP_FIELDS if f.attr in updates}
             store.set_values(doc, tenant, ordered)
             for attr, v in ordered.items():
-                f = next(f for f in SMTP_FIELDS if f.attr == attr)
-                old = _display_value(f, getattr(current, attr)) if tenant in existing else None
+                f = FIELDS_BY_ATTR[attr]
+                old = _display_value(f, getattr(current, attr)) if f.key in table_data else None
                 changes.append(Change(tenant, attr, f"tenants.{tenant}.smtp.{f.key}", old, _display_value(f, v),
                                       "set" if old is not None else "add"))
+        for attr in removals:
+            f = FIELDS_BY_ATTR[attr]
+            del doc["tenants"][tenant]["smtp"][f.key]
+            changes.append(Change(tenant, attr, f"tenants.{tenant}.smtp.{f.key}",
+                                  _display_value(f, getattr(current, attr)),
+                                  f"LogicalDOC has no usable value; outmail uses its default "
+                                  f"{_display_value(f, f.default) or 'empty'}", "remove"))
         if extras:
             _ensure_smtp_table(doc, tenant)
             xc, xw = _import_extras(doc, data, tenant, extras)
             changes.extend(xc)
             warnings.extend(xw)
         _reattach_tail(table, tail)
-        merged = current.with_changes(**values)
+        merged = current.with_changes(**values, **{a: FIELDS_BY_ATTR[a].default for a in read.unset
+                                                   if FIELDS_BY_ATTR[a].kind != "secret"})
         warnings.extend(logicaldoc_warnings(
-            tenant, merged,
+            tenant, merged, foreign_protocol=read.foreign_protocol,
             userasfrom_missing=not view.contains(f"{tenant}.smtp.userasfrom") and not view.contains("smtp.userasfrom")))
     if last_table is not None:
         new_last = _last_tenant_table(doc)

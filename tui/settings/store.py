@@ -284,7 +284,7 @@ def set_key(table: Any, key: str, value: object) -> None:
     """
     body = getattr(getattr(table, "value", None), "body", None)
     if key not in table or body is None:
-        tail = _pop_tail(table) if key not in table else []
+        tail = pop_tail(table) if key not in table else []
         table[key] = value
         for item in tail:
             table.value.append(None, item)
@@ -332,8 +332,9 @@ def _comment_column(body: list[tuple[Any, Any]], key: str) -> int | None:
     return common if common is not None and columns.count(common) > 1 else None
 
 
-def _pop_tail(table: Any) -> list[Any]:
-    """Take the comments and blank lines after a table's last key (or sub-table) off its body, in order."""
+def pop_tail(table: Any) -> list[Any]:
+    """Take the comments and blank lines after a table's last key (or sub-table) off its body, in order (put them
+    back with `table.value.append(None, item)` after adding keys)."""
     body = getattr(getattr(table, "value", None), "body", None)
     if body is None:
         return []
