@@ -823,3 +823,18 @@ def test_new_keys_never_land_under_the_next_tables_comment(tmp_path: Path) -> No
     assert text == ('[tenants.t.smtp]\nprotocol = "smtp"\nsave.folderId = "4"\nsave.foldering = "3"\nhost = "h"\n'
                     'connectionSecurity = 0\nauthEncrypted = false\ndebug = "1"\n\n# outmail itself\n[console]\n'
                     'timeout_seconds = 20\n')
+
+
+def test_a_settings_file_with_a_bom_is_imported_into_and_exported_from(tmp_path: Path) -> None:
+    props = tmp_path / "context.properties"
+    source = b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\nt.smtp.clientSecret=s3cret-value\n"
+    props.write_bytes(source)
+    config = tmp_path / "s.toml"
+    config.write_bytes(b'\xef\xbb\xbf# saved by Notepad\r\n[tenants.t.smtp]\r\nhost = "old"\r\n')
+    plan = plan_import(props, config)
+    assert "\ufeff" not in plan.diff and "s3cret" not in plan.diff + plan.preview_text
+    apply_import(plan)
+    data = config.read_bytes()
+    assert data.startswith(b'\xef\xbb\xbf# saved by Notepad\r\n[tenants.t.smtp]\r\nhost = "h"\r\n')
+    assert store.load_settings(config, env=NO_ENV).port == 25
+    assert plan_export(config, props, env=NO_ENV).new_bytes == source

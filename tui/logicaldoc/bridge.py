@@ -905,8 +905,11 @@ def redact_toml(text: str, before: str | None = None) -> str:
     import tomlkit
 
     try:
+        from tui.settings.store import split_bom
+
+        text = split_bom(text)[1]  # display only: the mark is invisible
         doc = tomlkit.parse(text)
-        old = tomlkit.parse(before) if before is not None else None
+        old = tomlkit.parse(split_bom(before)[1]) if before is not None else None
     except Exception:  # not TOML: blank out whole secret lines rather than risk showing one
         return "".join(_TOML_SECRET_LINE.sub(r'\1 "***"', line.rstrip("\r\n")) + line[len(line.rstrip("\r\n")):]
                        for line in text.splitlines(keepends=True))
@@ -1297,7 +1300,8 @@ def plan_import_text(
         chosen = found or (["default"] if _has_fallbacks(view) else [])
     if not chosen:
         raise BridgeError(f"{view.main.path or 'properties'}: no Outgoing Email keys (<tenant>.smtp.* or smtp.*)")
-    doc = tomlkit.parse(config_text)
+    bom, body = store.split_bom(config_text)  # a Windows editor's byte order mark: kept
+    doc = tomlkit.parse(body)
     if not config_exists:
         # A new file starts from the example (its comments document every key); its sample tenant must not
         # survive to be exported into LogicalDOC.
@@ -1355,7 +1359,7 @@ def plan_import_text(
         new_last = _last_tenant_table(doc)
         _reattach_tail(new_last if new_last is not None else last_table, last_tail)
     warnings.extend(global_warnings(view, chosen))
-    new_text = tomlkit.dumps(doc)
+    new_text = bom + tomlkit.dumps(doc)
     store.parse(new_text, config_path)  # never plan a file that would not load
     name = str(config_path) if config_path else "settings.toml"
     diff = unified_diff("" if not config_exists else redact_toml(config_text), redact_toml(new_text, config_text),
