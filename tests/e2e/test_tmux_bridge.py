@@ -347,7 +347,7 @@ def test_import_shows_the_new_host_and_changes_one_line_of_the_settings(term: Tm
     check_summary(inner)
     assert "--- settings.toml (now)" in inner and "+++ settings.toml (after)" in inner, inner
     assert '-host = "smtp.office365.com"     # Exchange Online' in inner, inner
-    assert '+host = "smtp-eu.office365.com"     # Exchange Online' in inner, inner
+    assert '+host = "smtp-eu.office365.com"  # Exchange Online' in inner, inner  # the comment keeps its column
     assert settings.read_text(encoding="utf-8") == before
 
     term.keys("w")
@@ -357,7 +357,7 @@ def test_import_shows_the_new_host_and_changes_one_line_of_the_settings(term: Tm
     assert "✔ saved" in screen and "● unsaved changes" not in screen, screen
     after = settings.read_text(encoding="utf-8")
     assert after == before.replace('host = "smtp.office365.com"     # Exchange Online',
-                                   'host = "smtp-eu.office365.com"     # Exchange Online'), after
+                                   'host = "smtp-eu.office365.com"  # Exchange Online'), after
     assert "# Owner: mail team. Do not remove these comments." in after and "# rotate before 2026-01" in after
     assert stat.S_IMODE(settings.stat().st_mode) == 0o600  # it holds the client secret
     assert props.read_bytes() == props_before and not backups(props)  # Import never writes context.properties

@@ -117,8 +117,8 @@ def test_edit_port_and_save_in_tmux(tmux: Tmux, tmp_path: Path) -> None:
     tmux.keys("C-s")
     tmux.wait_for("✔ saved")
     text = path.read_text()
-    assert "port = 2525                      # submission\n" in text
-    assert text.replace("port = 2525 ", "port = 587 ", 1) == COMMENTED_M365
+    assert "port = 2525                     # submission\n" in text
+    assert text.replace("port = 2525 ", "port = 587  ", 1) == COMMENTED_M365
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0")
 
@@ -135,7 +135,7 @@ def test_keys_typed_at_once_after_launch_reach_the_form(tmux: Tmux, tmp_path: Pa
     assert "Port: TCP port" in screen, screen
     tmux.keys("C-s")
     tmux.wait_for("✔ saved")
-    assert "port = 2525                      # submission\n" in path.read_text()
+    assert "port = 2525                     # submission\n" in path.read_text()
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0")
 
