@@ -1,5 +1,5 @@
 """End to end: the installed `outmail demo` in tmux at 80x24; F5 proves the sandbox settings, then a fault chosen in
-the sandbox panel (F7) makes the next run fail at AUTH with its fix."""
+the sandbox panel (F7) makes the next run fail at AUTH with its fix; a token refused at AUTH is never reused."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
 
 STATES = ("✔ ok", "▲ warn", "✖ FAIL", "… running", "· pending", "– skipped")
-STEP_TITLES = ["Settings", "Token", "Connect", "Banner and EHLO", "STARTTLS", "AUTH", "QUIT"]
+STEP_TITLES = ["Settings", "Token", "Connect", "Banner and EHLO", "STARTTLS", "AUTH", "Envelope", "QUIT"]
 
 
 def step_rows(screen: str) -> dict[str, str]:
@@ -74,11 +74,89 @@ def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -
     screen = tmux.wait_for("✖ FAILED at auth in", timeout=30)
     rows = step_rows(screen)
     assert rows["AUTH"].startswith("✖ FAIL") and rows["QUIT"].startswith("✔ ok"), screen
+    assert rows["Envelope"].startswith("– skipped"), screen  # no MAIL FROM after a failed AUTH
     assert "AUTH  ✖ FAIL" in screen and "Setup step: S5 Exchange service principal" in screen
     tmux.keys("c")
     screen = tmux.wait_for("Copied the PowerShell for AUTH")
     assert "New-ServicePrincipal -AppId" in screen.replace("\n", " ")
     tmux.keys("s")  # next to the demo's settings file, in the sandbox's own folder (removed when the demo ends)
     tmux.wait_for("Saved the report")
+    tmux.keys("C-q")
+    tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
+
+
+def flat(screen: str) -> str:
+    """The screen's lines joined by spaces: a detail line wrapped at 80 columns reads as one sentence."""
+    return " ".join(line.strip() for line in screen.splitlines())
+
+
+def token_row(screen: str) -> str:
+    return step_rows(screen).get("Token", "")
+
+
+def test_demo_token_refused_at_auth_is_renewed_not_reused(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+    """The issue's sequence: `outmail demo --fault no-smtp-role`, F5 fails at AUTH (535 5.7.3, the RBAC fix); the
+    sandbox panel (F7) switches to no fault; F5 passes with a renewed token, never `Token (from cache)` with the
+    refused one; r takes the good token from the cache; n asks Entra ID for a new one, and so does shift+F5 from the
+    form."""
+    env = base_env(OUTMAIL_SANDBOX_DELAY="0.3")
+    tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo --fault no-smtp-role"], env)
+    tmux.wait_for("✔ no problems")
+    tmux.wait_for("F7 Sandbox")
+    tmux.keys("F5")
+    screen = tmux.wait_for("✖ FAILED at auth in", timeout=30)
+    rows = step_rows(screen)
+    assert rows["AUTH"].startswith("✖ FAIL") and rows["Envelope"].startswith("– skipped"), screen
+    assert rows["Token"].startswith("✔ ok") and "(from cache)" not in rows["Token"], screen
+    assert "AUTH  ✖ FAIL" in screen and "535 5.7.3 Authentication unsuccessful" in screen
+    assert "Why: The token has no SMTP.SendAsApp role, so only RBAC for Applications" in flat(screen)
+    assert "n rerun with a new token" in screen  # the pane's key line
+    # the token step (four rows up from AUTH): no roles claim is not its failure; it names the model
+    tmux.keys("Up", "Up", "Up", "Up")
+    screen = tmux.wait_for("Token  ✔ ok")
+    assert "(n: a new token)" in screen
+    assert "authorization model: RBAC for Applications (Exchange role assignment)" in flat(screen), screen
+
+    # F7: no fault (n in the panel), close it, F5 again
+    tmux.keys("F7")
+    tmux.wait_for("Sandbox fault (Enter chooses")
+    tmux.keys("n")
+    tmux.wait_for("Sandbox fault: none")
+    tmux.keys("q")
+    tmux.wait_for("F5 Diagnose")
+    tmux.keys("F5")
+    screen = tmux.wait_until("a passing run with a renewed token",
+                             lambda sc: "✔ Passed in" in sc and "(renewed)" in token_row(sc), timeout=30)
+    assert "from cache" not in screen and "✖ FAIL" not in screen, screen
+    assert all(row.startswith("✔ ok") for row in step_rows(screen).values()), screen
+    tmux.keys(*["Up"] * 6)  # QUIT (selected at the end of a run) up to Token
+    tmux.wait_for("Token (renewed)  ✔ ok")
+    screen = tmux.wait_until("the token's reason on screen", lambda sc: (
+        "new token: the last one was refused at AUTH (535 5.7.3 Authentication unsuccessful)" in flat(sc)))
+    assert "token from the identity provider, expires in " in screen
+
+    # r: the new token was good, so it comes from the cache now
+    tmux.keys("r")
+    screen = tmux.wait_until("a rerun from the cache",
+                             lambda sc: "✔ Passed in" in sc and "(from cache)" in token_row(sc), timeout=30)
+    assert token_row(screen).startswith("✔ ok"), screen
+
+    # n: rerun with a new token
+    tmux.keys("n")
+    tmux.wait_until("a rerun with a new token",
+                    lambda sc: "✔ Passed in" in sc and "(renewed)" in token_row(sc), timeout=30)
+    tmux.keys(*["Up"] * 6)
+    tmux.wait_for("Token (renewed)  ✔ ok")
+    tmux.wait_until("the fresh token's reason", lambda sc: "new token: a fresh token was asked for" in flat(sc))
+
+    # shift+F5 from the form: the same (r first, so the renewed row can only come from the new run)
+    tmux.keys("r")
+    tmux.wait_until("a rerun from the cache",
+                    lambda sc: "✔ Passed in" in sc and "(from cache)" in token_row(sc), timeout=30)
+    tmux.keys("F2")
+    tmux.wait_for("Protocol ")
+    tmux.keys("S-F5")
+    tmux.wait_until("shift+F5's run with a new token",
+                    lambda sc: "✔ Passed in" in sc and "(renewed)" in token_row(sc), timeout=30)
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)

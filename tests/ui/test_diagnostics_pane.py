@@ -322,7 +322,7 @@ async def test_a_token_refused_at_auth_is_not_reused(demo_settings: Path, sandbo
 
 
 async def test_diagnose_with_a_new_token_from_the_form_and_the_palette(demo_settings: Path, sandbox_clean) -> None:
-    """shift+F5 (F17) on the form and the palette's "Diagnose with a new token" run with a fresh token."""
+    """shift+F5 on the form and the palette's "Diagnose with a new token" run with a fresh token."""
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -331,7 +331,7 @@ async def test_diagnose_with_a_new_token_from_the_form_and_the_palette(demo_sett
         await pilot.press("f2")
         await pilot.pause()
         assert app.main_screen.current_pane == "settings-pane"
-        pane = await rerun_with(pilot, "f17")  # shift+F5, from the form
+        pane = await rerun_with(pilot, "shift+f5")  # from the form
         assert app.main_screen.current_pane == "diagnostics-pane"
         assert pane.report.step("token").detail[0].endswith("; new token: a fresh token was asked for")
         await pilot.press("f2")

@@ -62,7 +62,7 @@ async def test_edit_port_and_save_changes_only_that_line(settings_path: Path) ->
         assert any("Saved" in n.message for n in app._notifications)
     after = settings_path.read_text(encoding="utf-8")
     assert changed_lines(COMMENTED_M365, after) == [
-        ("port = 587                      # submission\n", "port = 2525                      # submission\n")
+        ("port = 587                      # submission\n", "port = 2525                     # submission\n")
     ]
 
 
@@ -398,8 +398,8 @@ async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
         await pilot.pause()
         assert app.main_screen.current_pane == "settings-pane"
         assert app.focused is app.query_one("#f-protocol")
-        if present:  # shift+F5 (F17 to the terminal): the same, asking for a new token
-            await pilot.press("f17")
+        if present:  # shift+F5: the same, asking for a new token
+            await pilot.press("shift+f5")
             await pilot.pause()
             assert app.main_screen.current_pane == "diagnostics-pane"
             assert [(s.port, fresh) for s, fresh in runs] == [(2525, False), (2525, True)]

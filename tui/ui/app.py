@@ -71,8 +71,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         Binding("f5", "diagnose", "Diagnose", id="diagnose", key_display="F5",
                 tooltip="Prove the settings on screen step by step (token, connect, EHLO, STARTTLS, AUTH, "
                         "envelope)."),
-        # Terminals send shift+F5 as F17 (xterm's ESC [15;2~); the palette has it too ("Diagnose with a new token").
-        Binding("f17", "diagnose(True)", "Diagnose with a new token", show=False, id="diagnose_fresh",
+        # shift+F5 is xterm's ESC [15;2~ (tmux sends it too); the palette has it as "Diagnose with a new token".
+        Binding("shift+f5", "diagnose(True)", "Diagnose with a new token", show=False, id="diagnose_fresh",
                 key_display="shift+F5",
                 tooltip="As F5, but ask Entra ID for a new token instead of the cached one (after a change of "
                         "permissions, roles or consent)."),
