@@ -6,7 +6,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class OutmailCommands(Provider):
-    """Save, Help, Reveal secrets, Switch tenant, Diagnose, Test send, Quit."""
+    """Save, Help, Reveal secrets, Switch tenant, Diagnose (also with a new token), Test send, Import, Export, Quit."""
 
     def _commands(self) -> list[tuple[str, str, object]]:
         app = self.app
