@@ -93,6 +93,10 @@ class OutmailApp(App[None], inherit_bindings=False):
                         "settings file (diff first), then reload the form."),
         Binding("f9", "export_properties", "Export", show=False, id="export", key_display="F9",
                 tooltip="Write the settings on screen into LogicalDOC's context.properties (diff first, backup kept)."),
+        # Not in the footer (no room at 80 columns): F1 and the palette name it. tui/ui/explain_dialog.py.
+        Binding("f10", "explain", "Explain an error", show=False, id="explain", key_display="F10",
+                tooltip="Paste error text (a LogicalDOC log excerpt, an SMTP reply, an AADSTS error, a bounce) and "
+                        "get the diagnostics' cause, setup step and fix for each error, with the line it matched."),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
                 tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
         # Not inherited from App (so the footer keeps this order): Textual's ctrl+c hint "press ctrl+q to quit".
@@ -109,6 +113,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         ("test_send", "Send a test message"),
         ("import", "Import from LogicalDOC's context.properties"),
         ("export", "Export to LogicalDOC's context.properties"),
+        ("explain", "Explain an error"),
         ("show_settings", "Show the settings form"),
         ("quit", "Quit"),
     )
@@ -199,7 +204,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     # Actions on the form that make no sense while a dialog or the help is open (their keys are hidden then).
     _FORM_ACTIONS = frozenset({"diagnose", "test_send", "switch_tenant", "reveal_secrets", "show_settings",
-                               "sandbox", "import_properties", "export_properties"})
+                               "sandbox", "import_properties", "export_properties", "explain"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "sandbox" and self.demo is None:
@@ -397,6 +402,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         from tui.ui.bridge_dialogs import PlanPreviewDialog
 
         groups.insert(4, ("Import (F4) / Export (F9): the changes before writing", PlanPreviewDialog.BINDINGS))
+        from tui.ui.explain_dialog import ExplainDialog
+
+        groups.insert(5, ("Explain an error (F10)", ExplainDialog.BINDINGS + ExplainDialog.HELP_KEYS))
         if self.demo is not None:
             from tui.ui.sandbox_panel import SandboxPanel
 
@@ -494,6 +502,14 @@ class OutmailApp(App[None], inherit_bindings=False):
         from tui.ui.sandbox_panel import SandboxPanel
 
         self.push_screen(SandboxPanel(self.demo, focus))
+
+    def action_explain(self) -> None:
+        """F10: the Explain dialog (tui/ui/explain_dialog.py) on the settings on screen, which fill the fixes."""
+        self.sync_form()
+        if not isinstance(self.screen, ModalScreen):
+            from tui.ui.explain_dialog import ExplainDialog
+
+            self.push_screen(ExplainDialog(self.current_settings))
 
     def action_test_send(self) -> None:
         """Open the test-send dialog on the settings on screen (tui/ui/test_send_dialog.py, when present)."""

@@ -6,7 +6,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
 class OutmailCommands(Provider):
-    """Save, Help, Reveal secrets, Switch tenant, Diagnose (also with a new token), Test send, Import, Export, Quit."""
+    """Save, Help, Reveal secrets, Switch tenant, Diagnose (also with a new token), Test send, Import, Export,
+    Explain an error, Quit."""
 
     def _commands(self) -> list[tuple[str, str, object]]:
         app = self.app
