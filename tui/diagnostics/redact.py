@@ -23,7 +23,7 @@ _BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{20,}+)(?
 # form fields (client_secret=...) and JSON members ("client_secret": "..."), not prose such as "Password: ..."
 _FORM_SECRET_RE = re.compile(r"(\b(?:client_secret|password|access_token|client_assertion)=|"
                              r"\"(?:client_secret|password|access_token|client_assertion)\"\s*:\s*\")"
-                             r"([^&\s\"]+)", re.IGNORECASE)
+                             r"([^&\s\"),;]+)", re.IGNORECASE)
 _AUTH_LINE_RE = re.compile(r"^(AUTH)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 
