@@ -21,9 +21,11 @@ REDACTED = "<redacted>"
 _JWT_RE = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{20,}+)(?!…)", re.IGNORECASE)
 # form fields (client_secret=...) and JSON members ("client_secret": "..."), not prose such as "Password: ..."
-_FORM_SECRET_RE = re.compile(r"(\b(?:client_secret|password|access_token|client_assertion)=|"
+# A password may hold any character but the form separator; an Entra client secret Value only A-Za-z0-9_~.- (so the
+# ")" or "," after it in a log line is kept).
+_FORM_SECRET_RE = re.compile(r"(\b(?:password|access_token|client_assertion)=|"
                              r"\"(?:client_secret|password|access_token|client_assertion)\"\s*:\s*\")"
-                             r"([^&\s\"),;]+)", re.IGNORECASE)
+                             r"([^&\s\"]+)|(\bclient_secret=)([A-Za-z0-9_~.%+-]+)", re.IGNORECASE)
 _AUTH_LINE_RE = re.compile(r"^(AUTH)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 
@@ -70,7 +72,7 @@ class Redactor:
                 text = text.replace(value, replacement)
         text = _BEARER_RE.sub(lambda m: m.group(1) + _preview_or_keep(m.group(2)), text)
         text = _JWT_RE.sub(lambda m: token_preview(m.group(0)), text)
-        text = _FORM_SECRET_RE.sub(lambda m: m.group(1) + REDACTED, text)
+        text = _FORM_SECRET_RE.sub(lambda m: (m.group(1) or m.group(3)) + REDACTED, text)
         return text
 
     __call__ = text
