@@ -342,6 +342,19 @@ RULES: tuple[HintRule, ...] = (
              "Office 365 Exchange Online > SMTP.SendAsApp, then Grant admin consent again. Or remove them all and "
              "authorize the app with RBAC for Applications, scoped to the mailbox (R1, R2).",
              source="claim", claim="roles"),
+    # one role at a time (the setup guide's least-privilege list): {role} and {allows} (claims.EXTRA_ROLE_EFFECTS)
+    HintRule("least-privilege-role", "The token carries {role}, which lets the app {allows}; SMTP needs only "
+             "SMTP.SendAsApp (classic) or no Entra permission at all (RBAC for Applications).", "S3, S4",
+             "Entra admin center > App registrations > <your app> > API permissions > Office 365 Exchange Online > "
+             "{role} > Remove permission, then Grant admin consent for <tenant> again; a token issued before keeps "
+             "the role until it expires (an hour at most).", source="claim"),
+    HintRule("least-privilege-rbac-entra-role", "The token carries SMTP.SendAsApp although the app is meant to be "
+             "authorized with RBAC for Applications: the Entra grant adds the classic model on top (any mailbox that "
+             "gives the app FullAccess), so the management scope no longer bounds what the app may send as.",
+             "S3, S4",
+             "Entra admin center > App registrations > <your app> > API permissions > Office 365 Exchange Online > "
+             "SMTP.SendAsApp > Remove permission, then Grant admin consent again; the role assignment on the scope "
+             "(R1, R2) keeps SMTP working.", source="claim"),
     HintRule("claim-scp", "The token carries delegated scopes (scp): it is a user token, not an app-only token.",
              None, "Use the client credentials flow with the scope https://outlook.office365.com/.default.",
              source="claim", claim="scp"),
@@ -772,6 +785,16 @@ MICROSOFT_CODES = frozenset({"4.7.66", "5.5.124", "5.7.139", "5.7.30", "5.7.57",
                              "4.3.2", "4.4.2", "4.7.500", "5.7.708", "5.7.501", "5.7.511", "5.7.705", "5.7.750"})
 RULES = tuple(replace(r, entra=True) if r.source in _ENTRA_SOURCES else r for r in RULES)
 RULES_BY_ID: dict[str, HintRule] = {r.id: r for r in RULES}
+
+# Failures that may only mean "not yet": Exchange applies a change to a service principal, a mailbox permission, an
+# RBAC scope or role assignment, Send As or SMTP AUTH 30 minutes to 2 hours late (SETTLING_NOTE, RBAC_SETTLING_NOTE).
+# `outmail check --until-pass` keeps rerunning while the run fails with one of these, and stops at any other failure.
+PROPAGATION_HINTS: frozenset[str] = frozenset({
+    "exchange-refused-token", "exchange-refused-token-rbac", "exchange-refused-token-any-model",
+    "exchange-refused-login", "smtp-auth-disabled-tenant", "smtp-auth-disabled-mailbox", "sendas-no-permission",
+    "sendas-denied",
+})
+assert PROPAGATION_HINTS <= set(RULES_BY_ID), "PROPAGATION_HINTS names an unknown hint"
 
 # The settings step's hint: the rule for the first error's (or, without errors, the first warning's) field. A few
 # problems have a rule of their own, found by the words of their message (validate.py writes them).
