@@ -60,10 +60,14 @@ sender = "noreply@globex.test"
 
 @pytest.fixture(autouse=True)
 def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No secret or config from the developer's environment, no cursor blink (stable snapshots)."""
+    """No secret or config from the developer's environment, no cursor blink, truecolor whatever TERM says (the
+    console adapts its colours to 16 colours, tui/ui/readable.py): stable snapshots."""
+    import textual.constants
+
     for name in (ENV_CLIENT_SECRET, ENV_PASSWORD, ENV_CONFIG, "OUTMAIL_TEST_CRASH", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", "truecolor")
 
 
 @pytest.fixture

@@ -149,6 +149,23 @@ class OutmailApp(App[None], inherit_bindings=False):
         if theme:
             self.theme = theme
 
+    # ------------------------------------------------------------------------------------------------ colours
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's variables, readable in 16 colours, with an ANSI theme and with NO_COLOR (tui/ui/readable.py)."""
+        from tui.ui.readable import readable_variables
+
+        variables = readable_variables(self.current_theme, super().get_css_variables(),
+                                       color_system=self.console.color_system, no_color=self.no_color,
+                                       ansi=self.native_ansi_color)
+        self.theme_variables = variables
+        return variables
+
+    def watch_theme(self) -> None:
+        from tui.ui.readable import sync_no_color_filter
+
+        sync_no_color_filter(self)
+
     # ------------------------------------------------------------------------------------------------ screens
 
     def get_default_screen(self) -> MainScreen:

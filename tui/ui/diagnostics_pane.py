@@ -114,12 +114,19 @@ def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None =
     return " " * first + fill * (last - first) + " " * (width - last), style
 
 
-def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None) -> Content:
-    """One step: `✔ ok      Token (from cache)     1 ms  ██        ` (state in words, title, duration, bar)."""
+def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None, *, plain: bool = False) -> Content:
+    """One step: `✔ ok      Token (from cache)     1 ms  ██        ` (state in words, title, duration, bar).
+
+    `plain`: the state in bold and no colour of its own, for the highlighted row, which the list draws in reverse
+    video (a state's colour on that background fell to 1.2:1 in 16 colours, and `$text-muted` vanished with
+    `ansi-dark`)."""
     state = STATE_WORDS.get(step.status, step.status)
     title = short_title(step_title(step), TITLE_WIDTH)
     bar_width = max(4, width - STATE_WIDTH - TITLE_WIDTH - DURATION_WIDTH - 3)
     bar, bar_style = waterfall_bar(step, total_ms, bar_width, now_ms)
+    if plain:
+        return Content.assemble((f"{state:<{STATE_WIDTH}}", "bold"), " ", f"{title:<{TITLE_WIDTH}}",
+                                f"{format_ms(step.duration_ms):>{DURATION_WIDTH}}", " ", bar)
     return Content.assemble(
         (f"{state:<{STATE_WIDTH}}", STATE_STYLES.get(step.status, "")),
         " ",
@@ -643,8 +650,9 @@ class DiagnosticsPane(Widget):
         now = (time.perf_counter() - self._engine_t0) * 1000 if self.running and self._engine_t0 else None
         total = run_total_ms(self.steps, self.report, now)
         width = self._line_width()
+        highlighted = steps_list.highlighted
         for i, step in enumerate(self.steps):
-            steps_list.replace_option_prompt_at_index(i, step_line(step, total, width, now))
+            steps_list.replace_option_prompt_at_index(i, step_line(step, total, width, now, plain=i == highlighted))
 
     def _running_text(self) -> str:
         done = sum(1 for s in self.steps if s.status not in ("pending", "running"))
@@ -707,6 +715,7 @@ class DiagnosticsPane(Widget):
 
     @on(OptionList.OptionHighlighted, "#diag-steps")
     def _step_highlighted(self) -> None:
+        self._render_steps()  # the highlighted row without its colours (step_line's plain)
         self._show_detail()
 
     @on(OptionList.OptionSelected, "#diag-steps")
