@@ -237,7 +237,8 @@ class Report:
         verdict = "cancelled" if self.cancelled else ("passed" if self.ok else
                                                          f"FAILED at {self.failed_step.id}" if self.failed_step else "")
         warn = sum(1 for s in self.steps if s.status == "warn")
-        out.append(f"Result: {verdict}{f' with {warn} warning(s)' if warn and self.ok else ''} "
+        warned = f" with {warn} warning{'' if warn == 1 else 's'}" if warn and self.ok else ""
+        out.append(f"Result: {verdict}{warned} "
                    f"in {self.duration_ms:.0f} ms")
         return "\n".join(out) + "\n"
 
