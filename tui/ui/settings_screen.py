@@ -69,11 +69,30 @@ def show_text(widget: Static, text: str) -> None:
         widget.update(text)
 
 
+class PathLabel(Label):
+    """The settings file's path, fitted to the label's width when drawn: the file name is kept, the folders are
+    shortened (`…/outmail-sandbox-zx1vkg2o/settings.toml`, not `/tmp/outmail-sandbox-zx1vkg2o/setting…`)."""
+
+    path = ""
+
+    def set_path(self, path: str) -> None:
+        if path != self.path:
+            self.path = path
+            self.tooltip = path
+            self.refresh()
+
+    def render(self) -> Content:
+        from tui.ui.shorten import fit_path
+
+        width = self.content_size.width
+        return Content(fit_path(self.path, width) if width else self.path)
+
+
 class StatusLine(Horizontal):
     """File, tenant, saved state and problem counts, in words."""
 
     def compose(self) -> ComposeResult:
-        yield Label("", id="status-path", markup=False)
+        yield PathLabel("", id="status-path", markup=False)
         yield Label("", id="status-tenant", markup=False)
         yield Label("", id="status-dirty", markup=False)
         yield Label("", id="status-counts", markup=False)
@@ -85,7 +104,7 @@ class StatusLine(Horizontal):
 
     def update_status(self, *, path: str, tenant: str, tenants: tuple[str, ...], dirty: bool, exists: bool,
                       errors: int, warnings: int) -> None:
-        self._say("status-path", path)
+        self.query_one(PathLabel).set_path(path)
         tenant_text = f"tenant {tenant}"
         if len(tenants) > 1:
             tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, F3)" if tenant in tenants else " (F3)"
