@@ -1,13 +1,16 @@
-"""What must fit 80x24: the header keeps the settings file's name."""
+"""What must fit 80x24: the header keeps the settings file's name, a long pasted value is cut in its error with its
+length named."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Input, Static
+
 from tests.ui import contrast as C
 from tests.ui.conftest import COMMENTED_M365, ready
 from tui.ui.launch import build_app
-from tui.ui.shorten import fit_path
+from tui.ui.shorten import cut_value, cut_words, fit_path
 
 SIZE = (80, 24)
 
@@ -26,6 +29,14 @@ def test_fit_path_keeps_the_file_name_and_shortens_the_folders() -> None:
             assert fit_path(path, width).endswith("settings.toml")
 
 
+def test_cut_value_names_the_length_and_keeps_the_reason() -> None:
+    pasted = "x" * 5000
+    text = cut_value(f"Server '{pasted}' is not a valid host name", pasted)
+    assert text == f"Server '{'x' * 40}… (5,000 characters, cut)' is not a valid host name"
+    assert cut_value("Server 'short' is not a valid host name", "short") == "Server 'short' is not a valid host name"
+    assert cut_words("a " + "y" * 300 + " b") == "a " + "y" * 120 + "… (300 characters, cut) b"
+
+
 async def test_the_header_keeps_the_file_name(tmp_path: Path) -> None:
     """A settings file in a long folder: the status line shows `…/<folder>/settings.toml`, never `…/setting…`."""
     folder = tmp_path / "outmail-sandbox-zx1vkg2o"
@@ -40,3 +51,46 @@ async def test_the_header_keeps_the_file_name(tmp_path: Path) -> None:
         assert "sandbox-zx1vkg2o/settings.toml " in header and header.startswith(" …"), header
         assert "tenant default" in header and "✔ saved" in header
         assert app.query_one("#status-path").tooltip == str(path)  # the whole path on hover
+
+
+async def test_a_long_pasted_value_is_cut_in_its_error(settings_path: Path) -> None:
+    """5,000 characters pasted into Server: the error under the field stays a few lines, names the length and still
+    says why the value is wrong; the screen is not filled with the value."""
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        server = app.query_one("#f-host", Input)
+        server.focus()
+        server.value = "mail!" + "a" * 5000
+        await pilot.pause()
+        problem = str(app.query_one("#p-host", Static).render())
+        assert problem == f"✖ error: Server 'mail!{'a' * 35}… (5,005 characters, cut)' is not a valid host name", \
+            problem
+        assert len(problem) < 240, problem
+        assert app.query_one("#p-host", Static).size.height <= 4
+        assert "Protocol" in C.screen_text(app)  # the form around it is still there
+
+
+async def test_a_long_pasted_value_is_cut_in_the_settings_step(settings_path: Path, monkeypatch) -> None:
+    """F5 with the pasted Server: the settings step's detail cuts the long run too (copies keep it whole)."""
+    from tui.ui.diagnostics_pane import DiagnosticsPane
+
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        server = app.query_one("#f-host", Input)
+        server.focus()
+        server.value = "mail!" + "a" * 3000
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause()
+        pane = app.query_one(DiagnosticsPane)
+        for _ in range(200):
+            if not pane.running:
+                break
+            await pilot.pause(0.01)
+        detail = str(pane.query_one("#diag-detail", Static).render())
+        assert "characters, cut)" in detail and "a" * 200 not in detail, detail[:400]
+        settings_step = pane.report.step("settings")
+        whole = [*settings_step.detail, settings_step.hint.cause if settings_step.hint else ""]
+        assert any("a" * 3000 in line for line in whole)  # the report (copied, saved) keeps the value whole

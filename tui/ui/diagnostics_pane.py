@@ -189,8 +189,17 @@ def hint_content(hint: Any, copy_key: str) -> list[Content]:
 
 
 def detail_content(step: Any) -> Content:
-    """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell)."""
+    """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell).
+
+    A run of more than 120 characters without a space (a value pasted into the form, echoed by the settings step) is
+    cut to its start and its length (`tui.ui.shorten.cut_words`); copies and the saved report keep it whole."""
+    from tui.ui.shorten import cut_words
+
     parts: list[Content] = []
+    step = step.copy()
+    step.detail = [cut_words(line) for line in step.detail]
+    if step.hint is not None:
+        step.hint = step.hint.redacted(cut_words)
     if step.status == "running":
         parts.append(Content.styled("running…", "$text-muted"))
     elif step.status == "pending":

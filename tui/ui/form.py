@@ -170,7 +170,7 @@ class SettingsForm(VerticalScroll):
             for p in found:
                 mark = "✖ error" if p.severity == "error" else "▲ warning"
                 prefix = "" if p.attr == field.attr else f"{p.label}: "
-                lines.append(f"{mark}: {prefix}{p.message}")
+                lines.append(f"{mark}: {prefix}{self._shortened(p)}")
             static = self._problem_lines.get(field.attr)
             if static is None:
                 if not lines:
@@ -183,6 +183,17 @@ class SettingsForm(VerticalScroll):
             static.display = bool(lines)
             static.set_class(any(p.severity == "error" for p in found), "-error")
             static.set_class(bool(found) and all(p.severity == "warning" for p in found), "-warning")
+
+    def _shortened(self, problem: Problem) -> str:
+        """The problem's message with a long value (a paste) cut to its start and its length, so the reason stays on
+        screen: a 5,000-character Server would otherwise wrap over a hundred lines under the field."""
+        from tui.ui.shorten import cut_value, cut_words
+
+        message = problem.message
+        widgets = self.query(f"#f-{problem.attr}")
+        if widgets and isinstance(widgets.first(), Input) and not widgets.first(Input).password:
+            message = cut_value(message, widgets.first(Input).value)
+        return cut_words(message)
 
     def set_revealed(self, revealed: bool) -> None:
         """Show or mask every secret field."""
