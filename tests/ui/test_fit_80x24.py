@@ -1,5 +1,5 @@
 """What must fit 80x24: the header keeps the settings file's name, a long pasted value is cut in its error with its
-length named."""
+length named, and F1's key column holds every key."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import Input, Static
 
 from tests.ui import contrast as C
-from tests.ui.conftest import COMMENTED_M365, ready
+from tests.ui.conftest import COMMENTED_M365, help_text, ready
 from tui.ui.launch import build_app
 from tui.ui.shorten import cut_value, cut_words, fit_path
 
@@ -94,3 +94,21 @@ async def test_a_long_pasted_value_is_cut_in_the_settings_step(settings_path: Pa
         settings_step = pane.report.step("settings")
         whole = [*settings_step.detail, settings_step.hint.cause if settings_step.hint else ""]
         assert any("a" * 3000 in line for line in whole)  # the report (copied, saved) keeps the value whole
+
+
+async def test_help_key_column_holds_every_key(settings_path: Path) -> None:
+    """F1: every description starts in the same column, `escape, ctrl+g` and `tab, shift+tab` included, and no line
+    is wider than the help's text area (80x24)."""
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        text = await help_text(pilot)
+        lines = text.splitlines()
+        body = app.screen.query_one("#help-body")
+        assert max(len(line) for line in lines) <= body.scrollable_content_region.width
+        key_rows = [line for line in lines[:lines.index("Fields (LogicalDOC label, TOML key)")]
+                    if line.startswith("  ") and line[2] != " "]
+        starts = {len(line) - len(line[2:].split("  ", 1)[1].lstrip(" ")) for line in key_rows if "  " in line[2:]}
+        assert len(starts) == 1, sorted((len(line) - len(line[2:].split("  ", 1)[1].lstrip(" ")), line)
+                                        for line in key_rows if "  " in line[2:])[:3]
+        for keys in ("escape, ctrl+g", "tab, shift+tab"):
+            assert any(line.startswith(f"  {keys} ") for line in key_rows), keys

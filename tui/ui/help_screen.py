@@ -17,10 +17,15 @@ from tui.settings.fields import FIELDS
 WIDTH = 70  # the help text's width inside the 78-column dialog (border, padding, scrollbar)
 
 
-def _hanging(head: str, text: str) -> list[str]:
-    """`  keys  text`, the text wrapped under itself."""
-    indent = " " * (len(head) + 2)
-    return textwrap.wrap(text, WIDTH, initial_indent="  " + head, subsequent_indent=indent)
+KEY_COLUMN_MAX = 16  # wider keys (rare) get a line of their own, the text starting under the column
+
+
+def _hanging(head: str, text: str, column: int) -> list[str]:
+    """`  keys  text`, the text wrapped under itself, starting in `column` (keys too wide: their own line)."""
+    indent = " " * (2 + column + 1)
+    if len(head) > column:
+        return ["  " + head] + textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.wrap(text, WIDTH, initial_indent=f"  {head:<{column}} ", subsequent_indent=indent)
 
 
 def _bindings(source: Iterable[BindingType]) -> list[Binding]:
@@ -29,10 +34,10 @@ def _bindings(source: Iterable[BindingType]) -> list[Binding]:
 
 
 def key_lines(groups: list[tuple[str, Iterable[BindingType]]]) -> list[str]:
-    """One line per binding, grouped: `  ctrl+s      Save: write the changed values`."""
-    lines: list[str] = []
+    """One line per binding, grouped: `  ctrl+s      Save: write the changed values`; the key column is as wide as
+    the widest keys of all groups (`escape, ctrl+g`), so every description starts in the same column."""
+    entries: list[tuple[str, list[tuple[str, str]]]] = []
     for title, source in groups:
-        lines.append(title)
         seen: dict[str, list[str]] = {}
         for binding in _bindings(source):
             if binding.system:
@@ -41,8 +46,14 @@ def key_lines(groups: list[tuple[str, Iterable[BindingType]]]) -> list[str]:
             if binding.tooltip:
                 text = f"{text}: {binding.tooltip}"
             seen.setdefault(text, []).append(binding.key_display or binding.key)
-        for text, keys in seen.items():
-            lines.extend(_hanging(f"{', '.join(keys):<13} ", text))
+        entries.append((title, [(", ".join(keys), text) for text, keys in seen.items()]))
+    widths = [len(keys) for _, rows in entries for keys, _ in rows]
+    column = min(max(widths, default=12), KEY_COLUMN_MAX)
+    lines: list[str] = []
+    for title, rows in entries:
+        lines.append(title)
+        for keys, text in rows:
+            lines.extend(_hanging(keys, text, column))
         lines.append("")
     return lines
 
