@@ -148,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rcpt", metavar="ADDR", default="",
                    help="recipient for the envelope step's RCPT TO (default: the Sender Email itself); nothing is sent")
     p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
+    from tui.guide.durations import argument_duration
+
+    p.add_argument("--until-pass", action="store_true",
+                   help="after a change in Exchange: rerun until the check passes, a failure waiting does not fix, "
+                        "or --for is over (one tenant; text or JSON)")
+    p.add_argument("--every", type=argument_duration, metavar="DURATION", default=None,
+                   help="with --until-pass: time between runs, e.g. 30s, 5m (default 5m)")
+    p.add_argument("--for", dest="until_for", type=argument_duration, metavar="DURATION", default=None,
+                   help="with --until-pass: give up after this long, e.g. 2h (default 2h)")
 
     p = sub.add_parser("send", help="send a test message through the same steps as check")
     _add_config(p)
@@ -159,6 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="from_addr", metavar="ADDR", help="send as this address (a LogicalDOC user's, with userasfrom)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
+
+    p = sub.add_parser("guide", help="the Microsoft 365 setup steps as a checklist, each proven from the "
+                                     "diagnostics and a pasted verification, with the PowerShell filled in")
+    _add_config(p)
+    p.add_argument("--model", choices=("classic", "rbac"), default=None,
+                   help="classic (SMTP.SendAsApp and FullAccess, as LogicalDOC's guide) or rbac (RBAC for "
+                        "Applications, least privilege); default: what the last token showed, else classic")
+    p.add_argument("--json", action="store_true", help="print one JSON document (the scripts included)")
+    p.add_argument("--no-run", action="store_true", help="do not run the diagnostics first")
+    p.add_argument("--verify", metavar="FILE", help="the verification script's JSON ('-' reads stdin)")
+    p.add_argument("--from", dest="from_addresses", action="append", metavar="ADDR", default=None,
+                   help="a From address besides the Sender Email (with 'Use user's email as sender': a user's "
+                        "address; repeatable)")
+    p.add_argument("--script", choices=("setup", "verify"), default=None,
+                   help="print the setup PowerShell (every step not proven) or the read-only verification PowerShell")
+    p.add_argument("--output", metavar="PATH", default=None, help="write to PATH (atomically, 0600) instead of stdout")
 
     p = sub.add_parser("explain", help="explain a pasted error: an SMTP reply, an AADSTS message, a LogicalDOC log "
                                        "excerpt with its stack trace, a bounce")
@@ -195,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         exc.parser.print_usage(sys.stderr)
         print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
         command, fmt = _wanted_output(raw)
-        if (command == "check" and fmt in ("json", "nagios")) or (command == "send" and fmt == "json"):
+        if (command == "check" and fmt in ("json", "nagios")) or (command in ("send", "guide") and fmt == "json"):
             from tui.diagnostics.cli import arguments_error
 
             return arguments_error(exc.message, fmt)
@@ -223,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         from tui.mail.cli import run_send
 
         return run_send(args)
+    if command == "guide":
+        from tui.guide.cli import run_guide
+
+        return run_guide(args)
     if command == "explain":
         from tui.diagnostics.explain_cli import run_explain
 

@@ -14,6 +14,9 @@ private temporary file in the same folder, then renamed; a new file is 0644 so t
 existing one keeps its mode). `--deadline SECONDS` bounds each tenant's whole run (every network step is already
 bounded by `[console] timeout_seconds`).
 
+`--until-pass [--every 5m] [--for 2h]` (one tenant, text or JSON) reruns the check until it passes, fails in a way
+waiting for Exchange does not fix, or the time is over: `tui.guide.until_pass_cli`.
+
 Exit codes: text, json, prometheus: 0 when no step failed (warnings allowed), 1 when a step failed, 2 when the
 settings file or the arguments cannot be used (with --all-tenants the worst tenant's: 2 > 1 > 0). nagios: 0 OK,
 1 WARNING, 2 CRITICAL, 3 UNKNOWN (settings or arguments unusable).
@@ -94,6 +97,11 @@ def run_check(args: Any) -> int:
             check_address(rcpt)
         except AddressError as exc:
             return report_unusable(Unusable.arguments(f"--rcpt {rcpt}: {exc}"), fmt)
+
+    if getattr(args, "until_pass", False) or getattr(args, "every", None) or getattr(args, "until_for", None):
+        from tui.guide.until_pass_cli import run_check_until_pass  # rerun until it passes (tui.guide.until_pass)
+
+        return run_check_until_pass(args, fmt)
 
     from tui.diagnostics.monitor import DEFAULT_JOBS, run_monitor
 
