@@ -14,6 +14,10 @@ was matched from. Matching entry points:
 - `for_exception(kind, text)`     an exception kind (see EXCEPTION_KINDS)
 - `for_claim(claim, text)`        a failed claim check (see tui.diagnostics.claims)
 - `by_id(hint_id)`                any rule by id
+
+`PROPAGATION_HINTS` names the rows whose failure may only mean that Exchange has not applied a change yet (30
+minutes to 2 hours): `outmail check --until-pass` and the console's wait toggle (tui.guide.until_pass) keep rerunning
+while a run fails with one of them.
 """
 
 from __future__ import annotations

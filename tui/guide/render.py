@@ -85,8 +85,11 @@ def guide_text(guide: "Guide", *, scripts_hint: bool = True) -> str:
     out.append("")
     for s in guide.steps:
         out.append(f"  {STATE_WORDS[s.state]:<11} {s.id:<3} {s.title}")
-        shown = [e for e in s.evidence if e.verdict != "info" or e is s.decisive] or list(s.evidence)
-        for e in shown[:4]:
+        if s.state in ("proven", "not-needed") and s.decisive is not None:
+            shown = [s.decisive]  # the proof; older evidence stays in the JSON
+        else:
+            shown = [e for e in s.evidence if e.verdict != "info" or e is s.decisive] or list(s.evidence)
+        for e in shown[:3]:
             out += _wrap(e.text, " " * 18)
         if s.state in ("failed", "unknown"):
             out += _wrap(f"Where: {s.where}", " " * 18)
