@@ -1003,6 +1003,9 @@ class _Run:
             h.detail(f"AUTH {mech} as {user} (the first of LogicalDOC's LOGIN, PLAIN the server offers)")
             import aiosmtplib
 
+            password = self.settings.password.reveal()
+            # what goes on the wire, in case a server echoes it: PLAIN's "\0user\0password" (base64 by add_secret)
+            self.redactor.add_secret(f"\0{user}\0{password}" if password else None)
             try:
                 if mech == "PLAIN":
                     response = await smtp.auth_plain(user, self.settings.password.reveal())

@@ -26,6 +26,8 @@ _BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{20,}+)(?
 _FORM_SECRET_RE = re.compile(r"(\b(?:password|access_token|client_assertion)=|"
                              r"\"(?:client_secret|password|access_token|client_assertion)\"\s*:\s*\")"
                              r"([^&\s\"]+)|(\bclient_secret=)([A-Za-z0-9_~.%+-]+)", re.IGNORECASE)
+_AUTH_ANYWHERE_RE = re.compile(r"\b(AUTH\s+(?:XOAUTH2|PLAIN|LOGIN|CRAM-MD5|DIGEST-MD5|NTLM))\s+([A-Za-z0-9+/=]{6,})",
+                               re.IGNORECASE)
 _AUTH_LINE_RE = re.compile(r"^(AUTH)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 
@@ -73,6 +75,8 @@ class Redactor:
         text = _BEARER_RE.sub(lambda m: m.group(1) + _preview_or_keep(m.group(2)), text)
         text = _JWT_RE.sub(lambda m: token_preview(m.group(0)), text)
         text = _FORM_SECRET_RE.sub(lambda m: (m.group(1) or m.group(3)) + REDACTED, text)
+        # an AUTH argument wherever it appears, e.g. a server that echoes the client's line in its reply
+        text = _AUTH_ANYWHERE_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
         return text
 
     __call__ = text
@@ -101,8 +105,6 @@ def _preview_or_keep(value: str) -> str:
 # ---- pasted text (outmail explain): secrets an admin may paste along with an error --------------------------------
 # An Entra client secret Value: 40 characters with "8Q~" (or another digit and Q~) at position 3.
 _CLIENT_SECRET_RE = re.compile(r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,37}(?![A-Za-z0-9_~.-])")
-_AUTH_ANYWHERE_RE = re.compile(r"\b(AUTH\s+(?:XOAUTH2|PLAIN|LOGIN|CRAM-MD5|DIGEST-MD5|NTLM))\s+([A-Za-z0-9+/=]{6,})",
-                               re.IGNORECASE)
 _PROPERTY_SECRET_RE = re.compile(r"(\bsmtp\.(?:password|clientSecret)\s*[=:]\s*)(\S+)", re.IGNORECASE)
 _BASE64_LINE_RE = re.compile(r"^(\s*(?:C:\s*|>>>\s*|DEBUG SMTP:\s*)?)([A-Za-z0-9+/]{8,}={0,2})\s*$")
 
