@@ -26,8 +26,10 @@ _BEARER_RE = re.compile(r"(auth=Bearer\s+|Bearer\s+)([A-Za-z0-9._~+/=-]{20,}+)(?
 _FORM_SECRET_RE = re.compile(r"(\b(?:password|access_token|client_assertion)=|"
                              r"\"(?:client_secret|password|access_token|client_assertion)\"\s*:\s*\")"
                              r"([^&\s\"]+)|(\bclient_secret=)([A-Za-z0-9_~.%+-]+)", re.IGNORECASE)
-_AUTH_ANYWHERE_RE = re.compile(r"\b(AUTH\s+(?:XOAUTH2|PLAIN|LOGIN|CRAM-MD5|DIGEST-MD5|NTLM))\s+([A-Za-z0-9+/=]{6,})",
-                               re.IGNORECASE)
+# an AUTH argument (base64), not the next mechanism of an EHLO capability list ("250 AUTH LOGIN PLAIN XOAUTH2")
+_AUTH_ANYWHERE_RE = re.compile(r"\b(AUTH\s+(?:XOAUTH2|PLAIN|LOGIN|CRAM-MD5|DIGEST-MD5|NTLM))\s+"
+                               r"(?!(?:XOAUTH2|PLAIN|LOGIN|CRAM-MD5|DIGEST-MD5|NTLM|GSSAPI|OAUTHBEARER|SCRAM-[\w-]+)"
+                               r"(?:\s|$))([A-Za-z0-9+/=]{6,})", re.IGNORECASE)
 _AUTH_LINE_RE = re.compile(r"^(AUTH)\s+(\S+)(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 
