@@ -176,11 +176,18 @@ def test_secrets_in_the_paste_are_redacted_everywhere():
             "S: 334 \nC: c3ZjLWxkb2M=\n"
             f"smtp.clientSecret={secret}\n"
             "smtp.password=s3cret-pw!\n"
+            "password=secret pass phrase\n"
+            "smtp.password = other secret words\n"
+            'password: "Plain Pw With Space"\n'
+            "clientSecret=NotEntraShapeSecret4567\n"
+            "clientSecret: 'Quoted Secret 1'\n"
+            'access_token: "opaque-token-value"\n'
             "535 5.7.8 Error: authentication failed: authentication failure\n")
     result = explain(text, SMTP)
     shown = result.to_text() + json.dumps(result.to_json())
     for leaked in (secret, token, token.split(".")[1], "AHN2Yy1sZG9jAHN2YzpQYTU1LXcwcmQh", "c3ZjLWxkb2M=",
-                   "s3cret-pw!"):
+                   "s3cret-pw!", "pass phrase", "other secret words", "Plain Pw", "NotEntraShapeSecret4567",
+                   "Quoted Secret 1", "opaque-token-value"):
         assert leaked not in shown
     assert [f.hint.id for f in result.findings] == ["password-rejected"]
 

@@ -107,7 +107,12 @@ def _preview_or_keep(value: str) -> str:
 # ---- pasted text (outmail explain): secrets an admin may paste along with an error --------------------------------
 # An Entra client secret Value: 40 characters with "8Q~" (or another digit and Q~) at position 3.
 _CLIENT_SECRET_RE = re.compile(r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,37}(?![A-Za-z0-9_~.-])")
-_PROPERTY_SECRET_RE = re.compile(r"(\bsmtp\.(?:password|clientSecret)\s*[=:]\s*)(\S+)", re.IGNORECASE)
+# key = value, key: value, "key": "value", key='value' for every name a secret goes by in what admins paste
+# (context.properties, settings.toml, JSON, YAML, logs): a quoted value up to its quote, else the rest of the line
+# (a Java properties value may hold spaces).
+_PROPERTY_SECRET_RE = re.compile(
+    r"""(["']?\b(?:smtp\.)?(?:password|passwd|pwd|clientSecret|client_secret|client-secret|access_token|accessToken|"""
+    r"""refresh_token|secret)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|.+)""", re.IGNORECASE)
 _BASE64_LINE_RE = re.compile(r"^(\s*(?:C:\s*|>>>\s*|DEBUG SMTP:\s*)?)([A-Za-z0-9+/]{8,}={0,2})\s*$")
 
 
@@ -123,7 +128,8 @@ def redact_pasted(text: str, secrets: Iterable[str] = ()) -> str:
         clean = redactor.text(line)
         clean = _AUTH_ANYWHERE_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", clean)
         clean = _CLIENT_SECRET_RE.sub(REDACTED, clean)
-        clean = _PROPERTY_SECRET_RE.sub(lambda m: m.group(1) + REDACTED, clean)
+        clean = _PROPERTY_SECRET_RE.sub(lambda m: m.group(1) + (m.group(2)[0] + REDACTED + m.group(2)[0]
+                                                                 if m.group(2)[:1] in "\"'" else REDACTED), clean)
         if after_334 and (m := _BASE64_LINE_RE.match(clean)):
             clean = m.group(1) + REDACTED
         after_334 = bool(re.search(r"(^|\s)334(\s|$)", line))
