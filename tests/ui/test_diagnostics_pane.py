@@ -441,8 +441,8 @@ async def test_help_lists_the_pane_keys(demo_settings: Path, sandbox_clean) -> N
     async with app.run_test(size=SIZE) as pilot:
         text = await help_text(pilot)
         assert "Diagnostics pane (F5)" in text and "Copy the fix" in text and "Cancel the run" in text
-        assert "  n             Rerun with a new token: Run again, asking Entra ID for\n" in text
-        assert "  shift+F5      Diagnose with a new token: As F5, but ask Entra ID for\n" in text
+        assert "  n              Rerun with a new token: Run again, asking Entra ID\n" in text
+        assert "  shift+F5       Diagnose with a new token: As F5, but ask Entra ID\n" in text
         assert "Sandbox panel (outmail demo, F7)" in text
 
 
