@@ -30,3 +30,26 @@ def check_address(address: str) -> str:
     except email_validator.EmailNotValidError as exc:
         raise AddressError(str(exc)) from None
     return result.normalized
+
+
+def split_mailbox(text: str) -> tuple[str, str]:
+    """(display name, address) of "Name <addr@host>" or a bare "addr@host", as LogicalDOC's sender reads Sender
+    Email (Jakarta Mail's `new InternetAddress(sender)` takes both); AddressError when it is neither. Only the address
+    goes into MAIL FROM; the display name into the From header."""
+    import re
+
+    raw = text.strip()
+    if any(c in raw for c in "\r\n"):
+        raise AddressError("an address cannot contain a line break")
+    if "<" not in raw and ">" not in raw:
+        return "", raw
+    m = re.fullmatch(r'(?:"((?:[^"\\]|\\.)*)"|([^"<>,;]*?))\s*<([^<>\s]+)>', raw)
+    if m is None:
+        raise AddressError("write one address, either bare or as Name <address>")
+    name = m.group(1) if m.group(1) is not None else (m.group(2) or "")
+    return re.sub(r"\\(.)", r"\1", name).strip(), m.group(3)
+
+
+def check_mailbox(text: str) -> str:
+    """The normalized address of "Name <addr@host>" or "addr@host" (see split_mailbox), or AddressError."""
+    return check_address(split_mailbox(text)[1])

@@ -52,7 +52,7 @@ def test_check_json_happy(sandbox_clean):
 
 def test_check_rcpt_option_and_nothing_sent(sandbox_clean):
     sb = sandbox_clean
-    before = len(sb.messages())
+    before, events_before = len(sb.messages()), len(sb.smtp_events())
     proc = run_check("--config", str(sb.info.settings_path), "--json", "--rcpt", "nobody@contoso.test")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
@@ -60,7 +60,7 @@ def test_check_rcpt_option_and_nothing_sent(sandbox_clean):
     assert [s["id"] for s in failed] == ["envelope"]
     assert failed[0]["hint"]["id"] == "recipient-not-found"
     assert len(sb.messages()) == before
-    commands = [e["command"].split(":")[0].upper() for e in sb.smtp_events()]
+    commands = [e["command"].split(":")[0].upper() for e in sb.smtp_events()[events_before:]]
     assert "DATA" not in commands
     proc = run_check("--config", str(sb.info.settings_path), "--rcpt", "not an address")
     assert proc.returncode == 2 and "--rcpt not an address" in proc.stderr

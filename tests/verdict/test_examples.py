@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -172,3 +173,17 @@ def test_check_cli_json_against_a_real_server(mail_servers, tmp_path):
     by_id = {s["id"]: s for s in doc["steps"]}
     assert by_id["auth"]["status"] == "skipped" and by_id["envelope"]["status"] == "fail"
     assert by_id["envelope"]["hint"]["id"] == "relay-denied"
+
+
+def test_a_sender_with_a_display_name_is_used_as_logicaldoc_does(mail_servers):
+    """Sender Email "LogicalDOC <logicaldoc@example.test>": Jakarta Mail's InternetAddress takes it; MAIL FROM is the
+    address, the From header keeps the name (found by a new-user trial: outmail refused it in the settings step)."""
+    s = settings(mail_servers, "starttls_optional", username=mail_servers.sasl_user,
+                 sender=f"LogicalDOC <{SENDER}>")
+    report = check(s)
+    assert report.ok, report.to_text()
+    assert any(d.startswith(f"MAIL FROM:<{SENDER}> → 250") for d in report.step("envelope").detail)
+    sent = asyncio.run(send_test(s, build_message(s, [OUTSIDE]), token_cache=TokenCache()))
+    assert sent.ok, sent.to_text()
+    assert sent.send.envelope_from == SENDER
+    mail_servers.wait_for_log(rf"{sent.send.queue_id}: from=<{re.escape(SENDER)}>")  # Postfix's queue manager

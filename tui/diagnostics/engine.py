@@ -1025,8 +1025,10 @@ class _Run:
     async def step_envelope(self, h: StepHandle) -> None:
         """MAIL FROM with the From LogicalDOC uses, RCPT TO, then RSET: nothing is sent. Catches what fails at the
         first real mail (530 5.7.57, 554 5.7.1 relay denied, 553 sender not owned)."""
+        from tui.addresses import split_mailbox
+
         s = self.settings
-        sender = s.sender.strip() or self.user
+        sender = split_mailbox(s.sender)[1] if s.sender.strip() else self.user  # MAIL FROM takes the bare address
         rcpt = self.rcpt or sender
         self.phase = "mail"
         response = await self.smtp.mail(sender)

@@ -9,9 +9,9 @@ import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
-from tui.addresses import AddressError, check_address
+from tui.addresses import AddressError, check_address, split_mailbox
 from tui.settings.model import Settings
 
 DEFAULT_SUBJECT = "Test message from outmail"
@@ -63,6 +63,17 @@ def _address(name: str, value: str) -> str:
         raise MessageError(f"{name} '{value.strip()}' is not a valid email address: {exc}") from None
 
 
+def _mailbox(name: str, value: str) -> tuple[str, str]:
+    """(display name, normalized address) of a From / Sender value, which may be "Name <address>" as LogicalDOC's
+    Sender Email may."""
+    _no_line_breaks(name, value)
+    try:
+        display, address = split_mailbox(value)
+        return display, check_address(address)
+    except AddressError as exc:
+        raise MessageError(f"{name} '{value.strip()}' is not a valid email address: {exc}") from None
+
+
 def split_recipients(text: str) -> list[str]:
     """Recipients typed as one line, separated by commas, semicolons or spaces."""
     return [part for part in text.replace(";", ",").replace(" ", ",").split(",") if part.strip()]
@@ -80,16 +91,17 @@ def build_message(
     if not to:
         raise MessageError("To: at least one recipient is required")
     recipients = tuple(_address("To", address) for address in to)
-    sender = _address("Sender Email", settings.sender) if settings.sender.strip() else ""
-    author = _address("From", from_address(settings, send_as)) if from_address(settings, send_as) else ""
+    sender_name, sender = _mailbox("Sender Email", settings.sender) if settings.sender.strip() else ("", "")
+    author_name, author = _mailbox("From", from_address(settings, send_as)) if from_address(settings, send_as) \
+        else ("", "")
     if not author:
         raise MessageError("From: Sender Email is empty")
     _no_line_breaks("Subject", subject)
     when = when or datetime.now(timezone.utc)
     message = EmailMessage()
-    message["From"] = author
+    message["From"] = formataddr((author_name, author)) if author_name else author
     if sender and sender.lower() != author.lower():
-        message["Sender"] = sender
+        message["Sender"] = formataddr((sender_name, sender)) if sender_name else sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message["Date"] = format_datetime(when)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from tui.addresses import AddressError, check_address
+from tui.addresses import AddressError, check_address, check_mailbox
 from tui.settings.fields import (
     CONNECTION_SECURITY,
     FIELDS_BY_ATTR,
@@ -77,12 +77,14 @@ def check_port(port: object) -> str | None:
     return None
 
 
-def _email_problem(attr: str, value: str, required: bool) -> Problem | None:
+def _email_problem(attr: str, value: str, required: bool, *, display_name: bool = False) -> Problem | None:
     label = FIELDS_BY_ATTR[attr].label
     if not value.strip():
         return Problem(attr, "error", f"{label} is required") if required else None
     try:
-        check_address(value)
+        # Sender Email may carry a display name ("LogicalDOC <noreply@acme.com>"): LogicalDOC's sender parses it with
+        # Jakarta Mail's InternetAddress and sends MAIL FROM the address
+        check_mailbox(value) if display_name else check_address(value)
     except AddressError as exc:
         return Problem(attr, "error", f"{label} is not a valid email address: {exc}")
     return None
@@ -124,7 +126,7 @@ def validate(settings: Settings) -> list[Problem]:
     # sender passes it to AUTH as it is). With Microsoft 365 it is the XOAUTH2 user=, a mailbox address.
     if m365 and (p := _email_problem("username", settings.username, required=True)) is not None:
         add(p)
-    if (p := _email_problem("sender", settings.sender, required=True)) is not None:
+    if (p := _email_problem("sender", settings.sender, required=True, display_name=True)) is not None:
         add(p)
 
     if m365:
