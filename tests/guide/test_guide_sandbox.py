@@ -340,3 +340,19 @@ async def test_protocol_smtp_run_against_the_exchange_like_sandbox(sandbox_clean
     assert guide.applicable and guide.steps[0].id == "S0" and guide.steps[0].state == "failed"
     assert all(st == "unknown" for i, st in states(guide).items() if i not in ("S0", "S7"))
     assert_no_secret(sb, everything(guide))
+
+
+async def test_userasfrom_needs_the_users_addresses_named(sandbox_clean, sandbox_env):
+    """With 'Use user's email as sender' every user's address sends: S7 is proven only for addresses named."""
+    sb = sandbox_clean
+    s = settings_for(sb, userasfrom=True)
+    test = build_message(s, [sb.info.mailbox], "guide test", "body", send_as="shared@contoso.test")
+    report = await send_test(s, test, token_cache=TokenCache())
+    assert report.ok, report.to_text()
+    last = LastRun(report, time.time())
+    unnamed = build_guide(s, last_run=last)
+    assert states(unnamed)["S7"] == "unknown"
+    named = build_guide(s, last_run=last, from_addresses=("shared@contoso.test",))
+    assert states(named)["S7"] == "proven"
+    more = build_guide(s, last_run=last, from_addresses=("shared@contoso.test", "alice@contoso.test"))
+    assert states(more)["S7"] == "unknown"  # alice's address has no evidence yet

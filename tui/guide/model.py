@@ -204,8 +204,8 @@ def build_guide(settings: Any, *, last_run: LastRun | None = None, verification:
             else:
                 needed = values.from_addresses if values.from_addresses else ("*",)
                 state, decisive = decide("S7", mine, needed_subjects=needed)
-                if values.userasfrom and state == "proven":
-                    state = "unknown"  # every user's address sends; the ones named are proven, the rest are not known
+                if values.userasfrom and not from_addresses and state == "proven":
+                    state = "unknown"  # every user's address sends, and none was named: the rest are not known
                     decisive = None
         else:
             state, decisive = decide(s.id, mine)
