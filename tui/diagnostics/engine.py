@@ -92,6 +92,11 @@ STEP_IDS = tuple(s.id for s in STEPS)
 JAVAMAIL_MECHANISMS = ("LOGIN", "PLAIN", "DIGEST-MD5", "NTLM")
 ARROW = "→"
 IMPORT_HEAD_START_SECONDS = 0.3
+# How many network round trips a step makes: each read is bounded by timeout_seconds (aiosmtplib's per-command
+# timeout, msal's HTTP timeout), the step by that many times it, so a slow but working server (LogicalDOC's sender
+# sets no read timeout at all) is not failed for being slow three times in one step, and a hung one still ends at
+# the first read that gets no answer.
+STEP_ROUND_TRIPS = {"token": 2, "connect": 2, "ehlo": 2, "starttls": 3, "auth": 3, "envelope": 3}
 
 
 @dataclass
@@ -376,6 +381,8 @@ class _Run:
                                 if self.auth_encrypted else "Connection Security SSL")
         self.user = settings.username.strip()
         self.unverified = False  # the session goes on without a verified certificate (only with no credential)
+        self.tcp_connected = False  # the TCP connection stands (a later timeout is TLS's or SMTP's, not the network's)
+        self.smtp_unusable = False  # a read timed out: the stream may hold a late reply, so no more commands
         self.auth_skipped = False  # LogicalDOC sends without logging in (no Username, or no AUTH offered)
         self.mechanism = ""  # the SASL mechanism of the login, once chosen
         self.server_said = ""  # the banner and EHLO greeting: tell Exchange Online from other servers
@@ -447,8 +454,9 @@ class _Run:
         r = self.result(step_id)
         handle = StepHandle(self, r)
         t = self._start(r)
+        budget = self.timeout * STEP_ROUND_TRIPS.get(step_id, 1)
         try:
-            async with asyncio.timeout(self.timeout) as cm:
+            async with asyncio.timeout(budget) as cm:
                 await body(handle)
         except StepFailed as f:
             for d in f.details:
@@ -465,7 +473,14 @@ class _Run:
             raise
         except TimeoutError as exc:
             kind = timeout_kind if cm.expired() else self.classify(exc, step_id)[0]
-            handle.detail(f"no answer within {self.timeout:g} s" if cm.expired() else f"{type(exc).__name__}: {exc}")
+            if cm.expired() and step_id == "ehlo" and self.banner_seen:
+                kind = "timeout"  # the greeting came; EHLO got no answer
+            if cm.expired() and step_id == "connect" and self.tcp_connected and self.implicit_tls:
+                kind = "tls-timeout"
+            if step_id != "token":
+                self.smtp_unusable = True  # a reply may still come: never read the stream out of step
+            # the step's budget ran out, or one read got no answer within timeout_seconds (aiosmtplib's own timeout)
+            handle.detail(f"no answer within {budget if cm.expired() else self.timeout:g} s")
             hint = await self._explain_silence(handle) if kind == "banner-timeout" else None
             self._finish(r, "fail", t, hint or H.for_exception(kind, None, self.hint_ctx()))
             return False
@@ -526,6 +541,9 @@ class _Run:
 
             return classify_ssl_error(cause), f"{type(cause).__name__}: {cause}"
         if isinstance(exc, aiosmtplib.SMTPTimeoutError) or isinstance(exc, TimeoutError):
+            self.smtp_unusable = True  # a late reply would be read as the answer to the next command
+            if step_id == "connect" and self.tcp_connected and self.implicit_tls:
+                return "tls-timeout", text
             if step_id == "connect" and not self.banner_seen and not self.implicit_tls:
                 return "connect-timeout", text
             if not self.banner_seen:
@@ -549,6 +567,8 @@ class _Run:
         if aiosmtplib is not None and isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code > 0:
             return H.for_smtp_reply(exc.code, exc.message, self.hint_ctx())
         kind, text = self.classify(exc, step_id)
+        if kind in ("connect-timeout", "banner-timeout", "timeout", "tls-timeout"):
+            text = f"no answer within {self.timeout:g} s"  # one read got nothing (aiosmtplib's per-command timeout)
         handle.detail(text)
         if kind == "banner-timeout" and (hint := await self._explain_silence(handle)) is not None:
             return hint
@@ -770,6 +790,7 @@ class _Run:
 
         sock = await self._tcp_connect(h)
         self.sock = sock
+        self.tcp_connected = True
         try:
             self.ssl_ctx, self.ca_source = smtp_context(_expand(self.settings.ca_file), logicaldoc_smtp=not self.m365)
         except (ssl.SSLError, OSError) as exc:
@@ -1128,6 +1149,9 @@ class _Run:
             elif self.envelope:
                 await self.run_step("envelope", self.step_envelope)
         connected = self.smtp is not None and self.smtp.is_connected
+        if connected and self.smtp_unusable:
+            self.skip("quit", "the server stopped answering: the connection is closed without QUIT")
+            connected = False
         if connected:
             ok = await self.run_step("quit", self.step_quit)
             if not ok:  # a failed QUIT is harmless: the work is done

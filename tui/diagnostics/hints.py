@@ -31,7 +31,7 @@ from tui.diagnostics.setup_steps import RBAC_SETTLING_NOTE, SETTLING_NOTE, SETUP
 
 # Exception kinds the engine classifies failures into (hints.for_exception).
 EXCEPTION_KINDS = (
-    "dns", "connection-refused", "connect-timeout", "banner-timeout", "timeout", "disconnected",
+    "dns", "connection-refused", "connect-timeout", "banner-timeout", "timeout", "disconnected", "tls-timeout",
     "tls-verify", "tls-hostname", "tls-version", "tls-handshake",
     "starttls-not-offered", "auth-not-offered", "xoauth2-not-offered",
     "implicit-tls-plain-port", "plain-on-implicit-tls-port", "starttls-required-missing", "refuse-cleartext-auth",
@@ -410,6 +410,11 @@ RULES: tuple[HintRule, ...] = (
              "Set Server to a name the certificate is issued for (its names are in this step's detail), or give the "
              "server a certificate that names {host}.", source="exception", exceptions=("tls-hostname",),
              servers=("other",)),
+    HintRule("tls-timeout", "{host}:{port} took the TCP connection but did not complete a TLS handshake within the "
+             "timeout: the port may speak plain SMTP that waits for the client, or something on the way holds the "
+             "connection.", "S9",
+             "Check the port's security: implicit TLS ('Use secure authentication' or Connection Security SSL) only on "
+             "an SMTPS port (usually 465); STARTTLS on 587 and 25.", source="exception", exceptions=("tls-timeout",)),
     HintRule("tls-old-version", "{host}:{port} speaks only TLS below 1.2 (1.0 or 1.1), or answered so (421 4.7.66): "
              "outmail requires TLS 1.2 or newer, as do Exchange Online and the Java 17 LogicalDOC runs on.", "S9",
              "Enable TLS 1.2 or newer on the server and on any proxy in between.",

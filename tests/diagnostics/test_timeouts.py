@@ -1,0 +1,81 @@
+"""Timeouts as an admin meets them: a slow but working server passes (LogicalDOC's sender sets no read timeout);
+a server that stops answering ends at the timeout with the right words, and its late reply is never read as the
+answer to QUIT; a TLS handshake that never completes is not called a blocked TCP port."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tui.diagnostics.engine import diagnose
+from tui.diagnostics.token import TokenCache
+from tui.secret import Secret
+from tui.settings.model import Settings
+from tui.settings.store import load_settings
+
+
+async def test_slow_but_working_server_passes(sandbox_clean, sandbox_env):
+    """Every reply 1 s late, timeout 1.5 s: each read is answered in time, so no step may fail, though the envelope
+    step's three replies take 3 s."""
+    sb = sandbox_clean
+    sb.delay_seconds = 1.0
+    sb.set_fault("slow-smtp")
+    settings = load_settings(sb.info.settings_path, env={}).with_changes(timeout_seconds=1.5)
+    report = await diagnose(settings, token_cache=TokenCache())
+    assert report.ok, report.to_text()
+    assert report.step("envelope").duration_ms > 2500
+    assert report.step("quit").status == "ok"
+
+
+async def serve(handler):
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+def plain(port: int, **changes) -> Settings:
+    values = dict(protocol="smtp", host="127.0.0.1", port=port, connection_security=0, auth_encrypted=False,
+                  username="", sender="ldoc@example.test", timeout_seconds=1.0)
+    return Settings(**{**values, **changes})
+
+
+async def test_ehlo_without_answer_is_not_a_missing_greeting_and_quit_reads_nothing_stale():
+    async def banner_then_silence(reader, writer):
+        writer.write(b"220 hang.example ESMTP\r\n")
+        await writer.drain()
+        await reader.read(1 << 16)  # the EHLO, never answered
+        await asyncio.sleep(3)
+        writer.close()
+
+    server, port = await serve(banner_then_silence)
+    try:
+        t = time.perf_counter()
+        report = await diagnose(plain(port), token_cache=TokenCache())
+        elapsed = time.perf_counter() - t
+    finally:
+        server.close()
+    ehlo = report.step("ehlo")
+    assert ehlo.status == "fail" and ehlo.hint.id == "step-timeout", report.to_text()
+    assert "banner: 220 hang.example ESMTP" in ehlo.detail and "no answer within 1 s" in ehlo.detail
+    assert "sent no greeting" not in ehlo.hint.cause
+    assert report.step("quit").status == "skipped"  # the connection is given up, never read out of step
+    assert "permanent error" not in report.to_text()
+    assert elapsed < 2.5  # one timeout, not one more for QUIT
+
+
+async def test_implicit_tls_handshake_that_never_completes_is_a_tls_timeout():
+    async def silent(reader, writer):
+        await reader.read(1 << 16)  # the ClientHello, never answered
+        await asyncio.sleep(3)
+        writer.close()
+
+    server, port = await serve(silent)
+    try:
+        report = await diagnose(plain(port, connection_security=3, username="svc-ldoc", password=Secret("pw-123456")),
+                                token_cache=TokenCache())
+    finally:
+        server.close()
+    connect = report.step("connect")
+    assert connect.status == "fail" and connect.hint.id == "tls-timeout", report.to_text()
+    assert connect.detail[0].startswith("connected to 127.0.0.1") or any(
+        d.startswith("connected to 127.0.0.1") for d in connect.detail)
+    assert "egress firewall" not in connect.hint.cause
