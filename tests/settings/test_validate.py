@@ -147,6 +147,9 @@ def test_missing_ca_file_is_an_error(tmp_path):
     assert by_attr(good_m365(ca_file=str(tmp_path / "nope.pem")))["ca_file"][0][0] == "error"
     (tmp_path / "ca.pem").write_text("x")
     assert "ca_file" not in by_attr(good_m365(ca_file=str(tmp_path / "ca.pem")))
+    plain = Settings(protocol="smtp", host="relay.example.net", port=25, connection_security=0, auth_encrypted=False,
+                     sender="u@example.net", ca_file=str(tmp_path / "nope.pem"))
+    assert by_attr(plain)["ca_file"][0][0] == "warning"  # a plain relay never uses it: LogicalDOC sends anyway
 
 
 @pytest.mark.parametrize("security,port,words", [
@@ -170,3 +173,19 @@ def test_plain_smtp_username_is_any_sasl_name(username):
     assert not [p for p in validate(settings) if p.severity == "error"]
     m365 = Settings(username="svc-ldoc", sender="u@example.net")
     assert any(p.attr == "username" and p.severity == "error" for p in validate(m365))
+
+
+def test_keys_the_file_leaves_out_are_named_with_logicaldocs_default(tmp_path):
+    """protocol smtp without authEncrypted / connectionSecurity: outmail proves its preset (implicit TLS, STARTTLS),
+    LogicalDOC runs with its own defaults (off, None): the settings step says so (found by a new-user trial)."""
+    from tui.settings.store import load_settings
+
+    path = tmp_path / "s.toml"
+    path.write_text('[tenants.default.smtp]\nprotocol = "smtp"\nhost = "relay.example.net"\nport = 25\n'
+                    'sender = "ldoc@example.net"\n')
+    found = {p.attr: p.message for p in validate(load_settings(path, env={})) if p.severity == "warning"}
+    assert "outmail uses on, while LogicalDOC without the key uses off" in found["auth_encrypted"]
+    assert "outmail uses STARTTLS, while LogicalDOC without the key uses None" in found["connection_security"]
+    path.write_text(path.read_text() + "authEncrypted = false\nconnectionSecurity = 0\n")
+    found = {p.attr: p.message for p in validate(load_settings(path, env={})) if p.severity == "warning"}
+    assert "not in the settings file" not in " ".join(found.values())

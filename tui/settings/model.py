@@ -32,6 +32,9 @@ class Settings:
     tenant: str = "default"
     # Where each secret came from: "file", "env:<NAME>" or "" (unset). Shown to the admin, never the value.
     secret_sources: tuple[tuple[str, str], ...] = ()
+    # LogicalDOC keys the settings file leaves out (their values above are outmail's defaults): shown, since
+    # LogicalDOC's own default for a missing key can differ (verdict.md, Missing keys)
+    unset_keys: tuple[str, ...] = ()
     source_path: Path | None = None
 
     @property
@@ -52,4 +55,5 @@ class Settings:
 
 def setting_attrs() -> tuple[str, ...]:
     """The attributes that map to the field table (not tenant, sources or path)."""
-    return tuple(f.name for f in dc_fields(Settings) if f.name not in {"tenant", "secret_sources", "source_path"})
+    return tuple(f.name for f in dc_fields(Settings)
+                 if f.name not in {"tenant", "secret_sources", "source_path", "unset_keys"})

@@ -182,10 +182,13 @@ def settings_from_data(
             raise SettingsFileError(f"'{name}' must be a table", path)
     values: dict[str, Any] = {}
     sources: list[tuple[str, str]] = []
+    unset: list[str] = []
     for field in FIELDS:
         table = tables[field.section]
         if field.key not in table:
             value: Any = field.default
+            if field.section == "smtp":
+                unset.append(field.attr)
         else:
             value = table[field.key]
             if not _type_ok(field, value):
@@ -211,7 +214,8 @@ def settings_from_data(
         if field.kind == "float":
             value = float(value)
         values[field.attr] = value
-    return Settings(**values, tenant=tenant, secret_sources=tuple(sources), source_path=path)
+    return Settings(**values, tenant=tenant, secret_sources=tuple(sources), source_path=path,
+                    unset_keys=tuple(unset))
 
 
 def load_settings(path: Path, tenant: str | None = None, env: Mapping[str, str] | None = None) -> Settings:

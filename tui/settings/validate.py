@@ -119,7 +119,7 @@ def validate(settings: Settings) -> list[Problem]:
         add(Problem("connection_security", "error", "Connection Security must be 0, 1, 2 or 3"))
     elif not m365 and OFFICE365_HOST_RE.search(settings.host.strip()) and settings.connection_security not in (1, 2):
         add(Problem("connection_security", "warning", "Exchange Online needs STARTTLS on port 587"))
-    elif not m365 and settings.connection_security == 0 and settings.password:
+    elif not m365 and settings.connection_security == 0 and not settings.auth_encrypted and settings.password:
         add(Problem("connection_security", "warning", "No encryption: the password would cross the network in clear"))
 
     # Protocol smtp: Username is a SASL login name, not necessarily an address (svc-ldoc, DOMAIN\\user: LogicalDOC's
@@ -177,9 +177,21 @@ def validate(settings: Settings) -> list[Problem]:
         if settings.password:
             add(Problem("password", "warning", "Password is ignored by LogicalDOC with SMTP Microsoft 365"))
     else:
+        # A key the file leaves out: outmail fills the Microsoft 365 preset, LogicalDOC's sender its own default
+        # (connectionSecurity 0, authEncrypted false); say which one the check proves.
+        for attr, theirs in (("auth_encrypted", False), ("connection_security", 0)):
+            if attr in settings.unset_keys and getattr(settings, attr) != theirs:
+                label = FIELDS_BY_ATTR[attr].label
+                ours = getattr(settings, attr)
+                shown = {True: "on", False: "off"}.get(ours, ours) if isinstance(ours, bool) else \
+                    CONNECTION_SECURITY.get(ours, ours)
+                logicaldoc = "off" if attr == "auth_encrypted" else CONNECTION_SECURITY.get(theirs, theirs)
+                add(Problem(attr, "warning", f"{label} is not in the settings file: outmail uses {shown}, while "
+                            f"LogicalDOC without the key uses {logicaldoc}; set it in the file to prove what "
+                            f"LogicalDOC will do"))
         # LogicalDOC's sender: 'Use secure authentication' selects the smtps transport (implicit TLS from the first
         # byte) whatever Connection Security says (verdict.md section 1).
-        if settings.auth_encrypted and isinstance(settings.port, int) and \
+        if settings.auth_encrypted and "auth_encrypted" not in settings.unset_keys and isinstance(settings.port, int) and \
                 (settings.connection_security in (1, 2) or settings.port in (25, 587)):
             what = {1: "Connection Security STARTTLS is then ignored",
                     2: "Connection Security TLS is then ignored"}.get(settings.connection_security,
@@ -194,7 +206,12 @@ def validate(settings: Settings) -> list[Problem]:
             or not 0 < settings.timeout_seconds <= 600:
         add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds more than 0 and at most 600"))
     if settings.ca_file.strip() and not os.path.isfile(os.path.expanduser(settings.ca_file.strip())):
-        add(Problem("ca_file", "error", f"CA file {settings.ca_file.strip()} does not exist or is not a file"))
+        # outmail's own option: an error wherever TLS is verified; with a plain relay (protocol smtp, no TLS) it is
+        # never used, so only a warning there (LogicalDOC sends all the same)
+        uses_tls = m365 or settings.auth_encrypted or settings.connection_security in (1, 2, 3)
+        add(Problem("ca_file", "error" if uses_tls else "warning",
+                    f"CA file {settings.ca_file.strip()} does not exist or is not a file"
+                    + ("" if uses_tls else " (not used here: no TLS)")))
     return problems
 
 
