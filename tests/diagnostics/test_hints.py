@@ -12,7 +12,7 @@ from tui.diagnostics.setup_steps import SETUP_STEPS, SETUP_STEPS_BY_ID
 
 CTX = HintContext(client_id="11111111-2222-3333-4444-555555555555", object_id="aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
                   mailbox="john.smith@contoso.com", sender="shared@contoso.com", tenant="contoso.onmicrosoft.com",
-                  mechanism="XOAUTH2", model="classic")
+                  mechanism="XOAUTH2", model="classic", server="exchange")
 
 # 7.2: (code, exact text prefix from the reference, HTTP error, expected hint id, expected setup step)
 TOKEN_ROWS = [
@@ -351,7 +351,7 @@ def test_exchange_139_family_in_its_own_words():
     hint = H.for_smtp_reply(535, "5.7.139 Authentication unsuccessful, the user credentials were incorrect. "
                                  "[SN4PR0501CA0054.namprd05.prod.outlook.com]", CTX)
     assert hint.id == "smtp-auth-139"
-    assert '"Authentication unsuccessful, the user credentials were incorrect."' in hint.cause
+    assert '"Authentication unsuccessful, the user credentials were incorrect"' in hint.cause
 
 
 def test_exchange_reply_is_exchange_whatever_the_banner():

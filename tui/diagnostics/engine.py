@@ -849,10 +849,13 @@ class _Run:
 
             banner = await self._probe(plain_banner, self.host, self.port, timeout=probe_timeout)
             if banner:
-                h.detail(f"{type(exc).__name__}: {exc}")
+                h.detail(text)
+                plain_fix = ("turn 'Use secure authentication' off and set Connection Security to STARTTLS (or TLS "
+                             "to require it)" if self.auth_encrypted else
+                             "set Connection Security to STARTTLS (or TLS to require it)")
                 raise StepFailed(H.for_exception("implicit-tls-plain-port",
                                                  f"no TLS: the server sent its greeting in clear: {banner}", ctx,
-                                                 extra={"why": self.implicit_reason}))
+                                                 extra={"why": self.implicit_reason, "plain_fix": plain_fix}))
         if kind in ("tls-version", "tls-handshake", "disconnected"):
             from tui.diagnostics.tls import speaks_only_old_tls, speaks_only_tls13
 
@@ -911,8 +914,8 @@ class _Run:
             self.recorder.add("I", f"TLS {line}")
         h.detail(self.ca_source)
         if self.auth_encrypted and _expand(self.settings.ca_file):
-            h.detail("note: with 'Use secure authentication' LogicalDOC checks this certificate against its Java "
-                     "trust store, not ca_file: that store must trust the same CA")
+            # verified through ca_file, which LogicalDOC's smtps connection does not read: it may still fail there
+            h.warn(H.for_exception("tls-java-trust", None, self.hint_ctx()))
         if days is not None and days < 14:
             h.detail(f"warning: the certificate expires in {days} days")
             h.warn()
@@ -1005,7 +1008,10 @@ class _Run:
                 where = "" if tls else " in clear"
                 h.detail(f"the server offers no AUTH{where}: LogicalDOC sends without logging in")
                 self.auth_skipped = True
-                h.warn(H.for_exception("no-auth-offered", None, ctx, extra={"where": where}))
+                if not tls and smtp.supports_extension("starttls"):  # AUTH would come after STARTTLS
+                    h.warn(H.for_exception("auth-after-starttls-only", None, ctx))
+                else:
+                    h.warn(H.for_exception("no-auth-offered", None, ctx, extra={"where": where}))
                 return
             mech = next((m for m in JAVAMAIL_MECHANISMS if m in methods), None)
             shown = {"mechanisms": " ".join(methods)}
@@ -1051,11 +1057,18 @@ class _Run:
         s = self.settings
         sender = split_mailbox(s.sender)[1] if s.sender.strip() else self.user  # MAIL FROM takes the bare address
         rcpt = self.rcpt or sender
+        options: list[str] = []
+        if not (sender.isascii() and rcpt.isascii()):
+            if not self.smtp.supports_extension("smtputf8"):
+                raise StepFailed(H.by_id("address-not-ascii", self.hint_ctx("mail"),
+                                         reply=f"{sender if not sender.isascii() else rcpt}: the server does not "
+                                               "offer SMTPUTF8", extra={"status": "EHLO"}))
+            options.append("SMTPUTF8")
         self.phase = "mail"
-        response = await self.smtp.mail(sender)
+        response = await self.smtp.mail(sender, options=options, encoding="utf-8" if options else "ascii")
         h.detail(f"MAIL FROM:<{sender}> {ARROW} {response.code} {' '.join(response.message.split())}")
         self.phase = "rcpt"
-        response = await self.smtp.rcpt(rcpt)
+        response = await self.smtp.rcpt(rcpt, encoding="utf-8" if options else "ascii")
         h.detail(f"RCPT TO:<{rcpt}> {ARROW} {response.code} {' '.join(response.message.split())}")
         await self.smtp.rset()
         h.result.detail.insert(0, f"the server accepts mail from {sender} to {rcpt} "

@@ -37,7 +37,8 @@ EXCEPTION_KINDS = (
     "implicit-tls-plain-port", "plain-on-implicit-tls-port", "starttls-required-missing", "refuse-cleartext-auth",
     "starttls-opportunistic-clear", "refuse-unverified-tls", "tls-unverified-no-credential", "tls-verify-logicaldoc",
     "tls13-only", "auth-no-common-mechanism", "auth-mechanism-unproven", "no-auth-offered",
-    "connect-failed", "tls-version-mismatch", "auth-no-password", "auth-failed", "nosend",
+    "connect-failed", "tls-version-mismatch", "auth-no-password", "auth-failed", "nosend", "tls-java-trust",
+    "auth-after-starttls-only", "read-timeout",
     "msal-bad-authority", "msal-unknown-tenant", "msal-instance-discovery",
     "requests-connection", "requests-timeout", "requests-ssl", "http-5xx", "token-not-json", "ca-file", "unexpected",
 )
@@ -69,8 +70,8 @@ class HintRule:
 
     def fits(self, ctx: "HintContext | None") -> bool:
         """Whether this rule applies to the run: its mechanism, authorization model, server kind, phase and current
-        values. An unknown mechanism or server kind ("") does not exclude a rule; a row bound to phases needs the
-        phase known."""
+        values. An unknown mechanism ("") does not exclude a rule; a row bound to server kinds or phases needs them
+        known (a pasted Postfix reply must not get Exchange's advice)."""
         ctx = ctx or HintContext()
         if self.mechanisms == ("?",):  # a row only for when the mechanism is not known (a pasted reply)
             if ctx.mechanism:
@@ -79,7 +80,7 @@ class HintRule:
             return False
         if self.models and ctx.model not in self.models:
             return False
-        if self.servers and ctx.server and ctx.server not in self.servers:
+        if self.servers and ctx.server not in self.servers:  # strict: an unknown server gets the general rows
             return False
         if self.phases and ctx.phase not in self.phases:  # strict: a phase-bound row needs the phase known
             return False
@@ -117,6 +118,7 @@ class HintContext:
     server: str = ""  # "exchange" (Exchange Online: its banner, EHLO greeting or host), "other", "" unknown
     phase: str = ""  # where the reply came: "connect", "tls", "auth", "mail", "rcpt", "data"; "" unknown
     scope: str = ""  # the configured token scope (Microsoft 365)
+    ca_file: str = ""  # [console] ca_file, when set
 
     PLACEHOLDERS = {
         "client_id": "<APPLICATION_ID>",
@@ -147,6 +149,7 @@ class HintContext:
                                          m365=bool(getattr(settings, "is_m365", False))),
             phase=phase,
             scope=str(getattr(settings, "scope", "") or "").strip(),
+            ca_file=str(getattr(settings, "ca_file", "") or "").strip(),
         )
 
     def values(self) -> dict[str, str]:
@@ -185,6 +188,8 @@ PREDICATES: dict[str, Any] = {
     "from-differs": lambda ctx: not _same_address(ctx.sender, ctx.mailbox),
     "scope-is-exchange": lambda ctx: ctx.scope in _EXCHANGE_SCOPES,
     "scope-not-exchange": lambda ctx: ctx.scope not in _EXCHANGE_SCOPES,
+    "user-without-login": lambda ctx: bool(ctx.mailbox) and not ctx.mechanism,
+    "ca-file-set": lambda ctx: bool(ctx.ca_file),
 }
 
 
@@ -397,6 +402,10 @@ RULES: tuple[HintRule, ...] = (
              "Check that no firewall, proxy or antivirus intercepts port {port} (many break STARTTLS); a drop during "
              "STARTTLS can also mean that the server accepts no TLS version outmail offers (1.2 or newer); retry.",
              source="exception", exceptions=("disconnected",)),
+    HintRule("tls-verify-ca-file", "The TLS certificate of {host}:{port} is not signed by a CA in [console] ca_file "
+             "({ca_file}): a private CA the file does not hold, a self-signed certificate, or TLS interception.", "S9",
+             "Add the PEM of the CA that signed it (its issuer is in this step's detail) to {ca_file}; never turn "
+             "verification off.", source="exception", exceptions=("tls-verify",), when="ca-file-set"),
     HintRule("tls-verify", "The TLS certificate of {host}:{port} is not trusted: it is signed by a CA that is not in "
              "the trust store (a private CA, a self-signed certificate, or TLS interception).", "S9",
              "Trust the CA that signs it: set [console] ca_file to its PEM bundle, or SSL_CERT_FILE; never turn "
@@ -437,9 +446,8 @@ RULES: tuple[HintRule, ...] = (
     # ---- protocol smtp: what LogicalDOC's own sender (Jakarta Mail, EMailSender) does (verdict.md section 1) ----
     HintRule("implicit-tls-plain-port", "LogicalDOC speaks TLS from the first byte here ({why}), but {host}:{port} "
              "speaks plain SMTP: it sent its greeting in clear. LogicalDOC's connection fails the same way.", None,
-             "For a STARTTLS port such as 587 turn 'Use secure authentication' off and set Connection Security to "
-             "STARTTLS (or TLS to require it); for implicit TLS use the server's SMTPS port (usually 465).",
-             source="TLS handshake", exceptions=("implicit-tls-plain-port",)),
+             "For a STARTTLS port such as 587 {plain_fix}; for implicit TLS use the server's SMTPS port (usually "
+             "465).", source="TLS handshake", exceptions=("implicit-tls-plain-port",)),
     HintRule("plain-on-implicit-tls-port", "{host}:{port} sent no greeting but answers a TLS handshake: the port "
              "expects implicit TLS (SMTPS). LogicalDOC, with Connection Security {security} and 'Use secure "
              "authentication' off, waits for the greeting in clear and fails the same way.", None,
@@ -474,13 +482,20 @@ RULES: tuple[HintRule, ...] = (
              "is empty), so outmail went on over the unverified session to prove the rest.", "S9",
              "Trust the CA that signed it ([console] ca_file) to have outmail verify the session; LogicalDOC itself "
              "does not check it.", source="TLS handshake", exceptions=("tls-unverified-no-credential",)),
-    HintRule("tls-verify-logicaldoc", "With 'Use secure authentication' LogicalDOC's smtps connection checks the "
-             "certificate of {host}:{port} against its Java trust store (the ssl.trust=* it sets applies to plain "
-             "smtp only), and outmail could not verify it either: LogicalDOC's connection fails.", "S9",
+    HintRule("tls-verify-logicaldoc", "LogicalDOC checks the certificate of {host}:{port} against its Java trust "
+             "store here (with 'Use secure authentication', whose smtps connection does not get the ssl.trust=* of "
+             "plain smtp, and with SMTP Microsoft 365), and that store does not trust it: LogicalDOC's connection "
+             "fails (PKIX path building failed).", "S9",
              "Import the CA that signed the certificate into the trust store of LogicalDOC's Java (keytool "
              "-importcert -cacerts) and set [console] ca_file to the same PEM for outmail; or turn 'Use secure "
              "authentication' off and use Connection Security SSL, which trusts any certificate.",
              source="TLS handshake", exceptions=("tls-verify-logicaldoc",)),
+    HintRule("tls-java-trust", "outmail trusted the certificate of {host}:{port} through [console] ca_file; with 'Use "
+             "secure authentication' LogicalDOC checks it against its Java trust store, which outmail cannot see: if "
+             "that store lacks the same CA, LogicalDOC's connection fails (PKIX path building failed).", "S9",
+             "Import the CA into LogicalDOC's Java trust store (keytool -importcert -cacerts -file <the ca_file PEM>), "
+             "or turn 'Use secure authentication' off and use Connection Security SSL, which trusts any certificate.",
+             source="TLS handshake", exceptions=("tls-java-trust",)),
     HintRule("tls13-only", "{host}:{port} speaks only TLS 1.3, and LogicalDOC offers TLS 1.1 and 1.2 only "
              "(mail.smtp.ssl.protocols = \"TLSv1.1 TLSv1.2\"): its TLS handshake fails.", None,
              "Allow TLS 1.2 on the server (Postfix: smtpd_tls_protocols = >=TLSv1.2); LogicalDOC's setting cannot be "
@@ -494,6 +509,10 @@ RULES: tuple[HintRule, ...] = (
              "them, which outmail does not speak, so the login is not proven.", None,
              "Enable AUTH PLAIN or LOGIN on the server (after TLS) to have the login proven.", source="EHLO",
              exceptions=("auth-mechanism-unproven",)),
+    HintRule("auth-after-starttls-only", "{host}:{port} offers STARTTLS and AUTH only after it, and with Connection "
+             "Security None LogicalDOC never starts TLS: it sends without logging in although Username is set.", None,
+             "Set Connection Security to STARTTLS (or TLS to require it): LogicalDOC then logs in after TLS.",
+             source="EHLO", exceptions=("auth-after-starttls-only",)),
     HintRule("no-auth-offered", "{host}:{port} offers no AUTH{where}, so LogicalDOC (Jakarta Mail) sends without "
              "logging in although Username is set. Whether the server takes mail without a login shows in the "
              "envelope step.", None,
@@ -505,8 +524,7 @@ RULES: tuple[HintRule, ...] = (
              "Set Connection Security to STARTTLS so that AUTH is offered after TLS; with SMTP Microsoft 365 "
              "outmail always uses STARTTLS, then AUTH XOAUTH2.", source="SMTP reply / exception",
              smtp_code=(504,), enhanced=("5.7.4",), exceptions=("auth-not-offered",), servers=("exchange",)),
-    HintRule("mechanism-unrecognized", "{host} does not accept this AUTH mechanism, or not at this point ({code} "
-             "{enhanced}): some servers offer AUTH only after STARTTLS, each only the mechanisms in its EHLO list.",
+    HintRule("mechanism-unrecognized", "{host} does not accept this AUTH mechanism, or not at this point ({status}): some servers offer AUTH only after STARTTLS, each only the mechanisms in its EHLO list.",
              None, "Use a mechanism from the server's AUTH list (the EHLO detail shows it); with Connection Security "
              "None, enable STARTTLS where the server offers AUTH only after it.", source="SMTP reply",
              smtp_code=(504, 535, 501), enhanced=("5.5.1", "5.5.4", "5.7.4", "5.7.0", "5.7.8"),
@@ -515,7 +533,7 @@ RULES: tuple[HintRule, ...] = (
              "Online, or a proxy rewrote the capability list.", "S9",
              "For SMTP Microsoft 365 use smtp.office365.com:587, and check for TLS-intercepting proxies.",
              source="exception", exceptions=("xoauth2-not-offered",)),
-    HintRule("xoauth2-too-long", "{host} refused the AUTH XOAUTH2 line as too long ({code} {enhanced}): the token (over "
+    HintRule("xoauth2-too-long", "{host} refused the AUTH XOAUTH2 line as too long ({status}): the token (over "
              "a thousand characters) goes on the AUTH line itself, as LogicalDOC sends it, and this server or a proxy "
              "in between limits the line length. Exchange Online accepts it.", None,
              "Use smtp.office365.com:587 directly, without a proxy that limits SMTP line length.",
@@ -587,7 +605,7 @@ RULES: tuple[HintRule, ...] = (
              "(R1, R2, RBAC for Applications). " + RBAC_SETTLING_NOTE,
              _S5 + "\n# classic\n" + _S6 + "\n# or RBAC for Applications\n" + _R1 + "\n" + _R2 + "\n" + _R3,
              source="SMTP reply", smtp_code=(535,), enhanced=("5.7.3",), mechanisms=("XOAUTH2",)),
-    HintRule("basic-auth-exchange", "Exchange Online refused the Username and Password ({code} {enhanced}): a wrong "
+    HintRule("basic-auth-exchange", "Exchange Online refused the Username and Password ({status}): a wrong "
              "password, SMTP AUTH switched off for the mailbox or the tenant (S8), or basic authentication for SMTP "
              "switched off (the default from the end of December 2026).", "S8",
              "Check the password and S8; better, switch Protocol to SMTP Microsoft 365 (OAuth 2.0, AUTH XOAUTH2), "
@@ -608,15 +626,21 @@ RULES: tuple[HintRule, ...] = (
              "Set Username to the mailbox (for SMTP Microsoft 365 also Client ID, Tenant ID and Client secret); "
              "LogicalDOC logs in only when Username is set; never send mail without a 235 reply to AUTH.",
              source="SMTP reply", smtp_code=(530,), enhanced=("5.7.57",)),
-    HintRule("starttls-first", "{host} takes mail only after STARTTLS ({code} {enhanced}): with Connection Security "
+    HintRule("starttls-first", "{host} takes mail only after STARTTLS ({status}): with Connection Security "
              "None LogicalDOC never starts TLS.", None,
              "Set Connection Security to STARTTLS (or TLS to require it).", source="SMTP reply",
              smtp_code=(530,), pattern=r"STARTTLS"),
-    HintRule("auth-required", "{host} requires a login before it takes mail ({code} {enhanced}).", None,
+    HintRule("auth-required", "{host} requires a login before it takes mail ({status}).", None,
              "Set Username and Password of an account of {host}; LogicalDOC logs in only when Username is set.",
              source="SMTP reply", smtp_code=(530, 550, 554), pattern=r"authentication required|must authenticate|"
              r"not authenticated"),
-    HintRule("relay-denied", "{host} refuses to relay this mail for the client as it is ({code} {enhanced} Relay "
+    HintRule("relay-denied-no-login", "{host} refuses to relay this mail for a client that did not log in ({status} "
+             "Relay access denied), and LogicalDOC did not log in although Username is set (the AUTH step says why).",
+             None, "Make LogicalDOC log in: follow the AUTH step's fix (usually Connection Security STARTTLS, where "
+             "the server offers AUTH only after TLS).", source="SMTP reply", smtp_code=(454, 550, 551, 553, 554),
+             pattern=r"relay(ing)? (access )?(denied|not permitted|not allowed)|relay access denied|unable to relay",
+             when="user-without-login"),
+    HintRule("relay-denied", "{host} refuses to relay this mail for the client as it is ({status} Relay "
              "access denied): it takes mail for outside domains only from clients that logged in (or from trusted "
              "networks).", None,
              "Set Username and Password of an account of {host} (LogicalDOC then logs in), or have the server trust "
@@ -640,7 +664,7 @@ RULES: tuple[HintRule, ...] = (
              'Get-Mailbox -Identity "{mailbox}" | fl PrimarySmtpAddress,UserPrincipalName,EmailAddresses',
              source="SMTP reply", smtp_code=(550, 554), enhanced=("5.7.60", "5.2.252", "5.2.0"),
              pattern=r"SendAsDenied|send as|not have permissions", when="from-is-mailbox"),
-    HintRule("sender-not-owned", "{host} refuses the From {sender} for the login {mailbox} ({code} {enhanced}): the "
+    HintRule("sender-not-owned", "{host} refuses the From {sender} for the login {mailbox} ({status}): the "
              "account may not send as that address.", None,
              "Set Sender Email to an address of the login's account, or allow the login to send as {sender} on the "
              "server (Postfix: smtpd_sender_login_maps); with 'Use user's email as sender' every user's address "
@@ -653,11 +677,11 @@ RULES: tuple[HintRule, ...] = (
              "Exchange Online PowerShell shows whether it exists. Addresses outside the tenant's domains are "
              "accepted here and checked by the receiving server.", source="SMTP reply", smtp_code=(550,),
              enhanced=("5.1.10",)),
-    HintRule("recipient-unknown", "{host} does not know the recipient ({code} {enhanced}): {text}.", None,
+    HintRule("recipient-unknown", "{host} does not know the recipient ({status}): {text}.", None,
              "Correct the To address; a recipient in the server's own domains must exist there.", source="SMTP reply",
              smtp_code=(550, 551, 553, 554), enhanced=("5.1.1", "5.1.0", "5.1.6"),
              pattern=r"unknown|not found|no such|does not exist|rejected|unavailable|invalid"),
-    HintRule("message-too-large", "{host} refuses the message's size ({code} {enhanced}).", None,
+    HintRule("message-too-large", "{host} refuses the message's size ({status}).", None,
              "Send a smaller message; LogicalDOC attaches documents: ask the server's admin to raise the size limit "
              "(Postfix: message_size_limit; Exchange Online: the mailbox's MaxSendSize).", source="SMTP reply",
              smtp_code=(552, 554, 523), enhanced=("5.3.4", "5.2.3", "5.3.0"), pattern=r"size|too (large|big)"),
@@ -666,11 +690,11 @@ RULES: tuple[HintRule, ...] = (
              "Microsoft 365 Defender portal > Restricted entities: release the user after checking the account is "
              "not compromised; for a blocked tenant (5.7.705, 5.7.750) open a case with Microsoft support.",
              source="SMTP reply", smtp_code=(550, 554), enhanced=("5.7.501", "5.7.511", "5.7.705", "5.7.750")),
-    HintRule("content-rejected", "{host} refused the message after DATA ({code} {enhanced}): a content, spam or "
+    HintRule("content-rejected", "{host} refused the message after DATA ({status}): a content, spam or "
              "policy filter.", None,
              "The reply names the filter; ask the server's admin to look the message up in its log.",
              source="SMTP reply", smtp_code=(550, 554), enhanced=("5.7.1", "5.6.0", "5.7.0"), phases=("data",)),
-    HintRule("greylisted", "{host} greylists ({code} {enhanced}): it refuses the first attempt of an unknown client "
+    HintRule("greylisted", "{host} greylists ({status}): it refuses the first attempt of an unknown client "
              "or sender for a few minutes; a real sending server retries and gets through.", None,
              "Retry in a few minutes; LogicalDOC does not retry a failed mail itself, so have the server's admin "
              "whitelist this host (Postfix with postgrey: the client whitelist).", source="SMTP reply",
@@ -683,7 +707,7 @@ RULES: tuple[HintRule, ...] = (
              smtp_code=(421,), enhanced=("4.4.2",)),
     HintRule("server-busy", "Exchange is throttling (4.7.500 server busy).", None, "Retry later.",
              source="SMTP reply", smtp_code=(421, 451), enhanced=("4.7.500",)),
-    HintRule("rate-limited", "{host} limits how fast or how much this client may send ({code} {enhanced}): {text}.",
+    HintRule("rate-limited", "{host} limits how fast or how much this client may send ({status}): {text}.",
              None, "Retry later; send less often, or ask the server's admin to raise the limit for this host.",
              source="SMTP reply", smtp_code=(421, 450, 451, 452, 454),
              pattern=r"rate|too many|limit|exceeded|throttl|try again later"),
@@ -693,13 +717,17 @@ RULES: tuple[HintRule, ...] = (
     HintRule("unrecognized-command", "The server does not know a command (500 5.3.3).", None,
              "A client or server mismatch; check Server and Port.", source="SMTP reply", smtp_code=(500,),
              enhanced=("5.3.3",)),
-    HintRule("command-unrecognized", "{host} does not know a command outmail sent ({code} {enhanced}): {text}.",
+    HintRule("command-unrecognized", "{host} does not know a command outmail sent ({status}): {text}.",
              None, "Check Server and Port: the port may belong to another service, or a proxy filters commands.",
              source="SMTP reply", smtp_code=(500, 502),
              pattern=r"unrecognized|not recognized|not implemented|unknown command|syntax error"),
-    HintRule("line-too-long", "{host} refused a line as too long ({code} {enhanced}).", None,
+    HintRule("line-too-long", "{host} refused a line as too long ({status}).", None,
              "A proxy or the server limits SMTP line length; check Server and Port.", source="SMTP reply",
-             smtp_code=(500,), enhanced=("5.5.2",)),
+             smtp_code=(500,), pattern=r"too long|line length"),
+    HintRule("address-not-ascii", "{host} refused an address with non-ASCII characters ({status}): the server does "
+             "not offer SMTPUTF8, or LogicalDOC's mail library sent the address without it.", None,
+             "Use an ASCII address in Sender Email (and the recipients), or enable SMTPUTF8 on the server.",
+             source="SMTP reply", smtp_code=(500, 501, 550, 553, 555), pattern=r"UTF-?8|8-?bit|non-ascii"),
     # ---- what LogicalDOC's log says without an SMTP reply (outmail explain; Jakarta Mail's own messages) ----
     HintRule("connect-failed", "LogicalDOC could not connect to {host}:{port}; the exception it wraps (the next lines "
              "of the log) says why.", None,
@@ -716,6 +744,10 @@ RULES: tuple[HintRule, ...] = (
     HintRule("auth-failed", "The server refused the login; the log holds no SMTP reply to say why.", None,
              "Run `outmail check` with the same settings to see the server's reply and its cause.",
              source="LogicalDOC log", exceptions=("auth-failed",)),
+    HintRule("logicaldoc-read-timeout", "LogicalDOC's connection to {host}:{port} stopped getting answers (Read timed "
+             "out): the server or something on the way stopped responding in the middle of the dialogue.", None,
+             "Run `outmail check` with the same settings: it shows at which step the server stops answering.",
+             source="LogicalDOC log", exceptions=("read-timeout",)),
     HintRule("nosend", "LogicalDOC's kill switch smtp.nosend is on: it logs each mail as not sent and sends nothing.",
              None, "Set smtp.nosend=false in LogicalDOC's context.properties (or remove it) and restart LogicalDOC.",
              source="LogicalDOC log", exceptions=("nosend",)),
@@ -726,11 +758,11 @@ RULES: tuple[HintRule, ...] = (
              "Retry; if it persists, report it with the saved transcript (secrets are redacted).", source="exception",
              exceptions=("unexpected",)),
     # ---- generic fallbacks by reply class ----
-    HintRule("smtp-temporary", "{host} answered with a temporary error ({code} {enhanced}) that outmail's table does "
+    HintRule("smtp-temporary", "{host} answered with a temporary error ({status}) that outmail's table does "
              "not know: the same request may succeed later.", None,
              "Retry later; if it persists, the reply's own words name the cause (or ask the server's admin).",
              source="SMTP reply", generic=True),
-    HintRule("smtp-permanent", "{host} answered with a permanent error ({code} {enhanced}) that outmail's table does "
+    HintRule("smtp-permanent", "{host} answered with a permanent error ({status}) that outmail's table does "
              "not know: retrying unchanged will fail again.", None,
              "The reply's own words name what the server refuses; ask the server's admin if they do not.",
              source="SMTP reply", generic=True),
@@ -860,7 +892,8 @@ def for_smtp_reply(code: int, message: str, ctx: HintContext | None = None) -> H
     """The hint for an SMTP reply (aiosmtplib's message: the text after the code, lines joined by newlines)."""
     enhanced, text, _suffix = split_reply(message)
     raw = f"{code} " + " ".join(line.strip() for line in message.splitlines()).strip()
-    extra = {"text": text, "code": str(code), "enhanced": enhanced or str(code)}
+    extra = {"text": text.rstrip(". "), "code": str(code), "enhanced": enhanced or str(code),
+             "status": f"{code} {enhanced}".strip()}
     if ctx is not None and ctx.server != "exchange" and (enhanced in MICROSOFT_CODES or EXCHANGE_TEXT_RE.search(raw)):
         ctx = replace(ctx, server="exchange")  # the reply itself is Exchange Online's, whatever the banner said
     if ctx is not None and (m := re.search(r"not allowed to send as ([^\s;<>]+@[^\s;<>]+)", text)):
@@ -917,9 +950,12 @@ def for_token_error(err: Mapping[str, Any], ctx: HintContext | None = None) -> H
 def for_exception(kind: str, text: str | None = None, ctx: HintContext | None = None,
                   details: tuple[str, ...] = (), extra: Mapping[str, str] | None = None) -> Hint:
     """The hint for an exception kind (EXCEPTION_KINDS); `text` is the exception's own message, kept as the reply."""
-    for rule in RULES:
-        if kind in rule.exceptions and rule.fits(ctx):
+    candidates = [rule for rule in RULES if kind in rule.exceptions]
+    for rule in candidates:
+        if rule.fits(ctx):
             return render(rule, ctx, reply=text, details=details, extra=extra)
+    if candidates:  # no row for this server kind or phase: the kind's first row says it best
+        return render(candidates[0], ctx, reply=text, details=details, extra=extra)
     raise KeyError(f"no hint for exception kind {kind!r}")
 
 
