@@ -220,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         exc.parser.print_usage(sys.stderr)
         print(f"{exc.parser.prog}: error: {exc.message}", file=sys.stderr)
         command, fmt = _wanted_output(raw)
-        if (command == "check" and fmt in ("json", "nagios")) or (command in ("send", "guide") and fmt == "json"):
+        if (command == "check" and fmt in ("json", "nagios")) or \
+                (command in ("send", "guide", "explain") and fmt == "json"):
             from tui.diagnostics.cli import arguments_error
 
             return arguments_error(exc.message, fmt)

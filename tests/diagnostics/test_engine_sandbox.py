@@ -270,7 +270,7 @@ async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
     st = statuses(report)
     hint = report.step("settings").hint
     assert st["settings"] == "fail" and hint.id == "field-client-id" and hint.step == "S1"
-    assert hint.reply == "Client ID: Client ID must be a GUID: the Application (client) ID, setup step S1"
+    assert hint.reply == "Client ID must be a GUID: the Application (client) ID, setup step S1"
     assert "App registrations" in hint.fix
     assert all(st[i] == "skipped" for i in STEP_IDS[1:])
 

@@ -97,11 +97,11 @@ jakarta.mail.MessagingException: Could not connect to SMTP host: mail.example.ne
     (AUTH_535, None, "exchange-refused-login", "S5, S6, R1, R2, S8", "With SMTP (a password)"),
     (AUTH_535, SMTP.with_changes(host="smtp.office365.com"), "basic-auth-exchange", "S8", "switch Protocol to SMTP "
      "Microsoft 365"),
-    (PKIX, None, "tls-verify", None, "mail.example.net:465"),
+    (PKIX, None, "tls-verify-logicaldoc", None, "Java trust store"),  # LogicalDOC's store, not outmail's ca_file
     (PKIX, SMTP.with_changes(auth_encrypted=True, port=465), "tls-verify-logicaldoc", None, "Java trust store"),
     (REFUSED, None, "connect-refused", None, "smtp.example.org:2525"),
     (UNKNOWN_HOST, None, "dns-failure", None, "smtp.offic365.com"),  # a typo: not a host outmail knows as Microsoft's
-    (READ_TIMEOUT, SMTP, "step-timeout", None, "mail.example.net:587 stopped answering"),
+    (READ_TIMEOUT, SMTP, "logicaldoc-read-timeout", None, "mail.example.net:587 stopped getting answers"),
     (SENDAS, M365, "sendas-denied", "S7", 'Add-RecipientPermission "ceo@contoso.com"'),  # the From refused
     (TOKEN_IOEXCEPTION, M365, "invalid-secret", "S2", "AADSTS7000215"),
     (STARTTLS_REQUIRED, SMTP, "starttls-required-missing", None, "mail.example.net:587 does not offer it"),
@@ -130,7 +130,7 @@ def test_logicaldoc_shaped_pastes(text, settings, hint_id, step, words):
 
 def test_a_wrapper_and_its_cause_are_one_error_and_the_cause_wins():
     result = explain(PKIX)
-    assert [f.hint.id for f in result.findings] == ["tls-verify"]
+    assert [f.hint.id for f in result.findings] == ["tls-verify-logicaldoc"]
     assert "PKIX path building failed" in result.findings[0].matched
 
 
@@ -205,9 +205,13 @@ def test_cli_text_stdin_json_and_exit_codes(tmp_path):
     proc = run_cli("-", "--json", stdin=PKIX + "\n" + RELAY, cwd=tmp_path)
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0 and doc["ok"] is True
-    assert [f["hint"]["id"] for f in doc["findings"]] == ["tls-verify", "relay-denied"]
+    assert [f["hint"]["id"] for f in doc["findings"]] == ["tls-verify-logicaldoc", "relay-denied"]
     proc = run_cli("-", "--json", stdin="nothing to see", cwd=tmp_path)
     assert proc.returncode == 1 and json.loads(proc.stdout) == {"ok": False, "findings": []}
+    proc = run_cli("--json", "--bogus", cwd=tmp_path)  # argparse's error, as JSON too
+    assert proc.returncode == 2 and json.loads(proc.stdout)["error"]["kind"] == "arguments"
+    proc = run_cli("-", "--json", stdin="", cwd=tmp_path)
+    assert proc.returncode == 2 and "nothing to explain" in json.loads(proc.stdout)["error"]["message"]
     proc = run_cli("--config", str(tmp_path / "missing.toml"), "--json", "535 5.7.3 x", cwd=tmp_path)
     assert proc.returncode == 2
     assert json.loads(proc.stdout)["error"]["kind"] == "settings"
@@ -224,3 +228,49 @@ def test_cli_fills_the_fix_from_the_settings_file(tmp_path):
     assert "New-ServicePrincipal -AppId 11111111-2222-3333-4444-555555555555" in proc.stdout
     assert 'Add-MailboxPermission -Identity "box@contoso.com"' in proc.stdout
     assert "Abc8Q~" not in proc.stdout
+
+
+BOUNCE = """\
+This is the mail system at host mail.example.net.
+
+I'm sorry to have to inform you that your message could not be delivered to one or more recipients.
+
+<nobody@example.org>: host mx.example.org[203.0.113.5] said: 550 5.1.1 <nobody@example.org>: Recipient address
+    rejected: User unknown in local recipient table (in reply to RCPT TO command)
+
+Reporting-MTA: dns; mail.example.net
+Final-Recipient: rfc822; nobody@example.org
+Action: failed
+Status: 5.1.1
+Remote-MTA: dns; mx.example.org
+Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in local recipient table
+"""
+
+
+def test_a_bounce_is_one_error_named_with_the_server_it_talked_to():
+    result = explain(BOUNCE)
+    assert [f.hint.id for f in result.findings] == ["recipient-unknown"], result.to_text()
+    assert "mx.example.org does not know the recipient" in result.findings[0].hint.cause
+    assert "<server>" not in result.to_text()
+
+
+def test_the_server_the_paste_names_wins_over_the_settings():
+    result = explain(UNKNOWN_HOST, SMTP)  # SMTP's host is mail.example.net
+    assert "The server name smtp.offic365.com does not resolve" in result.findings[0].hint.cause
+    result = explain(REFUSED, SMTP)
+    assert "smtp.example.org:2525" in result.findings[0].hint.cause
+
+
+def test_the_mechanism_jakarta_mail_used_decides_not_its_list():
+    debug = ("DEBUG SMTP: Attempt to authenticate using mechanisms: LOGIN PLAIN DIGEST-MD5 NTLM XOAUTH2\n"
+             "DEBUG SMTP: Using mechanism LOGIN\n"
+             "jakarta.mail.AuthenticationFailedException: 535 5.7.8 Error: authentication failed: authentication "
+             "failure\n")
+    result = explain(debug)
+    assert [f.hint.id for f in result.findings] == ["password-rejected"], result.to_text()
+
+
+def test_identical_errors_are_reported_once_at_their_first_line():
+    text = "\n".join(["550 5.7.1 <a@b.test>: Relay access denied"] * 3)
+    (f,) = explain(text).findings
+    assert f.line == 1

@@ -438,5 +438,6 @@ def test_settings_step_hint_is_the_first_problems_own(changes, hint_id, step, wo
     assert hint.id == hint_id and hint.step == step
     assert words in hint.cause + hint.fix + (hint.command or "")
     first = next((p for p in problems if p.severity == "error"), problems[0])
-    assert hint.reply == f"{first.label}: {first.message}"
+    shown = first.message.rstrip(". ")
+    assert hint.reply == (shown if shown.startswith(first.label) else f"{first.label}: {shown}")  # label once
     assert "The settings have errors" not in hint.cause

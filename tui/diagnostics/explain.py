@@ -39,6 +39,13 @@ _REPLY_START_RE = re.compile(r"^\s*(?:S:\s*|<<<\s*|\d+\s+S:\s*|Diagnostic-Code:\
 _REPLY_ANY_RE = re.compile(r"(?<![\w.])([45]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3}\b.*)$")
 _AADSTS_RE = re.compile(r"AADSTS(\d+)")
 _UNKNOWN_HOST_RE = re.compile(r"(?:Unknown SMTP host:|UnknownHostException:)\s*([A-Za-z0-9.-]+)")
+# A bounce names the server it talked to: "host mx.example.org[203.0.113.5] said: ..." (Postfix), "connect to
+# mx2.example.org[198.51.100.7]:25: ..." and "Remote-MTA: dns; mx.example.org".
+_BOUNCE_HOST_RE = re.compile(r"\bhost ([A-Za-z0-9.-]+)\[[^\]]*\] said:|\bconnect to ([A-Za-z0-9.-]+)\[[^\]]*\]:(\d+)|"
+                             r"^Remote-MTA:\s*dns;\s*([A-Za-z0-9.-]+)", re.IGNORECASE | re.MULTILINE)
+# The mechanism Jakarta Mail used ("Using mechanism LOGIN" in its debug output) or the AUTH command itself.
+_MECHANISM_RE = re.compile(r"Using mechanism (\w[\w-]*)|\bAUTH (XOAUTH2|PLAIN|LOGIN)\b(?! PLAIN| LOGIN| XOAUTH2)",
+                           re.IGNORECASE)
 # Jakarta Mail names the server as "host: H, port: P" (Could not connect to SMTP host) or "host, port: H, P"
 # (MailConnectException: Couldn't connect to host, port: H, P).
 _HOST_PORT_RE = re.compile(r"host[:,]?\s*\"?([A-Za-z0-9.-]+)\"?,\s*port[:,]?\s*(\d{1,5})|"
@@ -64,7 +71,7 @@ _JAVA_SIGNATURES: tuple[tuple[re.Pattern[str], str, int], ...] = tuple(
         (r"UnknownHostException", "dns", 3),
         (r"Connection refused", "connection-refused", 3),
         (r"connect timed out|Connection timed out", "connect-timeout", 3),
-        (r"Read timed out|SocketTimeoutException", "timeout", 2),
+        (r"Read timed out|SocketTimeoutException", "read-timeout", 2),
         (r"Connection reset|Broken pipe|Remote host terminated the handshake|\[EOF\]|Connection closed by "
          r"foreign host|SMTPServerDisconnected", "disconnected", 2),
         (r"SSLHandshakeException|Could not convert socket to TLS", "tls-handshake", 1),
@@ -130,17 +137,22 @@ def context_for(settings: Any | None, text: str) -> HintContext:
     """The values hints are filled with: the settings' when given; the host and port Jakarta Mail names in the text
     otherwise; the server kind and the mechanism as the text shows them."""
     ctx = HintContext.from_settings(settings) if settings is not None else HintContext()
-    if settings is None and (m := _HOST_PORT_RE.search(text)):
+    # the server the paste names wins over the settings: the error is about what LogicalDOC talked to
+    if (m := _HOST_PORT_RE.search(text)) is not None:
         ctx = replace(ctx, host=m.group(1) or m.group(3), port=m.group(2) or m.group(4))
-    elif settings is None and (m := _UNKNOWN_HOST_RE.search(text)):
-        ctx = replace(ctx, host=m.group(1))
+    elif (m := _UNKNOWN_HOST_RE.search(text)) is not None:
+        ctx = replace(ctx, host=m.group(1), port=ctx.port if settings is not None else "")
+    elif (m := _BOUNCE_HOST_RE.search(text)) is not None:
+        ctx = replace(ctx, host=m.group(1) or m.group(2) or m.group(4), port=m.group(3) or "25")
     said = H.server_kind(said=text) if H.EXCHANGE_TEXT_RE.search(text) else ""
     if said:
         ctx = replace(ctx, server=said)
     elif not ctx.server and ctx.host:
         ctx = replace(ctx, server=H.server_kind(host=ctx.host))
-    if not ctx.mechanism:
-        if "XOAUTH2" in text.upper() or _AADSTS_RE.search(text) or getattr(settings, "is_m365", False):
+    if (m := _MECHANISM_RE.search(text)) is not None:  # what the log says was used wins over a guess
+        ctx = replace(ctx, mechanism=(m.group(1) or m.group(2)).upper())
+    elif not ctx.mechanism:
+        if getattr(settings, "is_m365", False):
             ctx = replace(ctx, mechanism="XOAUTH2")
         elif settings is not None and getattr(settings, "username", "").strip():
             ctx = replace(ctx, mechanism="LOGIN")  # LogicalDOC's Jakarta Mail tries LOGIN first
@@ -184,8 +196,12 @@ def _finding(number: int, line: str, ctx: HintContext, settings: Any | None) -> 
     for pattern, kind, score in _JAVA_SIGNATURES:
         if pattern.search(line):
             extra = {"why": "'Use secure authentication' (smtps) or Connection Security SSL",
+                     "plain_fix": "set Connection Security to STARTTLS (or TLS) and turn 'Use secure authentication' "
+                                  "off",
                      "mechanisms": "(see the server's EHLO)", "security": "None, STARTTLS or TLS", "where": ""}
-            if kind == "tls-verify" and settings is not None and not settings.is_m365 and settings.auth_encrypted:
+            if kind == "tls-verify":
+                # LogicalDOC checks certificates only with SMTP Microsoft 365 or 'Use secure authentication', both
+                # against its Java trust store: the fix is there, not in outmail's ca_file
                 kind = "tls-verify-logicaldoc"
             hint = H.for_exception(kind, line.strip()[:MAX_LINE], ctx, extra=extra)
             return Finding(number, shown, "exception", hint, score=score)
@@ -205,12 +221,24 @@ def _blocks(lines: list[str]) -> list[list[tuple[int, str]]]:
         is_exception = bool(_EXCEPTION_LINE_RE.match(line))
         continuation = blocks and not starts_log and (
             _CONTINUATION_RE.match(line) is not None or (is_exception and in_trace))
-        if continuation:
+        if continuation and _is_folded_reply(blocks[-1][-1][1], line):
+            # a reply wrapped onto an indented line (bounces fold long lines): one line for matching
+            blocks[-1][-1] = (blocks[-1][-1][0], blocks[-1][-1][1].rstrip() + " " + line.strip())
+        elif continuation:
             blocks[-1].append((number, line))
         else:
             blocks.append([(number, line)])
         in_trace = starts_log or is_exception or bool(continuation)
     return blocks
+
+
+def _is_folded_reply(previous: str, line: str) -> bool:
+    """`line` continues the SMTP reply on `previous` (an indented fold, not a stack frame or a nested exception)."""
+    if not line[:1].isspace() or _EXCEPTION_LINE_RE.match(line):
+        return False
+    if re.match(r"\s+(at\s|\.\.\.|Caused by|nested exception)", line):
+        return False
+    return _reply_in(previous) is not None
 
 
 def explain(text: str, settings: Any | None = None) -> Explanation:
@@ -224,6 +252,7 @@ def explain(text: str, settings: Any | None = None) -> Explanation:
     clean = redact_pasted(text or "", secrets)
     ctx = context_for(settings, clean)
     found: list[Finding] = []
+    seen: set[tuple[str, ...]] = set()
     for block in _blocks(clean.splitlines()):
         best: Finding | None = None
         for number, line in block:
@@ -232,8 +261,17 @@ def explain(text: str, settings: Any | None = None) -> Explanation:
                 best = f  # the deepest of the most specific: a nested cause beats its wrapper
         if best is None:
             continue
-        if found and found[-1].hint is not None and best.hint is not None and found[-1].hint.id == best.hint.id \
-                and (found[-1].hint.reply or "") .split(" [")[0] == (best.hint.reply or "").split(" [")[0]:
-            continue  # the same error again (a log line repeating its exception's message)
+        key = _same_error_key(best)
+        if key in seen:
+            continue  # the same error again (a log line repeating it, a bounce's human and machine parts)
+        seen.add(key)
         found.append(best)
     return Explanation(found)
+
+
+def _same_error_key(f: Finding) -> tuple[str, ...]:
+    """What makes two findings the same error: the hint, the reply's code and status, the addresses it names."""
+    reply = f.hint.reply if f.hint is not None and f.hint.reply else f.matched
+    code = re.search(r"(?<![\w.])([245]\d\d)[ -]([245]\.\d{1,3}\.\d{1,3})?", reply)
+    addresses = tuple(sorted(set(re.findall(r"<([^<>\s]+@[^<>\s]+)>", reply))))
+    return (f.hint.id if f.hint else f.matched, code.group(0) if code else reply.split(" [")[0], *addresses)

@@ -22,16 +22,16 @@ EXIT_OK, EXIT_NOT_KNOWN, EXIT_UNUSABLE = 0, 1, 2
 MAX_INPUT = 1_000_000  # characters: a whole log excerpt, not a whole log
 
 
-def _error(kind: str, message: str, as_json: bool, **where: Any) -> int:
-    if as_json:
-        sys.stdout.write(json.dumps({"ok": False, "error": {"kind": kind, "message": message, **where}},
-                                    ensure_ascii=False) + "\n")
-    print(f"outmail explain: {message}", file=sys.stderr)
-    return EXIT_UNUSABLE
+def _error(err: Any, as_json: bool) -> int:
+    """Say why explain cannot run: stderr, and with --json the same {"ok": false, "error"} document check prints."""
+    from tui.diagnostics.cli import report_unusable
+
+    return report_unusable(err, "json" if as_json else "text", "outmail explain")
 
 
 def _settings(args: Any, as_json: bool) -> tuple[Any, int | None]:
     from tui.cli import ENV_CONFIG, resolve_config_path
+    from tui.diagnostics.unusable import Unusable
     from tui.settings.store import SettingsFileError, load_settings
 
     explicit = getattr(args, "config", None) or os.environ.get(ENV_CONFIG)
@@ -41,24 +41,28 @@ def _settings(args: Any, as_json: bool) -> tuple[Any, int | None]:
     try:
         return load_settings(path, tenant=getattr(args, "tenant", None)), None
     except SettingsFileError as exc:
-        return None, _error("settings", str(exc), as_json, path=str(path))
+        return None, _error(Unusable.from_settings_error(exc), as_json)
     except OSError as exc:
-        return None, _error("settings", f"{path}: {exc.strerror or exc}", as_json, path=str(path))
+        return None, _error(Unusable.from_os_error(path, exc), as_json)
 
 
 def run_explain(args: Any) -> int:
+    from tui.diagnostics.unusable import Unusable
+
     as_json = bool(getattr(args, "json", False))
     words = list(getattr(args, "text", None) or [])
     if words in ([], ["-"]):
         if not words and sys.stdin.isatty():
-            return _error("arguments", "paste the error text as an argument, or pipe it in (outmail explain - < log)",
-                          as_json)
+            return _error(Unusable.arguments("paste the error text as an argument, or pipe it in "
+                                             "(outmail explain - < log)"), as_json)
         text = sys.stdin.read(MAX_INPUT + 1)
     else:
         text = " ".join(words)
     if len(text) > MAX_INPUT:
-        return _error("arguments", f"the text is longer than {MAX_INPUT} characters: paste the lines around the "
-                      "error, not the whole log", as_json)
+        return _error(Unusable.arguments(f"the text is longer than {MAX_INPUT} characters: paste the lines around "
+                                         "the error, not the whole log"), as_json)
+    if not text.strip():
+        return _error(Unusable.arguments("nothing to explain: the text is empty"), as_json)
     settings, failed = _settings(args, as_json)
     if failed is not None:
         return failed

@@ -238,7 +238,7 @@ class Hint:
         """Plain-text rendering (CLI, transcript file)."""
         out = []
         if self.reply:
-            out.append(f"Reply: {self.reply}")
+            out.append(f"{'Problem' if self.source == 'settings' else 'Reply'}: {self.reply}")
         out.append(f"Cause: {self.cause}")
         if self.step:
             out.append(f"Setup step: {self.step_title}")
@@ -974,10 +974,11 @@ def for_settings(problems: Any, ctx: HintContext | None = None) -> Hint | None:
     first = next((p for p in problems if p.severity == "error"), None) or next(iter(problems), None)
     if first is None:
         return None
-    text = f"{first.label}: {first.message}"
+    message = first.message.rstrip(". ")
+    text = message if message.startswith(first.label) else f"{first.label}: {message}"
     rule_id = next((rid for attr, words, rid in FIELD_MESSAGE_RULES
                     if attr == first.attr and words.lower() in first.message.lower()), None)
     if rule_id is not None:
         return render(RULES_BY_ID[rule_id], ctx, reply=text, extra={"code": "", "enhanced": ""})
     rule = RULES_BY_ID[FIELD_RULES.get(first.attr, "field-console")]
-    return render(rule, ctx, reply=text, extra={"problem": text})
+    return render(rule, ctx, reply=text, extra={"problem": message})
