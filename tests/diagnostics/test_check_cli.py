@@ -47,6 +47,8 @@ def test_check_json_happy(sandbox_clean):
                                             "(after AUTH); RSET, nothing was sent")
     assert any(d.startswith(f"MAIL FROM:<{sb.info.mailbox}> → 250") for d in envelope["detail"])
     assert any(d.startswith(f"RCPT TO:<{sb.info.mailbox}> → 250") for d in envelope["detail"])
+    assert "note: Exchange Online checks Send As only after the message (DATA); `outmail send` proves it" in \
+        envelope["detail"]
     assert_clean(sb, proc)
 
 

@@ -1076,6 +1076,9 @@ class _Run:
         if s.userasfrom:
             h.detail("note: with 'Use user's email as sender' LogicalDOC sends From each user's own address; "
                      "`outmail send --from ADDR` tries one")
+        if H.server_kind(said=self.server_said) == "exchange":
+            # Exchange accepts MAIL FROM and refuses a From without Send As only after DATA (554 5.2.252)
+            h.detail("note: Exchange Online checks Send As only after the message (DATA); `outmail send` proves it")
         if not self.rcpt:
             h.detail("RCPT TO is the sender's own address; `outmail check --rcpt ADDR` tries another recipient")
 
