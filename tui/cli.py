@@ -8,26 +8,11 @@ Textual is imported only when the console starts.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from tui import __version__
-from tui.settings.fields import ENV_CONFIG
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_UNUSABLE = 2
-
-
-def resolve_config_path(arg: str | None) -> Path:
-    """`--config PATH`, else $OUTMAIL_CONFIG, else ./settings.toml."""
-    if arg:
-        return Path(arg).expanduser()
-    env = os.environ.get(ENV_CONFIG)
-    if env:
-        return Path(env).expanduser()
-    return Path("settings.toml")
+from tui.exitcodes import EXIT_UNUSABLE
+from tui.settings.location import ENV_CONFIG, resolve_config_path  # noqa: F401 - re-exported for callers
 
 
 def _add_config(p: argparse.ArgumentParser, top: bool = False) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 
 from tui.diagnostics.unusable import Unusable, error_document
 
-EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+from tui.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
 FORMATS = ("text", "json", "nagios", "prometheus")
 PROG = "outmail check"
 
@@ -80,7 +80,7 @@ def _argument_problem(args: Any, fmt: str) -> str | None:
 
 
 def run_check(args: Any) -> int:
-    from tui.cli import resolve_config_path
+    from tui.settings.location import resolve_config_path
 
     fmt = output_format(args)
     if fmt not in FORMATS:

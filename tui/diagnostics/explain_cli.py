@@ -18,7 +18,7 @@ from typing import Any
 
 from tui.diagnostics.explain import explain
 
-EXIT_OK, EXIT_NOT_KNOWN, EXIT_UNUSABLE = 0, 1, 2
+from tui.exitcodes import EXIT_FAILED as EXIT_NOT_KNOWN, EXIT_OK
 MAX_INPUT = 1_000_000  # characters: a whole log excerpt, not a whole log
 
 
@@ -30,7 +30,7 @@ def _error(err: Any, as_json: bool) -> int:
 
 
 def _settings(args: Any, as_json: bool) -> tuple[Any, int | None]:
-    from tui.cli import ENV_CONFIG, resolve_config_path
+    from tui.settings.location import ENV_CONFIG, resolve_config_path
     from tui.diagnostics.unusable import Unusable
     from tui.settings.store import SettingsFileError, load_settings
 

@@ -44,7 +44,7 @@ from tui.diagnostics.unusable import Unusable, error_document
 State = Literal["OK", "WARNING", "CRITICAL", "UNKNOWN"]
 STATE_SEVERITY: dict[str, int] = {"OK": 0, "WARNING": 1, "UNKNOWN": 2, "CRITICAL": 3}
 DEFAULT_JOBS = 4
-EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+from tui.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
 
 
 def worst(states: Sequence[str]) -> State:

@@ -23,11 +23,11 @@ from typing import Any
 from tui.diagnostics.unusable import Unusable
 
 PROG = "outmail guide"
-EXIT_OK, EXIT_FAILED, EXIT_UNUSABLE = 0, 1, 2
+from tui.exitcodes import EXIT_FAILED, EXIT_OK
 
 
 def run_guide(args: Any) -> int:
-    from tui.cli import resolve_config_path
+    from tui.settings.location import resolve_config_path
     from tui.diagnostics.cli import report_unusable
 
     fmt = "json" if getattr(args, "json", False) else "text"

@@ -28,7 +28,7 @@ class _Crashed(Exception):
 
 def run_check_until_pass(args: Any, fmt: str) -> int:
     """check's branch for --until-pass (also reached with --every or --for alone, which is refused)."""
-    from tui.cli import resolve_config_path
+    from tui.settings.location import resolve_config_path
     from tui.diagnostics.cli import report_unusable
     from tui.guide.until_pass import DEFAULT_EVERY, DEFAULT_LIMIT, until_pass
 

@@ -22,9 +22,7 @@ from tui.logicaldoc.bridge import (
 )
 from tui.logicaldoc.properties import PropertiesError
 
-EXIT_OK = 0
-EXIT_DECLINED = 1
-EXIT_UNUSABLE = 2
+from tui.exitcodes import EXIT_FAILED as EXIT_DECLINED, EXIT_OK, EXIT_UNUSABLE
 
 
 def _errors() -> tuple[type[Exception], ...]:
@@ -44,7 +42,7 @@ def _print_warnings(warnings: tuple[BridgeWarning, ...], err: TextIO) -> None:
 
 
 def _config_path(args) -> Path:
-    from tui.cli import resolve_config_path
+    from tui.settings.location import resolve_config_path
 
     return resolve_config_path(getattr(args, "config", None))
 

@@ -56,7 +56,7 @@ def read_body(args: Any) -> str | None:
 
 
 def run_send(args: Any) -> int:
-    from tui.cli import resolve_config_path
+    from tui.settings.location import resolve_config_path
     from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message
     from tui.settings.store import SettingsFileError, load_settings
 

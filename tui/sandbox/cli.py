@@ -9,8 +9,7 @@ import threading
 
 from tui.sandbox.faults import FAULTS, list_faults_text
 
-EXIT_OK = 0
-EXIT_UNUSABLE = 2
+from tui.exitcodes import EXIT_OK, EXIT_UNUSABLE
 
 
 def describe_event(service: str, event: dict) -> str:
