@@ -313,7 +313,7 @@ async def test_palette_and_help_name_the_action(settings_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         text = await help_text(pilot)
         assert "F10            Explain an error: Paste error text" in text
-        assert "Explain an error (F10)" in text and "ctrl+o        Copy the fix" in text
+        assert "Explain an error (F10)" in text and "ctrl+o         Copy the fix" in text
         await pilot.press("escape")
         await pilot.pause()
         await pilot.press("ctrl+p")
