@@ -13,6 +13,7 @@ from textual.widgets import Label, Log, OptionList, Static
 from textual.worker import WorkerState
 
 from tests.ui.conftest import help_text, ready
+from tests.ui.contrast import screen_text
 from tui.ui.diagnostics_pane import DiagnosticsPane, PaneButton, step_line
 from tui.ui.launch import build_app
 from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
@@ -153,14 +154,14 @@ async def test_failure_shows_the_fix_with_the_admins_values(demo_settings: Path,
         await pilot.press("c")
         await pilot.pause()
         assert app.clipboard == auth.hint.command
-        assert any(n.message.startswith("Copied the PowerShell for AUTH") and info.object_id in n.message
-                   for n in app._notifications)
+        assert app.main_screen.message.startswith("✔ Copied the PowerShell for AUTH") and not app._notifications
+        assert info.object_id in app.clipboard
         # y copies the transcript, redacted
         await pilot.press("y")
         await pilot.pause()
         assert app.clipboard == pane.report.transcript_text()
         assert "S: 535 5.7.3" in app.clipboard and info.client_secret not in app.clipboard
-        assert any(n.message.startswith("Copied the transcript (") for n in app._notifications)
+        assert app.main_screen.message.startswith("✔ Copied the transcript (")
 
 
 async def test_page_down_brings_the_powershell_into_view_at_80x24(demo_settings: Path, sandbox_clean) -> None:
@@ -382,7 +383,8 @@ async def test_save_report_is_private_and_redacted(demo_settings: Path, sandbox_
         text = report.read_text()
         assert "FAILED at auth" in text and "Transcript" in text and "C: AUTH XOAUTH2 <redacted" in text
         assert sandbox_clean.info.client_secret not in text
-        assert any(str(report) in n.message and n.message.startswith("Saved the report") for n in app._notifications)
+        said = app.main_screen.message
+        assert said == f"✔ Saved the report (secrets redacted, readable by you only) to {report}", said
         await pilot.press("s")  # a second save in the same second gets a new name
         await pilot.pause()
         assert len(list(demo_settings.parent.glob("outmail-report-*.txt"))) == 2
@@ -531,6 +533,43 @@ async def test_sandbox_keys_and_palette_only_in_demo(settings_path: Path) -> Non
         await pilot.pause()
         assert isinstance(app.screen, SandboxPanel)
         assert app.focused is app.screen.query_one("#sandbox-mailbox")
+
+
+async def test_copy_and_save_say_so_without_covering_the_fix(tmp_path: Path, monkeypatch) -> None:
+    """c, y and s at 80x24: what they did is said on the line above the keys, no toast; the reply, Why, Setup step,
+    Fix and every button stay on screen."""
+    from tests.ui.conftest import COMMENTED_M365
+    from tui.diagnostics import engine
+
+    monkeypatch.setattr(engine, "diagnose", canned_diagnose())
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await run_f5(pilot)
+        needed = ["535 5.7.3 Authentication unsuccessful", "Why: ", "Setup step: S5", "Fix: ", "x Cancel",
+                  "F5 Rerun", "c Copy fix", "y Copy transcript", "s Save", "t Transcript"]
+        assert all(text in screen_text(app) for text in needed), screen_text(app)
+        for key, said in [("c", "✔ Copied the PowerShell for AUTH (4 lines) to the clipboard (OSC 52"),
+                          ("y", "✔ Copied the transcript (2 lines, secrets redacted)"),
+                          ("s", "✔ Saved the report (secrets redacted, readable by you only) to ")]:
+            await pilot.press(key)
+            await pilot.pause()
+            screen = screen_text(app)
+            flat = " ".join(line.strip() for line in screen.splitlines())
+            assert said in flat, (key, screen)
+            missing = [text for text in needed if text not in screen]
+            assert not missing, (key, missing, screen)
+            assert not app._notifications, [n.message for n in app._notifications]
+        assert str(tmp_path) in app.main_screen.message
+        # moving to another step keeps it; F2 (another pane) clears it
+        await pilot.press("up")
+        await pilot.pause()
+        assert app.main_screen.message.startswith("✔ Saved the report")
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.main_screen.message == ""
 
 
 def canned_diagnose():

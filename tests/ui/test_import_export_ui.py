@@ -65,7 +65,8 @@ async def test_export_shows_the_diff_and_w_writes_only_that_line(settings_path: 
         await pilot.press("w")
         await pilot.pause()
         assert not isinstance(app.screen, PlanPreviewDialog)
-        assert any("Exported tenant default" in n.message and ".bak-" in n.message for n in app._notifications)
+        said = app.main_screen.message
+        assert "Exported tenant default" in said and ".bak-" in said and not app._notifications, said
     after = props.read_bytes()
     assert after == before.replace(b"default.smtp.port=587\n", b"default.smtp.port=2525\n")
     backups = list(tmp_path.glob("context.properties.bak-*"))
@@ -86,7 +87,7 @@ async def test_export_c_cancels_and_leaves_the_file(settings_path: Path, tmp_pat
         await pilot.press("c")
         await pilot.pause()
         assert not isinstance(app.screen, PlanPreviewDialog)
-        assert any(n.message == "Nothing was written" for n in app._notifications)
+        assert app.main_screen.message == "Nothing was written"
     assert props.read_bytes() == before
     assert not list(tmp_path.glob("context.properties.bak-*"))
 

@@ -59,7 +59,7 @@ async def test_edit_port_and_save_changes_only_that_line(settings_path: Path) ->
         await pilot.pause()
         assert [m for m in messages if isinstance(m, SettingsSaved)]
         assert "✔ saved" in str(app.query_one("#status-dirty").render())
-        assert any("Saved" in n.message for n in app._notifications)
+        assert app.main_screen.message.startswith("✔ Saved ") and not app._notifications
     after = settings_path.read_text(encoding="utf-8")
     assert changed_lines(COMMENTED_M365, after) == [
         ("port = 587                      # submission\n", "port = 2525                     # submission\n")
@@ -419,7 +419,7 @@ async def test_test_send_slot(settings_path: Path) -> None:
 
             assert isinstance(app.screen, TestSendDialog)
         else:
-            assert any("Test send is not available yet" in n.message for n in app._notifications)
+            assert "Test send is not available yet" in app.main_screen.message
 
 
 async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
@@ -438,7 +438,7 @@ async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.is_running
-        assert any("[/]name" in n.message for n in app._notifications)
+        assert "[/]name" in app.main_screen.message
 
 
 async def test_save_refuses_an_empty_port(settings_path: Path) -> None:
@@ -449,7 +449,7 @@ async def test_save_refuses_an_empty_port(settings_path: Path) -> None:
         assert problems_text(app, "port").startswith("✖ error: Port must be a whole number")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert any("Not saved: Port must be a number" in n.message for n in app._notifications)
+        assert "Not saved: Port must be a number" in app.main_screen.message
     assert settings_path.read_text() == COMMENTED_M365
 
 
@@ -460,7 +460,7 @@ async def test_save_with_errors_is_allowed_and_says_so(settings_path: Path) -> N
         await type_into(pilot, "f-client_id", "nope")
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert any("with 1 error still to fix" in n.message for n in app._notifications)
+        assert "with 1 error still to fix" in app.main_screen.message
     assert 'clientId = "nope"' in settings_path.read_text()
 
 

@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import WorkerState
 
+from tests.ui.contrast import screen_text
 from tests.ui.conftest import help_text, ready
 from tui.ui.launch import build_app
 from tui.ui.test_send_dialog import TestSendDialog
@@ -144,7 +145,12 @@ async def test_send_as_an_ungranted_address_shows_the_reply_and_the_fix(userasfr
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert copied and "Add-RecipientPermission" in copied[0]
-        assert any("Copied the PowerShell for Send test message" in n.message for n in app._notifications)
+        assert status(app).startswith("✔ Copied the PowerShell for Send test message") and not app._notifications
+        # no toast: the failure, the server's reply and every button are still on screen at 80x24
+        screen = screen_text(app)
+        assert "✖ Not sent: the server refused the message" in screen and "Server reply: 554 5.2.252" in screen
+        for button in ("Send (ctrl+t)", "Copy fix (ctrl+o)", "Close (Esc)"):
+            assert button in screen, (button, screen)
 
         # the granted Send As address goes through
         await set_field(pilot, "#ts-sendas", sandbox_clean.info.sendas_address)
@@ -199,7 +205,7 @@ async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean) -
         await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
         await asyncio.wait_for(app.workers.wait_for_complete(), 10)
         assert worker.state == WorkerState.CANCELLED
-        assert any("Test send cancelled" in n.message for n in app._notifications)
+        assert "Test send cancelled" in app.main_screen.message
         # the connection was closed from our side: the sandbox never got DATA, no message arrives
         sandbox_clean.set_fault(None)
         await pilot.pause(1.5)

@@ -251,7 +251,14 @@ class OutmailApp(App[None], inherit_bindings=False):
         if self._validated and message.settings == self.current_settings:
             return  # a widget reported its value without a change (a Select on mount)
         self.current_settings = message.settings
+        self.main_screen.clear_message()  # what an earlier action said no longer describes the values on screen
         self._validate()
+
+    def say(self, text: str, severity: str = "information") -> None:
+        """Say what an action did on the main screen's message line, above the help (MainScreen.say): it covers
+        no dialog button and no fix, unlike a toast at 80x24. External text is never markup there."""
+        if self.screen_stack and not self._exit:
+            self.main_screen.say(text, severity)
 
     def sync_form(self) -> None:
         """Take the values the form shows now rather than when its change messages arrive: an action typed right
@@ -272,7 +279,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.problems = validate(self.current_settings)
         except Exception as exc:  # a validation bug must not end the session: show it instead
             self.problems = []
-            self.notify(f"Validation failed: {type(exc).__name__}", severity="error", markup=False)
+            self.say(f"Validation failed: {type(exc).__name__}", "error")
         self._validated = True
         self.form.show_problems(self.problems)
         self._refresh_status()
@@ -307,11 +314,11 @@ class OutmailApp(App[None], inherit_bindings=False):
         path = self.settings_file.path
         reason = self._unwritable()
         if reason:
-            self.notify(f"Not saved: {reason}", severity="error", markup=False)
+            self.say(f"Not saved: {reason}", "error")
             self.post_message(SaveFailed(path, reason))
             return
         if self.settings_file.exists and not self.dirty and not overwrite:
-            self.notify("Nothing to save: no changes", markup=False)
+            self.say("Nothing to save: no changes")
             if then:
                 then()
             return
@@ -344,10 +351,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.current_settings = form.read()
         errors = sum(1 for p in self.problems if p.severity == "error")
         if errors:
-            self.notify(f"Saved {path} with {errors} error{'s' if errors != 1 else ''} still to fix",
-                        severity="warning", markup=False)
+            self.say(f"Saved {path} with {errors} error{'s' if errors != 1 else ''} still to fix", "warning")
         else:
-            self.notify(f"Saved {path}", markup=False)
+            self.say(f"✔ Saved {path}")
         self.post_message(SettingsSaved(path, saved.tenant, errors))
         self._refresh_status()
         if then:
@@ -359,8 +365,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         elif choice == "overwrite":
             self._save(overwrite=True, then=then)
 
-    async def _reload(self, tenant: str | None = None) -> None:
-        """Load the file again (after a conflict, or for another tenant); a file that cannot be used is reported."""
+    async def _reload(self, tenant: str | None = None, said: str | None = None) -> None:
+        """Load the file again (after a conflict, an import, or for another tenant); a file that cannot be used is
+        reported. `said`: the message once loaded (default: `Loaded <path>, tenant <name>`)."""
         path = self.settings_file.path
         try:
             new_file, settings = open_settings_file(path, tenant or self.current_settings.tenant)
@@ -374,7 +381,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         form.set_revealed(self.secrets_revealed)
         self._validate()
         self.post_message(SettingsLoaded(path, settings.tenant))
-        self.notify(f"Loaded {path}, tenant {settings.tenant}", markup=False)
+        self.say(said or f"Loaded {path}, tenant {settings.tenant}")
 
     # ------------------------------------------------------------------------------------------------ actions
 
@@ -436,8 +443,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             return
         self.secrets_revealed = not self.secrets_revealed
         self.form.set_revealed(self.secrets_revealed)
-        self.notify("Secrets shown (ctrl+r hides them)" if self.secrets_revealed else "Secrets hidden",
-                    markup=False)
+        self.say("Secrets shown (ctrl+r hides them)" if self.secrets_revealed else "Secrets hidden")
 
     def action_switch_tenant(self) -> None:
         self.sync_form()
@@ -447,7 +453,7 @@ class OutmailApp(App[None], inherit_bindings=False):
     def _pick_tenant(self, reason: str = "") -> None:
         tenants = self.settings_file.tenants
         if len(tenants) < 2:
-            self.notify(f"This file holds one tenant: {self.current_settings.tenant}", markup=False)
+            self.say(f"This file holds one tenant: {self.current_settings.tenant}")
             return
         self.push_screen(_dialogs().TenantPickerDialog(tenants, self.current_settings.tenant, reason), self._tenant_picked)
 
@@ -484,7 +490,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         except ModuleNotFoundError as exc:
             if exc.name != "tui.ui.diagnostics_pane":
                 raise
-            self.notify("Diagnostics are not available yet (F2 returns to the settings)", markup=False)
+            self.say("Diagnostics are not available yet (F2 returns to the settings)")
             return
         container = screen.query_one(f"#{DIAGNOSTICS_PANE}")
         panes = container.query(DiagnosticsPane)
@@ -536,7 +542,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         except ModuleNotFoundError as exc:
             if exc.name != "tui.ui.test_send_dialog":
                 raise
-            self.notify("Test send is not available yet", markup=False)
+            self.say("Test send is not available yet")
             return
         if not isinstance(self.screen, ModalScreen):
             self.push_screen(TestSendDialog(self.current_settings))

@@ -329,7 +329,7 @@ class BridgeFlow:
 
     def _confirmed(self, choice: str | None, plan: Any) -> None:
         if choice != "write":
-            self.app.notify("Nothing was written", markup=False)
+            self._say("Nothing was written")
             return
         from tui.logicaldoc import bridge
 
@@ -344,11 +344,18 @@ class BridgeFlow:
             return
         if self.direction == "export":
             saved = f"; the previous file is kept as {backup}" if backup else ""
-            app.notify(f"Exported tenant {app.current_settings.tenant} to {plan.path}{saved}", title="Exported",
-                       markup=False)
+            self._say(f"✔ Exported tenant {app.current_settings.tenant} to {plan.path}{saved}")
         else:
-            app.notify(f"Imported {self.path} into {plan.config_path}", title="Imported", markup=False)
-            app.call_later(app._reload, app.current_settings.tenant)
+            app.call_later(app._reload, app.current_settings.tenant,
+                           f"✔ Imported {self.path} into {plan.config_path} and loaded it")
+
+    def _say(self, text: str) -> None:
+        """On the console's message line (OutmailApp.say), not a toast over the form or the pane."""
+        say = getattr(self.app, "say", None)
+        if say is not None:
+            say(text)
+        else:
+            self.app.notify(text, markup=False)
 
     def _error(self, text: str) -> None:
         from tui.ui.dialogs import ErrorDialog

@@ -21,7 +21,6 @@ from textual.widgets import ContentSwitcher, Label, Log, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from tui.ui.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
-from tui.ui.settings_screen import show_text
 
 # A step's state in words first (readable in 16 colours and with NO_COLOR), then its colour.
 STATE_WORDS = {
@@ -432,11 +431,18 @@ class DiagnosticsPane(Widget):
         self._show_keys_help()
 
     def _show_keys_help(self) -> None:
-        try:
-            help_line = self.screen.query_one("#help-line", Static)
-        except Exception:  # noqa: BLE001 - a screen without a help line (a test harness)
-            return
-        show_text(help_line, KEYS_HELP)
+        set_help = getattr(self.screen, "set_help", None)
+        if set_help is not None:  # None: a screen without a help line (a test harness)
+            set_help(KEYS_HELP)
+
+    def _say(self, text: str, severity: str = "information") -> None:
+        """What an action did, on the message line above the keys (OutmailApp.say), where it covers neither the
+        buttons nor the fix; a toast where the pane runs without the console (a test harness)."""
+        say = getattr(self.app, "say", None)
+        if say is not None:
+            say(text, severity)
+        else:
+            self.notify(text, severity=severity, markup=False)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------------------------------------ running
 
@@ -504,7 +510,7 @@ class DiagnosticsPane(Widget):
             worker.cancel()
             self._set_summary("… Cancelling", "-running")
         else:
-            self.notify("Nothing to cancel: no run is going (F5 starts one)", markup=False)
+            self._say("Nothing to cancel: no run is going (F5 starts one)")
 
     def action_rerun(self, fresh_token: bool = False) -> None:
         """Run again on the settings on screen, as F5 does (`fresh_token`: as shift+F5, with a new token)."""
@@ -787,8 +793,7 @@ class DiagnosticsPane(Widget):
     def action_copy_fix(self) -> None:
         step = self.fix_step()
         if step is None:
-            self.notify("Nothing to copy: no step has a fix" + (" yet" if self.running or not self.steps else ""),
-                        markup=False)
+            self._say("Nothing to copy: no step has a fix" + (" yet" if self.running or not self.steps else ""))
             return
         hint = step.hint
         if hint.command:
@@ -799,7 +804,7 @@ class DiagnosticsPane(Widget):
             text = hint.fix
             what = f"the fix for {step_title(step)}"
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {what} to the clipboard (OSC 52):\n{text}", title="Copied", markup=False)
+        self._say(f"✔ Copied {what} to the clipboard (OSC 52; where the terminal ignores it, select the text above)")
 
     def transcript_text(self) -> str:
         if self.report is not None and self.report.transcript:
@@ -809,12 +814,11 @@ class DiagnosticsPane(Widget):
     def action_copy_transcript(self) -> None:
         text = self.transcript_text()
         if not text:
-            self.notify("Nothing to copy: no transcript yet", markup=False)
+            self._say("Nothing to copy: no transcript yet")
             return
         count = len(text.splitlines())
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the transcript ({count} lines, secrets redacted) to the clipboard (OSC 52)",
-                    title="Copied", markup=False)
+        self._say(f"✔ Copied the transcript ({count} lines, secrets redacted) to the clipboard (OSC 52)")
 
     def report_path(self) -> Path:
         """outmail-report-YYYYmmdd-HHMMSS.txt next to the settings file (a new name if that one exists)."""
@@ -830,18 +834,18 @@ class DiagnosticsPane(Widget):
 
     def action_save_report(self) -> None:
         if self.running or self.report is None:
-            self.notify("Nothing to save yet: " + ("the run is still going" if self.running else "press F5 first"),
-                        markup=False)
+            self._say("Nothing to save yet: " + ("the run is still going" if self.running else "press F5 first"))
             return
         path = self.report_path()
         try:
             self.report.save(path)
         except OSError as exc:
-            self.notify(f"Could not save the report to {path}: {exc.strerror or type(exc).__name__}",
-                        severity="error", markup=False)
+            self._say(f"Could not save the report to {path}: {exc.strerror or type(exc).__name__}", "error")
             return
-        self.notify(f"Saved the report (secrets redacted, readable by you only) to {path}", title="Saved",
-                    markup=False)
+        lasting = getattr(self.app, "lasting_folder", None)
+        why = lasting()[1] if lasting is not None else ""
+        self._say(f"✔ Saved the report (secrets redacted, readable by you only) to {path}"
+                  + (f" (not next to the settings: {why})" if why else ""))
 
 
 def redacted_error(settings: Any, exc: BaseException) -> str:

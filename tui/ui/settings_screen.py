@@ -141,6 +141,10 @@ class MainScreen(Screen[None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self._settings = settings
+        self._help = DEFAULT_HELP
+        self._message: tuple[str, str] | None = None  # (text, severity) shown above the help line
+        self._message_focus: Any = None  # the widget focused when it was said (focus coming back keeps it)
+        self._focus_coming_back = False  # a dialog closed: the next focus is the screen giving it back
 
     def compose(self) -> ComposeResult:
         yield StatusLine(id="status")
@@ -150,6 +154,9 @@ class MainScreen(Screen[None]):
             with Vertical(id=DIAGNOSTICS_PANE):
                 yield Static("Diagnostics (F5) are not available in this build yet. F2 returns to the settings.",
                              id="diagnostics-placeholder", markup=False)
+        message = Static("", id="message-line", markup=False)
+        message.display = False
+        yield message
         yield Static(DEFAULT_HELP, id="help-line", markup=False)
         yield Footer()
 
@@ -177,17 +184,66 @@ class MainScreen(Screen[None]):
     def show_pane(self, pane: str) -> None:
         """Show the form or the diagnostics pane; focus leaves a pane that is hidden."""
         self.query_one("#panes", ContentSwitcher).current = pane
+        self.clear_message()  # another pane, or a new run: what was said is about the last one
         if pane != SETTINGS_PANE:
             self.set_focus(None)
-            self.query_one("#help-line", Static).update("Diagnostics of the settings on screen. F2 returns to the form.")
+            self.set_help("Diagnostics of the settings on screen. F2 returns to the form.")
+
+    # ------------------------------------------------------------------------------------------------ help line
+
+    def set_help(self, text: str) -> None:
+        """What the keys do here (the focused field's help, the pane's keys): the help line under the form."""
+        self._help = text
+        show_text(self.query_one("#help-line", Static), text)
+
+    def say(self, text: str, severity: str = "information") -> None:
+        """Say what an action did (saved, copied, the sandbox's fault) on the message line above the help, where it
+        covers nothing: a toast at 80x24 hid a dialog's buttons and the pane's fix. It stays until the next
+        message, an edit, another pane or run, or the admin moving to another field."""
+        self._message = (text, severity)
+        self._message_focus = self.focused
+        self._show_message()
+
+    def clear_message(self) -> None:
+        if self._message is not None:
+            self._message = None
+            self._show_message()
+
+    @property
+    def message(self) -> str:
+        """The message on screen now ("" when none)."""
+        return self._message[0] if self._message else ""
+
+    def _show_message(self) -> None:
+        line = self.query_one("#message-line", Static)
+        line.display = self._message is not None
+        # In the diagnostics pane the message takes the keys line's place (F1 lists the keys), so the fix above
+        # loses as few rows as can be; under the form the field's help stays.
+        self.query_one("#help-line").display = self._message is None or self.current_pane == SETTINGS_PANE
+        if self._message is None:
+            return
+        text, severity = self._message
+        style = {"error": "bold $text-error", "warning": "bold $text-warning"}.get(severity, "bold")
+        mark = {"error": "✖ ", "warning": "▲ "}.get(severity, "")
+        if text.startswith(("✖", "▲", "✔")):
+            mark = ""
+        line.update(Content.styled(mark + text, style))
 
     @property
     def current_pane(self) -> str | None:
         return self.query_one("#panes", ContentSwitcher).current
 
+    def on_screen_resume(self) -> None:
+        self._focus_coming_back = True
+
     def on_descendant_focus(self, event: Any) -> None:
-        """The focused field's help under the form (also while its choice list is open)."""
-        help_line = self.query_one("#help-line", Static)
+        """The focused field's help under the form (also while its choice list is open); a message said before
+        stays while the focus comes back to where it was (a dialog closing) and goes when the admin moves on."""
+        if self._focus_coming_back:
+            self._focus_coming_back = False
+            self._message_focus = event.widget
+        elif self._message is not None and event.widget is not self._message_focus:
+            self.clear_message()
         row = next((n for n in event.widget.ancestors if (getattr(n, "id", None) or "").startswith("row-")), None)
         for line in self.query(".field-line.-focused"):
             if line is not row:
@@ -199,8 +255,8 @@ class MainScreen(Screen[None]):
             if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
                 field = FIELDS_BY_ATTR[node_id[2:]]
                 extra = " ctrl+r shows or hides it." if field.kind == "secret" else ""
-                help_line.update(f"{field.label}: {field.help}{extra}")
+                self.set_help(f"{field.label}: {field.help}{extra}")
                 return
-        help_line.update(DEFAULT_HELP)
+        self.set_help(DEFAULT_HELP)
 
 

@@ -268,7 +268,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
         if not self.is_attached:
             return  # closed before the focused field got here
         if self.running:
-            self.notify("A send is already running (Esc closes the dialog and cancels it)", markup=False)
+            self._set_status("… A send is already running (Esc closes the dialog and cancels it)", "-running")
             return
         to_text, subject, body, send_as = self._values()
         try:
@@ -485,17 +485,20 @@ class TestSendDialog(ModalScreen["Any | None"]):
     def action_copy_fix(self) -> None:
         copy = self._copy_text()
         if copy is None:
-            self.notify("Nothing to copy yet: send first" if self.report is None else "Nothing to copy: no fix",
-                        markup=False)
+            self._set_status("Nothing to copy yet: send first" if self.report is None else "Nothing to copy: no fix",
+                             "")
             return
         text, what = copy
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied {what} to the clipboard (OSC 52):\n{text}", title="Copied", markup=False)
+        self._set_status(f"✔ Copied {what} to the clipboard (OSC 52; where the terminal ignores it, select it "
+                         "below)", "-ok")
 
     def action_close(self) -> None:
         """Close the dialog; a send still running is cancelled with it (the worker belongs to this screen)."""
         if self.running:
-            self.notify("Test send cancelled: nothing was sent", markup=False)
+            say = getattr(self.app, "say", None)
+            if say is not None:
+                say("Test send cancelled: nothing was sent")
         self.dismiss(self.report)
 
     @on(Button.Pressed, "#ts-send")
