@@ -162,6 +162,8 @@ async def test_send_as_an_ungranted_address_shows_the_reply_and_the_fix(userasfr
 
 
 async def test_a_bad_address_is_shown_and_nothing_connects(demo_settings: Path, sandbox_clean) -> None:
+    """A wrong To: the status line says so, the result area (half the dialog) says it in full with what to do; it
+    goes as soon as the address is right; a long paste is cut with its length; nothing connects."""
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -169,16 +171,31 @@ async def test_a_bad_address_is_shown_and_nothing_connects(demo_settings: Path, 
         events_before = len(sandbox_clean.smtp_events())
         await pilot.press("ctrl+t")  # To is empty
         await pilot.pause()
-        assert status(app) == "✖ To: at least one recipient is required"
+        assert status(app) == "✖ To (more below); nothing was sent"
+        assert "✖ To: at least one recipient is required" in shown(app)
         await set_field(pilot, "#ts-to", "not-an-address [x]")
         await pilot.press("f6")
         await pilot.pause()
         assert status(app).startswith("✖ To 'not-an-address' is not a valid email address"), status(app)
+        result = str(dialog.query_one("#ts-progress", Static).render())
+        assert result.startswith("✖ To 'not-an-address' is not a valid email address: ") and \
+            "Correct it above" in result and "Nothing was sent" in result, result
         assert dialog.worker is None and not dialog.running
         await pilot.press("q")  # typed into To, not a key for the dialog
         await pilot.pause()
         assert isinstance(app.screen, TestSendDialog)
         assert dialog.query_one("#ts-to", Input).value.endswith("q")
+        # fixed: the error goes at once, before any send
+        await set_field(pilot, "#ts-to", "alice@example.com")
+        assert status(app) == "ctrl+t or F6 sends · Tab next field · Esc or ctrl+g closes", status(app)
+        assert "✖" not in shown(app) and "Send runs the diagnostics steps" in shown(app)
+        # a long paste: cut, its length named, the reason still there
+        to = dialog.query_one("#ts-to", Input)
+        to.value = "x" * 3000
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        result = str(dialog.query_one("#ts-progress", Static).render())
+        assert "(3,000 characters, cut)' is not a valid email address" in result and len(result) < 400, result
         await pilot.pause(0.2)
         assert len(sandbox_clean.smtp_events()) == events_before
         assert app.last_test_recipients == ""  # only a message that could be sent is remembered

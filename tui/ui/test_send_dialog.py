@@ -38,6 +38,8 @@ from tui.ui.messages import (
 SEND_STEP_ID = "send"  # tui.mail.send.SEND_STEP_ID (not imported here: that module loads in the worker)
 ARROW = "→"
 READY_TEXT = "ctrl+t or F6 sends · Tab next field · Esc or ctrl+g closes"
+INTRO_TEXT = ("Send runs the diagnostics steps (token, connect, EHLO, STARTTLS, AUTH), then MAIL FROM, RCPT TO and DATA. "
+              "A refusal shows the server's exact reply and the fix.")
 LABEL_WIDTH = 9
 
 
@@ -155,8 +157,8 @@ class TestSendDialog(ModalScreen["Any | None"]):
     }
     TestSendDialog #ts-status {
         width: 1fr;
-        height: 1;
-        text-wrap: nowrap;
+        height: auto;
+        max-height: 3;
         text-overflow: ellipsis;
         color: $text-muted;
     }
@@ -192,6 +194,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
         self.steps: list[Any] = []
         self.commands: list[tuple[str, str]] = []
         self.error: str | None = None
+        self.message_error: str | None = None  # what is wrong with the message (To, Send as, Subject), shown in full
 
     # ------------------------------------------------------------------------------------------------ layout
 
@@ -221,10 +224,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
                                highlight_cursor_line=False)
             yield Label(READY_TEXT, id="ts-status", markup=False)
             with VerticalScroll(id="ts-result", can_focus=True):
-                yield Static(Content.styled(
-                    "Send runs the diagnostics steps (token, connect, EHLO, STARTTLS, AUTH), then MAIL FROM, RCPT TO "
-                    "and DATA. A refusal shows the server's exact reply and the fix.", "$text-muted"),
-                    id="ts-progress", markup=False)
+                yield Static(Content.styled(INTRO_TEXT, "$text-muted"), id="ts-progress", markup=False)
             with Horizontal(id="ts-buttons"):
                 yield Button(Content("Send (ctrl+t)"), id="ts-send", variant="primary", compact=True)
                 yield Button(Content("Copy fix (ctrl+o)"), id="ts-copy", compact=True, disabled=True)
@@ -238,6 +238,12 @@ class TestSendDialog(ModalScreen["Any | None"]):
     @on(Input.Changed, "#ts-sendas")
     def _send_as_changed(self, event: Input.Changed) -> None:
         self.query_one("#ts-from", Label).update(from_text(self.settings, event.value))
+
+    @on(Input.Changed)
+    def _field_changed(self, event: Input.Changed) -> None:
+        """While a wrong address is shown, check again as the admin types: fixed, it goes (nothing is sent)."""
+        if self.message_error is not None and not self.running:
+            self._check_message()
 
     @on(Input.Submitted)
     def _next_field(self, event: Input.Submitted) -> None:
@@ -270,12 +276,10 @@ class TestSendDialog(ModalScreen["Any | None"]):
         if self.running:
             self._set_status("… A send is already running (Esc closes the dialog and cancels it)", "-running")
             return
-        to_text, subject, body, send_as = self._values()
-        try:
-            test = build_message(self.settings, split_recipients(to_text), subject, body, send_as or None)
-        except MessageError as exc:
-            self._set_status(f"✖ {exc}", "-error")
+        test = self._check_message()
+        if test is None:
             return
+        to_text = self._values()[0]
         self.app.last_test_recipients = to_text.strip()  # type: ignore[attr-defined]
         self.run_id += 1
         self.running = True
@@ -287,6 +291,37 @@ class TestSendDialog(ModalScreen["Any | None"]):
         self._show_progress()
         self._update_buttons()
         self.worker = self._send(self.settings, test, self.run_id)
+
+    def _check_message(self) -> Any:
+        """The checked message, or None: then what is wrong is on the status line and, in full with what to do,
+        where the result goes (a long pasted address is cut, its length named); fixed, both go back."""
+        from tui.ui.shorten import cut_value
+
+        to_text, subject, body, send_as = self._values()
+        try:
+            test = build_message(self.settings, split_recipients(to_text), subject, body, send_as or None)
+        except MessageError as exc:
+            text = str(exc)
+            for value in (to_text, send_as, *split_recipients(to_text)):
+                text = cut_value(text, value)
+            first = text.split(":", 1)[0]
+            self._set_status(f"✖ {first} (more below); nothing was sent", "-error")
+            self.message_error = text
+            self.query_one("#ts-progress", Static).update(Content("\n").join([
+                Content.styled(f"✖ {text}", "bold $text-error"),
+                Content(""),
+                Content("Correct it above (Tab moves between the fields); this goes as soon as it is right. "
+                        "Nothing was sent and nothing connected."),
+            ]))
+            return None
+        if self.message_error is not None:
+            self.message_error = None
+            self._set_status(READY_TEXT, "")
+            if self.report is None and not self.steps:
+                self.query_one("#ts-progress", Static).update(Content.styled(INTRO_TEXT, "$text-muted"))
+            else:
+                self._show_progress()
+        return test
 
     @work(exclusive=True, exit_on_error=False, group="send", description="outmail test send")
     async def _send(self, settings: Settings, test: Any, run_id: int) -> None:
