@@ -473,6 +473,9 @@ def message(subject: str, when: str) -> EmailMessage:
 
 
 async def test_sandbox_panel_switches_the_fault_and_shows_the_mailbox(settings_path: Path) -> None:
+    """F7: the faults (the current one marked) and the mailbox; Enter chooses the highlighted fault and closes the
+    panel, and the console's message line (not a toast over the panel) says which fault is on; n does the same for
+    no fault."""
     from tui.sandbox import FAULTS
     from tui.ui.sandbox_panel import SandboxPanel
 
@@ -493,23 +496,59 @@ async def test_sandbox_panel_switches_the_fault_and_shows_the_mailbox(settings_p
         assert mailbox.index("second") < mailbox.index("first [b]test[/b]")  # newest first, markup kept literal
         assert "From: noreply@contoso.test" in mailbox and "To: admin@contoso.test" in mailbox
         assert "2 messages received" in str(app.screen.query_one("#sandbox-mailbox-title", Label).render())
+        fake.mail.append(message("third", "Sun, 29 Nov 2026 09:00:00 +0000"))
+        await pilot.press("m")
+        await pilot.pause()
+        assert str(app.screen.query_one("#sandbox-messages", Static).render()).startswith("Subject: third")
         index = list(FAULTS).index("no-mailbox-permission") + 1
         faults.highlighted = index
         await pilot.press("enter")
         await pilot.pause()
         assert fake.fault == "no-mailbox-permission"
-        assert str(faults.get_option_at_index(index).prompt).startswith("● no-mailbox-permission")
-        assert any(n.message.startswith("Sandbox fault: no-mailbox-permission") for n in app._notifications)
-        fake.mail.append(message("third", "Sun, 29 Nov 2026 09:00:00 +0000"))
-        await pilot.press("m")
+        assert not isinstance(app.screen, SandboxPanel)  # Enter chose and closed
+        said = app.main_screen.message
+        assert said.startswith("Sandbox fault: no-mailbox-permission") and said.endswith("F5 runs the diagnostics."), said
+        assert not app._notifications
+        assert said in " ".join(line.strip() for line in screen_text(app).splitlines())
+        # again: the current fault is marked; n chooses no fault and closes too
+        await pilot.press("f7")
         await pilot.pause()
-        assert str(app.screen.query_one("#sandbox-messages", Static).render()).startswith("Subject: third")
+        faults = app.screen.query_one("#sandbox-faults", OptionList)
+        assert str(faults.get_option_at_index(index).prompt).startswith("● no-mailbox-permission")
         await pilot.press("n")
         await pilot.pause()
-        assert fake.fault is None
+        assert fake.fault is None and not isinstance(app.screen, SandboxPanel)
+        assert app.main_screen.message.startswith("Sandbox fault: none")
+        # q closes without a change
+        await pilot.press("f7")
+        await pilot.pause()
         await pilot.press("q")
         await pilot.pause()
-        assert not isinstance(app.screen, SandboxPanel)
+        assert not isinstance(app.screen, SandboxPanel) and fake.fault is None
+
+
+async def test_f5_in_the_sandbox_panel_chooses_closes_and_runs(settings_path: Path, monkeypatch) -> None:
+    """F5 in the panel: the highlighted fault is chosen, the panel closes and the diagnostics run; the message line
+    names the fault while the pane shows the run."""
+    from tui.diagnostics import engine
+    from tui.sandbox import FAULTS
+    from tui.ui.sandbox_panel import SandboxPanel
+
+    monkeypatch.setattr(engine, "diagnose", canned_diagnose())
+    fake = FakeSandbox()
+    app = build_app(settings_path, demo=fake)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f7")
+        await pilot.pause()
+        app.screen.query_one("#sandbox-faults", OptionList).highlighted = list(FAULTS).index("no-smtp-role") + 1
+        await pilot.press("f5")
+        await until(pilot, lambda: app.query(DiagnosticsPane) and pane_of(app).report is not None, what="the run")
+        await pilot.pause()
+        assert fake.fault == "no-smtp-role" and not isinstance(app.screen, SandboxPanel)
+        assert app.main_screen.current_pane == "diagnostics-pane"
+        assert summary(app).startswith("✖ FAILED at auth")
+        assert app.main_screen.message.startswith("Sandbox fault: no-smtp-role")
 
 
 async def test_sandbox_keys_and_palette_only_in_demo(settings_path: Path) -> None:

@@ -524,7 +524,16 @@ class OutmailApp(App[None], inherit_bindings=False):
             return
         from tui.ui.sandbox_panel import SandboxPanel
 
-        self.push_screen(SandboxPanel(self.demo, focus))
+        self.push_screen(SandboxPanel(self.demo, focus), self._sandbox_closed)
+
+    def _sandbox_closed(self, chosen: tuple[str, bool] | None) -> None:
+        """The panel chose a fault: run the diagnostics if asked (its F5), then say which fault is on."""
+        if chosen is None:
+            return
+        said, run = chosen
+        if run:
+            self.action_diagnose()
+        self.say(said)
 
     def action_explain(self) -> None:
         """F10: the Explain dialog (tui/ui/explain_dialog.py) on the settings on screen, which fill the fixes."""

@@ -44,17 +44,22 @@ def mailbox_content(messages: list[Any]) -> Content:
     return Content("\n").join(parts)
 
 
-class SandboxPanel(ModalScreen[None]):
-    """The sandbox's faults (the current one marked) and its mailbox; only in `outmail demo` (app.demo)."""
+class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
+    """The sandbox's faults (the current one marked) and its mailbox; only in `outmail demo` (app.demo).
+
+    Dismisses with (what to say, run the diagnostics) once a fault is chosen (Enter, n, F5), or None (q, Esc)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "close", "Close the sandbox panel", show=False),
-        Binding("n", "no_fault", "No fault: the sandbox works normally again", show=False),
+        Binding("n", "no_fault", "No fault: the sandbox works normally again (closes the panel)", show=False),
         Binding("m", "refresh_mailbox", "Read the sandbox mailbox again", show=False),
+        Binding("f5", "run", "Choose the highlighted fault, close the panel and run the diagnostics", show=False,
+                key_display="F5"),
     ]
     # For F1: Enter on a fault chooses it (the OptionList's own key).
     HELP_KEYS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Choose the highlighted fault: the next token request and SMTP connection meet it"),
+        Binding("enter", "select", "Choose the highlighted fault and close the panel: the next token request and "
+                                   "SMTP connection meet it"),
     ]
 
     DEFAULT_CSS = """
@@ -106,14 +111,15 @@ class SandboxPanel(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="sandbox-dialog"):
-            yield Label("Sandbox fault (Enter chooses; the next run meets it)", classes="sandbox-heading",
-                        markup=False)
+            yield Label("Sandbox fault (Enter chooses and closes, F5 runs; the next run meets it)",
+                        classes="sandbox-heading", markup=False)
             yield OptionList(id="sandbox-faults", compact=True, markup=False)
             yield Static("", id="sandbox-fault-detail", markup=False)
             yield Label("", id="sandbox-mailbox-title", classes="sandbox-heading", markup=False)
             with VerticalScroll(id="sandbox-mailbox"):
                 yield Static("", id="sandbox-messages", markup=False)
             with Horizontal(id="sandbox-buttons"):
+                yield Button(Content("F5 Run"), id="sandbox-run", compact=True)
                 yield Button(Content("n No fault"), id="sandbox-no-fault", compact=True)
                 yield Button(Content("m Refresh mailbox"), id="sandbox-refresh", compact=True)
                 yield Button(Content("q Close"), id="sandbox-close", compact=True)
@@ -139,15 +145,17 @@ class SandboxPanel(ModalScreen[None]):
         names = [NO_FAULT, *FAULTS]
         faults.highlighted = highlighted if highlighted is not None else names.index(current or NO_FAULT)
 
-    def choose(self, name: str | None) -> None:
-        """Switch the sandbox's fault; a token fault also empties the token cache, so the next run meets it."""
+    def choose(self, name: str | None) -> str | None:
+        """Switch the sandbox's fault; a token fault also empties the token cache, so the next run meets it. The
+        words saying so, or None when the sandbox refused (said in the panel, which stays open)."""
         from tui.sandbox import FAULTS, FAULTS_BY_NAME
 
         try:
             self.sandbox.set_fault(name)
         except Exception as exc:  # noqa: BLE001 - a sandbox that stopped: say so, keep the console
-            self.notify(f"Could not switch the fault: {type(exc).__name__}", severity="error", markup=False)
-            return
+            self.query_one("#sandbox-fault-detail", Static).update(
+                Content.styled(f"✖ Could not switch the fault: {type(exc).__name__}", "bold $text-error"))
+            return None
         note = ""
         fault = FAULTS_BY_NAME.get(name) if name else None
         if fault is not None and fault.touches("token"):
@@ -156,8 +164,15 @@ class SandboxPanel(ModalScreen[None]):
             DEFAULT_TOKEN_CACHE.clear()
             note = " The token cache was emptied, so the next run asks the token service."
         text = f"Sandbox fault: {name} ({FAULTS[name]})." if name else "Sandbox fault: none; it works normally."
-        self.notify(text + note + " Press F5 to run the diagnostics.", title="Sandbox", markup=False)
         self.show_faults()
+        return text + note
+
+    def choose_and_close(self, name: str | None, *, run: bool = False) -> None:
+        """Choose the fault and close the panel; the console says it on its message line (a toast covered the
+        panel) and, with `run` (F5), runs the diagnostics (OutmailApp._sandbox_closed)."""
+        said = self.choose(name)
+        if said is not None:
+            self.dismiss((said if run else said + " F5 runs the diagnostics.", run))
 
     @on(OptionList.OptionHighlighted, "#sandbox-faults")
     def _fault_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -176,17 +191,28 @@ class SandboxPanel(ModalScreen[None]):
     @on(OptionList.OptionSelected, "#sandbox-faults")
     def _fault_selected(self, event: OptionList.OptionSelected) -> None:
         option_id = event.option.id
-        self.choose(None if option_id == NO_FAULT else option_id)
+        self.choose_and_close(None if option_id == NO_FAULT else option_id)
 
     def action_no_fault(self) -> None:
-        self.choose(None)
+        self.choose_and_close(None)
+
+    def action_run(self) -> None:
+        """F5: the highlighted fault, when it is not the current one yet, then close and run the diagnostics."""
+        faults = self.query_one("#sandbox-faults", OptionList)
+        option = faults.highlighted_option if faults.has_focus else None
+        name = self.sandbox.fault
+        if option is not None:
+            name = None if option.id == NO_FAULT else option.id
+        self.choose_and_close(name, run=True)
 
     def action_refresh_mailbox(self) -> None:
         try:
             messages = self.sandbox.messages()
         except Exception as exc:  # noqa: BLE001 - an unreadable message file must not close the console
-            messages = []
-            self.notify(f"Could not read the sandbox mailbox: {type(exc).__name__}", severity="error", markup=False)
+            self.query_one("#sandbox-mailbox-title", Label).update(
+                f"✖ Could not read the sandbox mailbox: {type(exc).__name__} (m tries again)")
+            self.query_one("#sandbox-messages", Static).update("")
+            return
         count = len(messages)
         self.query_one("#sandbox-mailbox-title", Label).update(
             f"Sandbox mailbox: {count} message{'s' if count != 1 else ''} received, newest first (m refreshes)")
@@ -194,6 +220,10 @@ class SandboxPanel(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+    @on(Button.Pressed, "#sandbox-run")
+    def _run_pressed(self) -> None:
+        self.action_run()
 
     @on(Button.Pressed, "#sandbox-no-fault")
     def _no_fault_pressed(self) -> None:
