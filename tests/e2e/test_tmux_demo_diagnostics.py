@@ -3,6 +3,7 @@ the sandbox panel (F7) makes the next run fail at AUTH with its fix; a token ref
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
@@ -58,10 +59,15 @@ def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -
     assert "535 5.7.3 Authentication unsuccessful" in screen
     assert "Why:" in screen
 
-    # t: the transcript, secrets redacted
+    # t: the transcript, secrets redacted; the 535 reply, longer than 80 columns, wraps under its text (not cut)
     tmux.keys("t")
     screen = tmux.wait_for("Transcript:")
     assert "secrets redacted" in screen
+    rows = screen.splitlines()
+    at = next(i for i, row in enumerate(rows) if " ms  S: 535 5.7.3 Authentication unsuccessful" in row)
+    column = rows[at].index("535 5.7.3")
+    continued = " ".join(row[column:].strip() for row in rows[at + 1:at + 3] if not row[:column].strip())
+    assert re.search(r"\d{4}-\d\d-\d\dT[\d:.]+Z [0-9A-F]+\]", continued), screen
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
 

@@ -9,12 +9,12 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from textual.widgets import Label, Log, OptionList, Static
+from textual.widgets import Label, OptionList, Static
 from textual.worker import WorkerState
 
 from tests.ui.conftest import help_text, ready
 from tests.ui.contrast import screen_text
-from tui.ui.diagnostics_pane import DiagnosticsPane, PaneButton, step_line
+from tui.ui.diagnostics_pane import DiagnosticsPane, PaneButton, TranscriptView, step_line
 from tui.ui.launch import build_app
 from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
 
@@ -94,9 +94,9 @@ async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean)
         # the transcript view (t): every SMTP line, secrets redacted
         await pilot.press("t")
         await pilot.pause()
-        log = pane.query_one("#diag-transcript", Log)
-        assert log.display and log.line_count == len(pane.transcript) > 10
-        text = "\n".join(log.lines)
+        log = pane.query_one("#diag-transcript", TranscriptView)
+        assert log.display and len(log.lines) >= len(pane.transcript) > 10
+        text = "\n".join(strip.text for strip in log.lines)
         assert "C: EHLO" in text and "S: 235 2.7.0 Authentication successful" in text and "I: TLS" in text
         assert sandbox_clean.info.client_secret not in text
         assert "Transcript:" in str(pane.query_one("#diag-detail-title", Label).render())
@@ -436,6 +436,34 @@ async def test_step_line_shows_state_in_words() -> None:
     done = StepResult("auth", "AUTH", status="ok", duration_ms=50.0, started_ms=50.0)
     bar = str(step_line(done, 100.0, 76))[39:]
     assert bar.strip() == "█" * len(bar.strip()) and bar.index("█") >= len(bar) // 2 - 1
+
+
+async def test_long_transcript_lines_wrap_under_their_text(tmp_path: Path, monkeypatch) -> None:
+    """t at 80x24: a server reply longer than the view wraps, continued under its text (after `ms  S: `), so every
+    character shows and each entry still starts with its time; nothing is cut at 80 columns."""
+    from tests.ui.conftest import COMMENTED_M365
+    from tui.diagnostics import engine
+
+    monkeypatch.setattr(engine, "diagnose", canned_diagnose())
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        pane = await run_f5(pilot)
+        await pilot.press("t")
+        await pilot.pause()
+        reply = pane.transcript[-1].text
+        assert len(reply) > 100
+        rows = screen_text(app).splitlines()
+        first = next(i for i, row in enumerate(rows) if "ms  S: 535 5.7.3" in row)
+        column = rows[first].index("535 5.7.3")
+        shown = rows[first][column:].rstrip(" ▁▂▃▄▅▆▇█")
+        for row in rows[first + 1:]:
+            if row[:column].strip():
+                break  # the next entry (or the help line)
+            shown += row[column:].rstrip(" ▁▂▃▄▅▆▇█")
+        assert shown.replace(" ", "") == reply.replace(" ", ""), (shown, reply)
 
 
 async def test_help_lists_the_pane_keys(demo_settings: Path, sandbox_clean) -> None:

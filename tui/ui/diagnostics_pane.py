@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.events import DescendantFocus
 from textual.widget import Widget
 from textual.message import Message
-from textual.widgets import ContentSwitcher, Label, Log, OptionList, Static
+from textual.widgets import ContentSwitcher, Label, OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
 from tui.ui.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
@@ -263,6 +263,25 @@ class PaneButton(Static, can_focus=True):
         self.action_press()
 
 
+class TranscriptView(RichLog):
+    """The transcript, one entry per line; a line longer than the view wraps under its own text (after
+    `    12.3 ms  S: `), so nothing is cut at 80 columns and each entry still starts with its time."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, max_lines=5000, min_width=20, wrap=True, markup=False, highlight=False)
+
+    def add(self, line: Any) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        prefix = f"{line.t_ms:9.1f} ms  {line.direction}: "
+        grid = Table.grid(padding=0)
+        grid.add_column(width=len(prefix), no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.add_row(Text(prefix), Text(line.text))  # Text, not markup: the server's words as they are
+        self.write(grid)
+
+
 class StepList(OptionList):
     """One line per step; remembers whether the admin moved the selection (then it stops following the run)."""
 
@@ -417,7 +436,7 @@ class DiagnosticsPane(Widget):
         with ContentSwitcher(initial="diag-detail-scroll", id="diag-views"):
             with VerticalScroll(id="diag-detail-scroll"):
                 yield Static("", id="diag-detail", markup=False)
-            yield Log(id="diag-transcript", max_lines=5000)
+            yield TranscriptView(id="diag-transcript")
 
     def on_mount(self) -> None:
         self._show_detail_title()
@@ -461,7 +480,7 @@ class DiagnosticsPane(Widget):
         steps_list = self.query_one(StepList)
         steps_list.clear_options()
         steps_list.user_moved = False
-        self.query_one("#diag-transcript", Log).clear()
+        self.query_one("#diag-transcript", TranscriptView).clear()
         self._set_summary("… Starting the diagnostics", "-running")
         self._update_buttons()
         self._show_detail()
@@ -574,7 +593,7 @@ class DiagnosticsPane(Widget):
         if message.run_id != self.run_id:
             return
         self.transcript.append(message.line)
-        self.query_one("#diag-transcript", Log).write_line(message.line.render())
+        self.query_one("#diag-transcript", TranscriptView).add(message.line)
         if self.showing_transcript:
             self._show_detail_title()
 
