@@ -438,6 +438,32 @@ async def test_step_line_shows_state_in_words() -> None:
     assert bar.strip() == "█" * len(bar.strip()) and bar.index("█") >= len(bar) // 2 - 1
 
 
+async def test_the_token_bar_is_light_until_settings_passed(tmp_path: Path, monkeypatch) -> None:
+    """The engine starts the token step first (msal, the authority's discovery: nothing secret) and asks for the token
+    once Settings passed: the waterfall draws the token's wait ░ and its request █ from Settings' end, so it no longer
+    looks as if the token ran before Settings; the token's detail says so."""
+    from tests.ui.conftest import COMMENTED_M365
+    from tui.diagnostics import engine
+
+    monkeypatch.setattr(engine, "diagnose", canned_diagnose())
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await run_f5(pilot)
+        lines = step_lines(app)
+        settings_bar, token_bar = lines[0][39:], lines[1][39:]
+        settings_at = settings_bar.index("█")
+        assert token_bar.startswith("░") and token_bar.index("█") == settings_at, (settings_bar, token_bar)
+        assert set(token_bar[:settings_at]) == {"░"}
+        await pilot.press("up", "up", "up", "up")  # AUTH to Token
+        await pilot.pause()
+        detail = detail_text(app)
+        assert "░ from 0 ms: msal and the authority's discovery, nothing secret; █ the token request, sent once " \
+               "Settings passed (at 120 ms)" in detail.replace("\n", " "), detail
+
+
 async def test_long_transcript_lines_wrap_under_their_text(tmp_path: Path, monkeypatch) -> None:
     """t at 80x24: a server reply longer than the view wraps, continued under its text (after `ms  S: `), so every
     character shows and each entry still starts with its time; nothing is cut at 80 columns."""
@@ -652,13 +678,13 @@ def canned_diagnose():
                             mechanism="XOAUTH2", model="classic")
         reply = ("5.7.3 Authentication unsuccessful [SBX0P281CA0001.outlook.sandbox.test "
                  "2026-11-29T07:00:00.000Z 0123456789ABCDEF]")
-        plan = [  # id, title, status, started, duration, detail
-            ("settings", "Settings", "ok", 0.2, 0.3, ["smtpmicrosoft365 smtp.office365.com:587"]),
+        plan = [  # id, title, status, started, duration, detail; the token step starts first (msal, discovery)
+            ("settings", "Settings", "ok", 120.2, 0.3, ["smtpmicrosoft365 smtp.office365.com:587"]),
             ("token", "Token", "ok", 0.1, 212.0, ["token from the identity provider, expires in 59 min",
                                                   "authorization model: classic (Entra permission SMTP.SendAsApp)"]),
-            ("connect", "Connect", "ok", 0.6, 21.0, ["connected to 127.0.0.1:587 in 1 ms"]),
-            ("ehlo", "Banner and EHLO", "ok", 21.7, 14.0, ["banner: 220 SBX0P281CA0001 ready"]),
-            ("starttls", "STARTTLS", "ok", 35.8, 40.0, ["TLSv1.3, cipher TLS_AES_256_GCM_SHA384"]),
+            ("connect", "Connect", "ok", 120.6, 21.0, ["connected to 127.0.0.1:587 in 1 ms"]),
+            ("ehlo", "Banner and EHLO", "ok", 141.7, 14.0, ["banner: 220 SBX0P281CA0001 ready"]),
+            ("starttls", "STARTTLS", "ok", 155.8, 40.0, ["TLSv1.3, cipher TLS_AES_256_GCM_SHA384"]),
             ("auth", "AUTH", "fail", 213.0, 6.0, ["AUTH XOAUTH2 user=noreply@contoso.com"]),
             ("envelope", "Envelope (MAIL, RCPT)", "skipped", None, None, ["AUTH failed"]),
             ("quit", "QUIT", "ok", 219.5, 9.0, ["221 2.0.0 Service closing transmission channel"]),

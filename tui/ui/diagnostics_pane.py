@@ -93,13 +93,16 @@ def short_title(title: str, width: int) -> str:
     return title[: width - 1] + "…"
 
 
-def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None = None) -> tuple[str, str]:
-    """(bar text, style): the step's span on a `width`-cell time axis from 0 to `total_ms`.
+def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None = None,
+                  waited_until_ms: float | None = None) -> list[tuple[str, str]]:
+    """[(text, style), ...]: the step's span on a `width`-cell time axis from 0 to `total_ms`.
 
     `█` a finished step, `▒` a running one (up to `now_ms`, the time of the latest event), `░` one that was
-    stopped (cancelled after it started)."""
+    stopped (cancelled after it started). `waited_until_ms`: the step's cells before that time are `░` (the token
+    step starts before Settings, loading msal and asking for the authority's discovery, nothing secret, and asks
+    for the token only once Settings has passed; drawn solid from its start it seemed to run before Settings)."""
     if width <= 0 or step.started_ms is None or total_ms <= 0:
-        return " " * max(width, 0), ""
+        return [(" " * max(width, 0), "")]
     start = max(0.0, min(step.started_ms, total_ms))
     first = min(width - 1, int(start / total_ms * width))
     if step.status == "running" or step.duration_ms is None:
@@ -110,11 +113,29 @@ def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None =
         end, fill, style = start + step.duration_ms, "█", BAR_STYLES.get(step.status, "$text-muted")
     end = min(total_ms, max(start, end))
     last = int(max(first + 1, min(width, -(-end * width // total_ms))))  # ceil, at least one cell
-    return " " * first + fill * (last - first) + " " * (width - last), style
+    parts = [(" " * first, "")]
+    if waited_until_ms is not None and waited_until_ms > start and fill != "░":
+        wait_end = min(last - 1, max(first, int(min(waited_until_ms, end) / total_ms * width)))
+        parts.append(("░" * (wait_end - first), style))
+        first = wait_end
+    parts += [(fill * (last - first), style), (" " * (width - last), "")]
+    return [(text, text_style) for text, text_style in parts if text]
 
 
-def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None, *, plain: bool = False) -> Content:
-    """One step: `✔ ok      Token (from cache)     1 ms  ██        ` (state in words, title, duration, bar).
+def token_waited_until(steps: list[Any], step: Any) -> float | None:
+    """For the token step: when Settings ended, if the token step started before that (see waterfall_bar)."""
+    if step.id != "token" or step.started_ms is None:
+        return None
+    settings = next((s for s in steps if s.id == "settings"), None)
+    if settings is None or settings.started_ms is None or settings.duration_ms is None:
+        return None
+    settings_end = settings.started_ms + settings.duration_ms
+    return settings_end if settings_end > step.started_ms else None
+
+
+def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None, *, plain: bool = False,
+              waited_until_ms: float | None = None) -> Content:
+    """One step: `✔ ok      Token (from cache)     1 ms  ░░██      ` (state in words, title, duration, bar).
 
     `plain`: the state in bold and no colour of its own, for the highlighted row, which the list draws in reverse
     video (a state's colour on that background fell to 1.2:1 in 16 colours, and `$text-muted` vanished with
@@ -122,17 +143,17 @@ def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = Non
     state = STATE_WORDS.get(step.status, step.status)
     title = short_title(step_title(step), TITLE_WIDTH)
     bar_width = max(4, width - STATE_WIDTH - TITLE_WIDTH - DURATION_WIDTH - 3)
-    bar, bar_style = waterfall_bar(step, total_ms, bar_width, now_ms)
+    bar = waterfall_bar(step, total_ms, bar_width, now_ms, waited_until_ms)
     if plain:
         return Content.assemble((f"{state:<{STATE_WIDTH}}", "bold"), " ", f"{title:<{TITLE_WIDTH}}",
-                                f"{format_ms(step.duration_ms):>{DURATION_WIDTH}}", " ", bar)
+                                f"{format_ms(step.duration_ms):>{DURATION_WIDTH}}", " ", "".join(t for t, _ in bar))
     return Content.assemble(
         (f"{state:<{STATE_WIDTH}}", STATE_STYLES.get(step.status, "")),
         " ",
         f"{title:<{TITLE_WIDTH}}",
         (f"{format_ms(step.duration_ms):>{DURATION_WIDTH}}", "$text-muted"),
         " ",
-        (bar, bar_style),
+        *bar,
     )
 
 
@@ -187,7 +208,16 @@ def hint_content(hint: Any, copy_key: str) -> list[Content]:
     return parts
 
 
-def detail_content(step: Any) -> Content:
+def token_order_note(steps: list[Any], step: Any) -> str | None:
+    """The token step's note when it started before Settings ended: why its bar starts light (see waterfall_bar)."""
+    waited = token_waited_until(steps, step)
+    if waited is None:
+        return None
+    return (f"░ from {format_ms(step.started_ms)}: msal and the authority's discovery, nothing secret; █ the token "
+            f"request, sent once Settings passed (at {format_ms(waited)})")
+
+
+def detail_content(step: Any, note: str | None = None) -> Content:
     """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell).
 
     A run of more than 120 characters without a space (a value pasted into the form, echoed by the settings step) is
@@ -204,6 +234,8 @@ def detail_content(step: Any) -> Content:
     elif step.status == "pending":
         parts.append(Content.styled("not started yet", "$text-muted"))
     hint = step.hint
+    if note:
+        parts.append(Content.styled(note, "$text-muted"))
     # The first detail line says what happened; with a hint, the fix comes before the remaining detail lines.
     rest = step.detail[1:] if hint is not None else step.detail
     if hint is not None and step.detail:
@@ -686,7 +718,8 @@ class DiagnosticsPane(Widget):
         width = self._line_width()
         highlighted = steps_list.highlighted
         for i, step in enumerate(self.steps):
-            steps_list.replace_option_prompt_at_index(i, step_line(step, total, width, now, plain=i == highlighted))
+            steps_list.replace_option_prompt_at_index(i, step_line(
+                step, total, width, now, plain=i == highlighted, waited_until_ms=token_waited_until(self.steps, step)))
 
     def _running_text(self) -> str:
         done = sum(1 for s in self.steps if s.status not in ("pending", "running"))
@@ -724,7 +757,7 @@ class DiagnosticsPane(Widget):
             else:
                 content = Content("Press F5 to run the diagnostics on the settings on screen.")
         else:
-            content = detail_content(step)
+            content = detail_content(step, token_order_note(self.steps, step))
         if content != self._detail_shown:  # a new text needs a layout pass (its height may change): only then
             self._detail_shown = content
             detail.update(content)

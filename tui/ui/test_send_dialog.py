@@ -26,6 +26,7 @@ from tui.ui.diagnostics_pane import (
     run_total_ms,
     step_line,
     step_title,
+    token_waited_until,
 )
 from tui.ui.messages import (
     DiagnosticsStarted,
@@ -482,7 +483,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
         total = run_total_ms(self.steps, report)
         width = self._line_width()
         for step in self.steps:
-            parts.append(step_line(step, total, width))
+            parts.append(step_line(step, total, width, waited_until_ms=token_waited_until(self.steps, step)))
             if step.id == SEND_STEP_ID and self.commands:
                 parts.extend(command_lines(self.commands, width))
         if not parts:
