@@ -4,7 +4,12 @@ the sandbox panel (F7) makes the next run fail at AUTH with its fix; a token ref
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
 
@@ -25,6 +30,14 @@ def step_rows(screen: str) -> dict[str, str]:
             if rest.startswith(title) and title not in rows:
                 rows[title] = text
     return rows
+
+
+@pytest.fixture
+def short_folder() -> Iterator[Path]:
+    """A folder with a short path under /tmp (pytest's tmp_path is some 70 characters long)."""
+    folder = Path(tempfile.mkdtemp(prefix="om-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
@@ -72,8 +85,10 @@ def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
 
 
-def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
-    """TERM=xterm and NO_COLOR=1: every state still reads in words; c copies the PowerShell and says so."""
+def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, short_folder: Path) -> None:  # noqa: F811
+    """TERM=xterm and NO_COLOR=1: every state still reads in words; c copies the PowerShell and says so; s saves the
+    report where the demo was started (a short folder, as an admin's: the message names the whole path)."""
+    tmp_path = short_folder
     env = base_env(TERM="xterm", NO_COLOR="1", OUTMAIL_SANDBOX_DELAY="0.3")
     tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo --fault no-mailbox-permission"], env)
     tmux.wait_for("✔ no problems")
@@ -88,10 +103,18 @@ def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -
     assert "Setup step: S5 Exchange service principal" in screen and "c Copy fix" in screen  # nothing covered
     tmux.keys("PageDown")
     tmux.wait_for("New-ServicePrincipal -AppId")
-    tmux.keys("s")  # next to the demo's settings file, in the sandbox's own folder (removed when the demo ends)
-    tmux.wait_for("Saved the report")
+    # s: not in the sandbox's own folder (removed when the demo ends) but where the demo was started, and said so
+    tmux.keys("s")
+    screen = tmux.wait_until("the report's path", lambda sc: "Saved the report" in sc and "when it ends)" in sc)
+    said = flat(screen)
+    said = said[said.index("Saved the report"):].replace(" ", "")
+    assert said.startswith(f"Savedthereport(secretsredacted,readablebyyouonly)to{tmp_path}/outmail-report-"
+                           .replace(" ", "")), screen
+    assert "(not next to the settings: the demo's folder is removed when it ends)" in flat(screen), screen
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
+    reports = list(tmp_path.glob("outmail-report-*.txt"))
+    assert len(reports) == 1 and "FAILED at auth" in reports[0].read_text()
 
 
 def flat(screen: str) -> str:

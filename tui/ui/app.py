@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
@@ -555,6 +557,47 @@ class OutmailApp(App[None], inherit_bindings=False):
             return
         if not isinstance(self.screen, ModalScreen):
             self.push_screen(TestSendDialog(self.current_settings))
+
+    # ------------------------------------------------------------------------------------------------ files
+
+    def lasting_folder(self) -> tuple[Path, str]:
+        """(folder, why it is not next to the settings file) for a saved report or screenshot: next to the settings
+        file, except in `outmail demo` where that folder is the sandbox's own, removed when the demo ends: then the
+        folder the demo was started from (or the home folder)."""
+        folder = Path(self.settings_file.path).expanduser().resolve().parent
+        sandbox_settings = getattr(getattr(self.demo, "info", None), "settings_path", None)
+        if sandbox_settings and Path(sandbox_settings).expanduser().resolve().parent == folder:
+            for candidate in (Path.cwd(), Path.home()):
+                with contextlib.suppress(OSError):
+                    if candidate.resolve() != folder and os.access(candidate, os.W_OK | os.X_OK):
+                        return candidate.resolve(), "the demo's folder is removed when it ends"
+        return folder, ""
+
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """The palette's Screenshot: an SVG of the screen in the Downloads folder when there is one (most servers have
+        none), else where reports go (`lasting_folder`); readable by you only (a revealed secret may be on it). The
+        message line says where, or why not."""
+        from platformdirs import user_downloads_path
+        from textual._files import generate_datetime_filename
+
+        folder, why = (Path(path).expanduser(), "") if path else (user_downloads_path(), "")
+        if not path and not folder.is_dir():
+            downloads = str(folder)
+            with contextlib.suppress(ValueError):
+                downloads = f"~/{folder.relative_to(Path.home())}"
+            folder, why = self.lasting_folder()
+            why = f"no {downloads} here" + (f"; {why}" if why else "")
+        target = folder / (filename or generate_datetime_filename(self.title, ".svg", time_format))
+        try:
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as svg:
+                svg.write(self.export_screenshot())
+        except OSError as exc:
+            self.say(f"Could not save the screenshot to {target}: {exc.strerror or type(exc).__name__}", "error")
+            return None
+        self.say(f"✔ Saved a screenshot to {target}" + (f" ({why})" if why else ""))
+        return str(target)
 
     # ------------------------------------------------------------------------------------------------ crashes
 

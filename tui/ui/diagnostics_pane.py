@@ -873,9 +873,11 @@ class DiagnosticsPane(Widget):
         self._say(f"✔ Copied the transcript ({count} lines, secrets redacted) to the clipboard (OSC 52)")
 
     def report_path(self) -> Path:
-        """outmail-report-YYYYmmdd-HHMMSS.txt next to the settings file (a new name if that one exists)."""
-        settings_file = getattr(self.app, "settings_file", None)
-        folder = Path(settings_file.path).expanduser().resolve().parent if settings_file is not None else Path.cwd()
+        """outmail-report-YYYYmmdd-HHMMSS.txt next to the settings file (a new name if that one exists); in
+        `outmail demo`, whose settings folder goes when it ends, in the folder it was started from
+        (OutmailApp.lasting_folder)."""
+        lasting = getattr(self.app, "lasting_folder", None)
+        folder = lasting()[0] if lasting is not None else Path.cwd()
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = folder / REPORT_NAME.format(stamp=stamp)
         serial = 1
