@@ -1,5 +1,5 @@
-"""The console's smaller things: a screenshot without a Downloads folder lands where reports go and says where, and
-`outmail demo` keeps a saved report."""
+"""The console's smaller things: one Quit in the palette, Esc closes the palette's Keys panel, a screenshot without a
+Downloads folder lands where reports go and says where, and `outmail demo` keeps a saved report."""
 
 from __future__ import annotations
 
@@ -7,12 +7,58 @@ import stat
 from pathlib import Path
 
 import pytest
+from textual.command import CommandPalette
+from textual.widgets import OptionList
 
 from tests.ui.conftest import ready
 from tests.ui.test_diagnostics_pane import FakeSandbox
 from tui.ui.launch import build_app
 
 SIZE = (80, 24)
+
+
+async def palette_titles(pilot, query: str) -> list[str]:
+    """The palette's entries for `query`, as shown (ctrl+p, the query typed)."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    for _ in range(100):  # the palette searches in the background
+        await pilot.pause(0.02)
+        palette = pilot.app.screen
+        assert isinstance(palette, CommandPalette)
+        options = palette.query_one(OptionList)
+        if options.option_count:
+            break
+    titles = [str(options.get_option_at_index(i).prompt).split("\n")[0] for i in range(options.option_count)]
+    await pilot.press("escape")
+    await pilot.pause()
+    return titles
+
+
+async def test_the_palette_has_one_quit(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        titles = await palette_titles(pilot, "quit")
+        assert titles.count("Quit") == 1, titles
+        assert not any("as soon as possible" in t for t in titles), titles
+        assert "Keys" in await palette_titles(pilot, "keys")  # Textual's other commands stay
+
+
+async def test_esc_closes_the_palettes_keys_panel(settings_path: Path) -> None:
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.action_show_help_panel()
+        await pilot.pause()
+        assert app.screen.query("HelpPanel")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not app.screen.query("HelpPanel")
+        assert app.is_running  # and Esc with no panel does nothing
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.is_running and app.screen is app.main_screen
 
 
 async def test_a_screenshot_without_downloads_lands_next_to_the_settings(settings_path: Path,

@@ -101,6 +101,8 @@ class OutmailApp(App[None], inherit_bindings=False):
                         "get the diagnostics' cause, setup step and fix for each error, with the line it matched."),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
                 tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
+        # The palette's "Keys" panel (Textual's HelpPanel) has no key of its own to close it.
+        Binding("escape", "hide_help_panel", "Close the palette's Keys panel", show=False, id="hide_keys"),
         # Not inherited from App (so the footer keeps this order): Textual's ctrl+c hint "press ctrl+q to quit".
         Binding("ctrl+c", "help_quit", show=False, system=True),
     ]
@@ -168,6 +170,13 @@ class OutmailApp(App[None], inherit_bindings=False):
 
         sync_no_color_filter(self)
 
+    def get_system_commands(self, screen: Any) -> Any:
+        """Textual's palette commands without its own Quit, which quit without asking about unsaved changes in its
+        words ("as soon as possible") beside outmail's Quit (ctrl+q)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+
     # ------------------------------------------------------------------------------------------------ screens
 
     def get_default_screen(self) -> MainScreen:
@@ -226,6 +235,8 @@ class OutmailApp(App[None], inherit_bindings=False):
                                "sandbox", "import_properties", "export_properties", "explain"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_help_panel":
+            return bool(self.screen.query("HelpPanel"))  # Esc means nothing else here
         if action == "sandbox" and self.demo is None:
             return False  # the sandbox panel exists in `outmail demo` only
         if action in self._FORM_ACTIONS and isinstance(self.screen, ModalScreen):
