@@ -145,6 +145,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.secrets_revealed = False
         self.last_test_recipients = ""  # the test-send dialog's To, remembered while the console runs
         self.last_properties_path = ""  # Import/Export's context.properties, remembered while the console runs
+        # The setup guide's evidence, kept while the console runs.
+        self.last_run: Any = None  # tui.guide.LastRun: the last finished run or test send (record_run)
+        self.last_run_tenant: str | None = None  # the tenant it was made for
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
@@ -555,6 +558,16 @@ class OutmailApp(App[None], inherit_bindings=False):
             from tui.ui.explain_dialog import ExplainDialog
 
             self.push_screen(ExplainDialog(self.current_settings))
+
+    def record_run(self, report: Any) -> None:
+        """A diagnostics run (the pane) or a test send finished with a report: the setup guide's evidence, with the
+        time it ended (the Report has no wall-clock time of its own)."""
+        import time
+
+        from tui.guide import LastRun
+
+        self.last_run = LastRun(report, time.time())
+        self.last_run_tenant = self.current_settings.tenant
 
     def action_test_send(self) -> None:
         """Open the test-send dialog on the settings on screen (tui/ui/test_send_dialog.py, when present)."""

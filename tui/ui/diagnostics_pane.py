@@ -375,6 +375,10 @@ class DiagnosticsPane(Widget):
                         "settings file, readable by you only."),
         Binding("t", "toggle_transcript", "Transcript / step detail", show=False, id="diag_transcript",
                 tooltip="Switch the lower part between the selected step's detail and the transcript."),
+        Binding("w", "toggle_wait", "Wait out propagation", show=False, id="diag_wait",
+                tooltip="After a change in Exchange (applied 30 minutes to 2 hours late): rerun every 5 min until the "
+                        "run passes, fails in a way waiting does not fix, or 2 h have passed; w again stops "
+                        "(tui/ui/propagation_wait.py)."),
         # Priority: the step list (an OptionList) would take PgDn for itself, and it has only seven rows.
         Binding("pagedown", "scroll_view(1)", "Scroll the detail or transcript down (the PowerShell is often below)",
                 show=False, priority=True, key_display="PgDn"),
@@ -497,9 +501,10 @@ class DiagnosticsPane(Widget):
 
     # ------------------------------------------------------------------------------------------------ running
 
-    def run_diagnostics(self, settings: Any, *, fresh_token: bool = False) -> None:
+    def run_diagnostics(self, settings: Any, *, fresh_token: bool = False, take_focus: bool = True) -> None:
         """Start a run on `settings` (saved or not); a run still going is cancelled first (exclusive worker).
-        `fresh_token`: drop the cached token first, so that the run asks Entra ID for a new one."""
+        `fresh_token`: drop the cached token first, so that the run asks Entra ID for a new one. `take_focus`: False
+        for a run the admin did not start here (waiting out propagation while they edit the form)."""
         self.run_id += 1
         self._settings = settings
         self.running = True
@@ -522,8 +527,9 @@ class DiagnosticsPane(Widget):
         # (on_worker_state_changed), so garbage made before a run is still collected after it.
         gc.freeze()
         self.worker = self._diagnose(settings, self.run_id, fresh_token)
-        steps_list.focus()
-        self._show_keys_help()
+        if take_focus:
+            steps_list.focus()
+            self._show_keys_help()
 
     @work(exclusive=True, exit_on_error=False, group="diagnostics", description="outmail diagnostics")
     async def _diagnose(self, settings: Any, run_id: int, fresh_token: bool = False) -> None:
@@ -652,6 +658,7 @@ class DiagnosticsPane(Widget):
             steps_list.highlighted = failed
         self._update_buttons()
         self._show_detail()
+        self._run_ended(complete=True)
 
     def _end_without_report(self, *, cancelled: bool) -> None:
         """A run cancelled or broken by an unexpected error: what happened so far, as a Report (to copy or save)."""
@@ -674,6 +681,20 @@ class DiagnosticsPane(Widget):
             self._set_summary(f"✖ FAILED: the diagnostics stopped: {self._error or 'unknown error'}", "-fail")
         self._update_buttons()
         self._show_detail()
+        self._run_ended(complete=False)
+
+    def _run_ended(self, *, complete: bool) -> None:
+        """A run ended: a complete one is the setup guide's evidence (OutmailApp.record_run), and a wait for
+        Exchange learns its attempt's outcome (tui/ui/propagation_wait.py)."""
+        from tui.ui.propagation_wait import run_ended
+
+        run_ended(self, complete=complete)
+
+    def action_toggle_wait(self) -> None:
+        """w: rerun until the run passes (tui/ui/propagation_wait.py), or stop doing so."""
+        from tui.ui.propagation_wait import toggle
+
+        toggle(self)
 
     # ------------------------------------------------------------------------------------------------ state → widgets
 

@@ -401,6 +401,9 @@ class TestSendDialog(ModalScreen["Any | None"]):
         self.running = False
         report = message.report
         self.report = report
+        record = getattr(self.app, "record_run", None)
+        if record is not None:
+            record(report)  # the setup guide's evidence: a send accepted after DATA proves Send As (S7)
         self.steps = [s.copy() for s in report.steps]
         self.commands = list(report.send.commands)
         if report.send.sent:
