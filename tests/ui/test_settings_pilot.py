@@ -363,7 +363,7 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
         assert titles == ["Save settings", "Help: keys and fields", "Reveal or hide secrets", "Switch tenant",
                           "Diagnose the settings", "Diagnose with a new token", "Send a test message",
                           "Import from LogicalDOC's context.properties", "Export to LogicalDOC's context.properties",
-                          "Explain an error", "Show the settings form", "Quit"]
+                          "Explain an error", "Setup guide", "Show the settings form", "Quit"]
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"reveal")

@@ -99,6 +99,11 @@ class OutmailApp(App[None], inherit_bindings=False):
         Binding("f10", "explain", "Explain an error", show=False, id="explain", key_display="F10",
                 tooltip="Paste error text (a LogicalDOC log excerpt, an SMTP reply, an AADSTS error, a bounce) and "
                         "get the diagnostics' cause, setup step and fix for each error, with the line it matched."),
+        # Not in the footer either: F1 and the palette ("Setup guide") name it. tui/ui/guide_screen.py.
+        Binding("f12", "guide", "Setup guide", show=False, id="guide", key_display="F12",
+                tooltip="The Microsoft 365 setup steps as a checklist, each proven, failed or not known from the last "
+                        "run (F5) and a pasted verification, with the PowerShell filled in; the setup and verification "
+                        "scripts."),
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
                 tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
         # The palette's "Keys" panel (Textual's HelpPanel) has no key of its own to close it.
@@ -118,6 +123,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         ("import", "Import from LogicalDOC's context.properties"),
         ("export", "Export to LogicalDOC's context.properties"),
         ("explain", "Explain an error"),
+        ("guide", "Setup guide"),
         ("show_settings", "Show the settings form"),
         ("quit", "Quit"),
     )
@@ -148,6 +154,10 @@ class OutmailApp(App[None], inherit_bindings=False):
         # The setup guide's evidence, kept while the console runs.
         self.last_run: Any = None  # tui.guide.LastRun: the last finished run or test send (record_run)
         self.last_run_tenant: str | None = None  # the tenant it was made for
+        # What the admin chose in the setup guide (tui/ui/guide_screen.py), remembered while the console runs.
+        self.guide_model: str | None = None  # "classic" | "rbac", asked once
+        self.guide_verification: Any = None  # the pasted verification (tui.guide.Verification)
+        self.guide_from_addresses: tuple[str, ...] = ()  # From addresses beyond the Sender Email (S7)
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
@@ -235,7 +245,7 @@ class OutmailApp(App[None], inherit_bindings=False):
 
     # Actions on the form that make no sense while a dialog or the help is open (their keys are hidden then).
     _FORM_ACTIONS = frozenset({"diagnose", "test_send", "switch_tenant", "reveal_secrets", "show_settings",
-                               "sandbox", "import_properties", "export_properties", "explain"})
+                               "sandbox", "import_properties", "export_properties", "explain", "guide"})
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hide_help_panel":
@@ -445,6 +455,9 @@ class OutmailApp(App[None], inherit_bindings=False):
         from tui.ui.explain_dialog import ExplainDialog
 
         groups.insert(5, ("Explain an error (F10)", ExplainDialog.BINDINGS + ExplainDialog.HELP_KEYS))
+        from tui.ui.guide_screen import GuideScreen
+
+        groups.insert(6, ("Setup guide (F12)", GuideScreen.BINDINGS + GuideScreen.HELP_KEYS))
         if self.demo is not None:
             from tui.ui.sandbox_panel import SandboxPanel
 
@@ -558,6 +571,16 @@ class OutmailApp(App[None], inherit_bindings=False):
             from tui.ui.explain_dialog import ExplainDialog
 
             self.push_screen(ExplainDialog(self.current_settings))
+
+    def action_guide(self) -> None:
+        """F12: the setup guide (tui/ui/guide_screen.py) for the settings on screen, from the last run."""
+        self.sync_form()
+        if isinstance(self.screen, ModalScreen) or not self.form_ready.is_set():
+            return
+        from tui.ui.guide_screen import GuideScreen
+
+        if not isinstance(self.screen, GuideScreen):
+            self.push_screen(GuideScreen())
 
     def record_run(self, report: Any) -> None:
         """A diagnostics run (the pane) or a test send finished with a report: the setup guide's evidence, with the
