@@ -127,9 +127,11 @@ async def test_f10_explains_a_pasted_stack_trace_with_the_settings_on_screen(set
         # [2] the nested cause wins over its wrapper: PKIX, not "Could not convert socket to TLS"
         assert "[2] ✔ explained: line 11, Java exception" in text
         assert "│ javax.net.ssl.SSLHandshakeException: PKIX path building failed" in text
-        assert "Why: The TLS certificate of smtp.relay.contoso.test:587 is not trusted" in words
+        # a PKIX failure in LogicalDOC's log is LogicalDOC's Java trust store, not outmail's ca_file
+        assert "Why: LogicalDOC checks the certificate of smtp.relay.contoso.test:587 against its Java trust store" \
+            in words
         assert "Setup step: S9 Network and TLS" in words
-        assert "Fix: Trust the CA that signs it: set [console] ca_file to its PEM bundle" in words
+        assert "Fix: Import the CA that signed the certificate into the trust store of LogicalDOC's Java" in words
         assert "The fixes use the settings on screen (tenant default, unsaved edits too)" in words
         # the pasted secret is only in the text area (the admin's own input), never in what outmail shows
         for shown in (text, status(app)):
@@ -217,8 +219,9 @@ async def test_long_lines_are_cut_and_many_errors_capped(settings_path: Path, mo
         assert len(quoted) <= explain_dialog.MATCHED_SHOWN
         assert "x" * 200 not in text
 
-        errors = "".join(f"{'535 5.7.3 Authentication unsuccessful' if i % 2 else '550 5.7.708 Access denied'} "
-                         f"[host{i}]\n" for i in range(30))
+        # 30 different errors (one repeated error is one finding): refused recipients, each its own address
+        errors = "".join(f"550 5.1.1 <user{i}@example.org>: Recipient address rejected: User unknown\n"
+                         for i in range(30))
         dialog.query_one("#ex-text", TextArea).text = ""
         await explained(pilot)
         await paste(pilot, errors)
@@ -271,7 +274,7 @@ async def test_copy_keys_say_what_they_copied(settings_path: Path) -> None:
         fix = copied[-1]
         assert fix.startswith("# [1] line 2: jakarta.mail.AuthenticationFailedException: 535 5.7.3")
         assert "\n# [2] line 11: javax.net.ssl.SSLHandshakeException: PKIX path building failed" in fix
-        assert "\n# Trust the CA that signs it" in fix  # a prose fix is a comment: the copy pastes into PowerShell
+        assert "\n# Import the CA that signed the certificate" in fix  # prose is a comment: the copy pastes as PowerShell
         assert notes[-1].startswith("Copied the PowerShell for [1] and the fix for [2] to the clipboard (OSC 52)")
 
         await pilot.press("ctrl+l")

@@ -110,9 +110,15 @@ _CLIENT_SECRET_RE = re.compile(r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za
 # key = value, key: value, "key": "value", key='value' for every name a secret goes by in what admins paste
 # (context.properties, settings.toml, JSON, YAML, logs): a quoted value up to its quote, else the rest of the line
 # (a Java properties value may hold spaces).
+_SECRET_NAMES = (r"(?:password|passwd|pwd|clientSecret|client_secret|client-secret|access_token|accessToken|"
+                 r"refresh_token|secret)")
+# at the start of a line (a properties or TOML line, a YAML key; a tenant prefix such as "default.smtp."): the value
+# is the rest of the line, spaces included; inside a line: a quoted value, else up to a space or a separator
 _PROPERTY_SECRET_RE = re.compile(
-    r"""(["']?\b(?:smtp\.)?(?:password|passwd|pwd|clientSecret|client_secret|client-secret|access_token|accessToken|"""
-    r"""refresh_token|secret)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|.+)""", re.IGNORECASE)
+    r"""^(\s*["']?(?:[\w-]+\.)*""" + _SECRET_NAMES + r"""["']?\s*[=:]\s*)("[^"]*"|'[^']*'|.+)""", re.IGNORECASE)
+_INLINE_SECRET_RE = re.compile(
+    r"""(["']?\b(?:[\w-]+\.)*""" + _SECRET_NAMES + r"""["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s)&,;"']+)""",
+    re.IGNORECASE)
 _BASE64_LINE_RE = re.compile(r"^(\s*(?:C:\s*|>>>\s*|DEBUG SMTP:\s*)?)([A-Za-z0-9+/]{8,}={0,2})\s*$")
 
 
@@ -128,8 +134,9 @@ def redact_pasted(text: str, secrets: Iterable[str] = ()) -> str:
         clean = redactor.text(line)
         clean = _AUTH_ANYWHERE_RE.sub(lambda m: f"{m.group(1)} {REDACTED}", clean)
         clean = _CLIENT_SECRET_RE.sub(REDACTED, clean)
-        clean = _PROPERTY_SECRET_RE.sub(lambda m: m.group(1) + (m.group(2)[0] + REDACTED + m.group(2)[0]
-                                                                 if m.group(2)[:1] in "\"'" else REDACTED), clean)
+        for pattern in (_PROPERTY_SECRET_RE, _INLINE_SECRET_RE):
+            clean = pattern.sub(lambda m: m.group(1) + (m.group(2)[0] + REDACTED + m.group(2)[0]
+                                                        if m.group(2)[:1] in "\"'" else REDACTED), clean)
         if after_334 and (m := _BASE64_LINE_RE.match(clean)):
             clean = m.group(1) + REDACTED
         after_334 = bool(re.search(r"(^|\s)334(\s|$)", line))
