@@ -408,6 +408,66 @@ async def test_no_run_yet_offers_f5_and_follows_the_run(demo_settings: Path, san
         assert "Evidence: run ✔ passed at " in screen_text(app)
 
 
+async def test_a_test_send_from_another_address_proves_send_as(demo_settings: Path, sandbox_clean) -> None:
+    """'Use user's email as sender': f names a user's address (S7 not known for it yet); a test send (ctrl+t from the
+    guide) From that address, accepted after DATA, proves S7 for it; the guide follows when the dialog closes."""
+    from textual.widgets import Input
+
+    from tui.ui.guide_screen import FromAddressesDialog
+    from tui.ui.test_send_dialog import TestSendDialog
+
+    demo_settings.write_text(demo_settings.read_text().replace("userasfrom = false", "userasfrom = true"))
+    address = sandbox_clean.info.sendas_address
+    app = build_app(demo_settings, demo=sandbox_clean)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_guide(pilot)
+        assert screen.guide.step("S7").state == "unknown"
+        await pilot.press("f")
+        await until(pilot, lambda: isinstance(app.screen, FromAddressesDialog), what="the From dialog")
+        await pilot.press(*address, "enter")
+        await until(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
+        assert app.guide_from_addresses == (address,) and screen.guide.values.from_addresses[-1] == address
+        assert screen.guide.step("S7").state == "unknown"
+        assert f"Add-RecipientPermission \"{address}\"" in screen.guide.step("S7").command
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.screen, TestSendDialog), what="the test-send dialog")
+        dialog = app.screen
+        for selector, value in (("#ts-sendas", address), ("#ts-to", "alice@example.com")):
+            field = dialog.query_one(selector, Input)
+            field.focus()
+            field.value = ""
+            await pilot.press(*value)
+        await pilot.pause()
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: dialog.report is not None and not dialog.running, what="the send")
+        assert dialog.report.send.sent
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, GuideScreen) and screen.guide.step("S7").state == "proven",
+                    what="S7 proven by the send")
+        assert f"Exchange took mail From {address}, so Send As works for it" in \
+            screen.guide.step("S7").decisive.text
+
+
+async def test_a_server_without_microsoft_steps(settings_path: Path) -> None:
+    """Protocol SMTP to a server that is not Exchange Online: no model question, the note, nothing to copy."""
+    settings_path.write_text(settings_path.read_text().replace('"smtpmicrosoft365"', '"smtp"')
+                             .replace('"smtp.office365.com"', '"mail.example.test"'))
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
+        await pilot.pause()
+        text = flat(screen_text(app))
+        assert "Setup guide · tenant default" in text and "No Microsoft setup steps for this server" in text
+        assert "Protocol smtp to mail.example.test needs no Microsoft setup step" in text
+        await pilot.press("a")
+        await pilot.pause()
+        assert "Nothing to copy or save: this server needs no Microsoft setup step" in flat(screen_text(app))
+        assert app.clipboard == "" and app.guide_model is None
+
+
 async def test_help_and_palette_name_the_guide(demo_settings: Path, sandbox_clean) -> None:
     from tui.ui.commands import OutmailCommands
 

@@ -533,8 +533,8 @@ class GuideScreen(Screen[None]):
         self.query_one("#guide-steps", OptionList).focus()
         # a run may end while the guide is open (F5 here, a wait's attempt, a test send): follow it
         self.set_interval(0.5, self.run_state_changed, name="guide follows the runs")
-        if getattr(self.app, "guide_model", None) is None:
-            self.call_after_refresh(self.action_choose_model)
+        if getattr(self.app, "guide_model", None) is None and self.guide.applicable:
+            self.call_after_refresh(self.action_choose_model)  # asked once (not for a server without these steps)
 
     def on_screen_resume(self) -> None:
         self.run_state_changed()
@@ -600,9 +600,10 @@ class GuideScreen(Screen[None]):
 
     def _show(self) -> None:
         guide = self.guide
+        tenant = self.app.current_settings.tenant
         self.query_one("#guide-title", Label).update(
-            f"Setup guide · {MODEL_SHORT.get(guide.model, guide.model)}, "
-            f"{SOURCE_WORDS.get(guide.model_source, '')} (m) · tenant {self.app.current_settings.tenant}")
+            f"Setup guide · {MODEL_SHORT.get(guide.model, guide.model)}, {SOURCE_WORDS.get(guide.model_source, '')} "
+            f"(m) · tenant {tenant}" if guide.applicable else f"Setup guide · tenant {tenant}")
         self._show_evidence()
         self._show_wait()
         result = self.query_one("#guide-result", Label)
