@@ -68,7 +68,7 @@ def test_f10_explains_a_pasted_stack_trace(tmux: Tmux, tmp_path: Path) -> None: 
     # PgDn scrolls the explanation from the text area: the AADSTS line with the secret redacted, then PKIX
     seen = shown
     for _ in range(12):
-        if "[3] ✔ explained" in seen and "Trust the CA" in flat(seen):
+        if "[3] ✔ explained" in shown and "Import the CA" in flat(seen):  # [3] seen, and its fix now
             break
         tmux.keys("PageDown")
         before = seen
@@ -78,7 +78,8 @@ def test_f10_explains_a_pasted_stack_trace(tmux: Tmux, tmp_path: Path) -> None: 
     assert "[2] ✔ explained: line 5, Entra ID error" in shown, shown
     assert "client_secret=<redacted>" in words and "Setup step: S2 Client secret" in words
     assert "[3] ✔ explained: line 10, Java exception" in shown
-    assert f"Why: The TLS certificate of 127.0.0.1:{port.group(1)} is not trusted" in words  # the demo's server
+    # the demo's server (the paste names none), and LogicalDOC's Java trust store, not outmail's ca_file
+    assert f"Why: LogicalDOC checks the certificate of 127.0.0.1:{port.group(1)} against its Java trust store" in words
     assert "Setup step: S9 Network and TLS" in words
     assert PASTED_SECRET not in shown and "Xy58Q~" not in shown
 
