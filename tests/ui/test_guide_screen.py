@@ -468,6 +468,39 @@ async def test_a_server_without_microsoft_steps(settings_path: Path) -> None:
         assert app.clipboard == "" and app.guide_model is None
 
 
+async def test_the_model_question_waits_for_the_run_going(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """F12 right after F5: the guide says the diagnostics are running and asks the model once they end, preselected
+    from their token (RBAC for Applications: no roles)."""
+    from tests.ui.conftest import COMMENTED_M365
+    from tui.diagnostics import engine
+
+    gate = asyncio.Event()
+    canned = canned_rbac_diagnose()
+
+    async def held(settings, **kw):
+        await gate.wait()
+        return await canned(settings, **kw)
+
+    monkeypatch.setattr(engine, "diagnose", held)
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("f5")
+        await until(pilot, lambda: bool(app.main_screen.query(DiagnosticsPane)) and pane_of(app).running,
+                    what="the run to start")
+        await pilot.press("f12")
+        await until(pilot, lambda: isinstance(app.screen, GuideScreen), what="the guide")
+        await until(pilot, lambda: "Evidence: … the diagnostics are running (the guide follows)" in screen_text(app),
+                    what="the guide to say the run goes")
+        assert isinstance(app.screen, GuideScreen)  # no question yet
+        gate.set()
+        await until(pilot, lambda: isinstance(app.screen, ModelDialog), what="the model question")
+        assert "Preselected: RBAC for Applications, from the last token (it has no SMTP.SendAsApp role)" in \
+            question(app)
+
+
 async def test_help_and_palette_name_the_guide(demo_settings: Path, sandbox_clean) -> None:
     from tui.ui.commands import OutmailCommands
 
@@ -551,6 +584,63 @@ def canned_rbac_diagnose():
                              model="rbac")
 
     return diagnose
+
+
+READABILITY_MODES = [("textual-dark", "truecolor", False), ("textual-dark", "standard", False),
+                     ("ansi-dark", "standard", False), ("textual-dark", "truecolor", True),
+                     ("textual-dark", "standard", True), ("ansi-dark", "standard", True)]
+
+
+@pytest.mark.parametrize("theme,system,no_color", READABILITY_MODES,
+                         ids=[f"{t}-{s}" + ("-NO_COLOR" if n else "") for t, s, n in READABILITY_MODES])
+async def test_the_guide_is_readable(theme: str, system: str, no_color: bool, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every state word, the evidence, the cause, the keys and the selected row reach 4.5:1 (WCAG) in truecolor, in
+    16 colours (xterm's and the Linux console's palettes) and with NO_COLOR, measured from the rendered cells; the
+    selected row is seen as selected."""
+    import textual.constants
+
+    from tests.ui import contrast as C
+    from tests.ui.conftest import COMMENTED_M365
+    from tui.diagnostics import engine
+
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", system)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(engine, "diagnose", canned_rbac_diagnose())
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    app.theme = theme
+
+    def lowest(text: str, row: str | None = None) -> float:
+        cells = C.find_cells(app, text, row_contains=row)
+        palettes = ["xterm", "vga"] if system == "standard" else ["xterm"]
+        return min(C.worst(cells, system=system, palette=palette) for palette in palettes)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await run_f5(pilot)
+        await open_guide(pilot, answer="r")
+        await pilot.press("c")
+        await pilot.pause()
+        measured = {
+            "FAILED": lowest("✖ FAILED", "R1  Management"), "proven": lowest("✔ proven", "S1  App"),
+            "not known": lowest("· not known", "S8  SMTP"), "not needed": lowest("– not needed", "S7  Send"),
+            "a row's evidence": lowest("AUTH failed at", "R1  Management"),
+            "the selected row": lowest("S5  Exchange service prin… AUTH failed"),
+            "the selected row's FAILED": lowest("✖ FAILED", "S5  Exchange"),
+            "Cause": lowest("Cause:"), "the cause": lowest("The token has no"), "the result": lowest("Result: 3 proven"),
+            "the evidence line": lowest("Evidence: run"), "the title": lowest("Setup guide ·"),
+            "the keys": lowest("c copy PowerShell"), "the detail's FAILED": lowest("✖ FAILED  (PgDn"),
+            "the message": lowest("Copied the PowerShell"), "the findings row": lowest("≡ Cause, least"),
+        }
+        low = {what: round(ratio, 2) for what, ratio in measured.items() if ratio < 4.5}
+        assert not low, f"below 4.5:1: {low}"
+        selected = C.find_cells(app, "S5  Exchange")
+        other = C.find_cells(app, "R1  Management")
+        assert selected[0].style.reverse or \
+            C.shown(selected[0].style, system=system) != C.shown(other[0].style, system=system)
 
 
 def test_snapshot_rbac_failure(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

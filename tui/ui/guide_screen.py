@@ -507,7 +507,7 @@ class GuideScreen(Screen[None]):
         self._built_from: Any = ()  # (last run, verification, model, From addresses) the guide was built from
         self._message: tuple[str, str] | None = None
         self._detail_id: str | None = None  # the row whose detail is shown (a new row starts at its top)
-        self._asked = False
+        self._ask_after_run = False  # the model question waits for the run going when the guide opened
 
     # ------------------------------------------------------------------------------------------------ layout
 
@@ -534,7 +534,12 @@ class GuideScreen(Screen[None]):
         # a run may end while the guide is open (F5 here, a wait's attempt, a test send): follow it
         self.set_interval(0.5, self.run_state_changed, name="guide follows the runs")
         if getattr(self.app, "guide_model", None) is None and self.guide.applicable:
-            self.call_after_refresh(self.action_choose_model)  # asked once (not for a server without these steps)
+            # asked once (not for a server without these steps); while a run goes, once it ended: its token tells
+            pane = self._pane()
+            if pane is not None and pane.running:
+                self._ask_after_run = True
+            else:
+                self.call_after_refresh(self.action_choose_model)
 
     def on_screen_resume(self) -> None:
         self.run_state_changed()
@@ -595,6 +600,12 @@ class GuideScreen(Screen[None]):
         else:
             self._show_evidence()
             self._show_wait()
+        if self._ask_after_run:
+            pane = self._pane()
+            if (pane is None or not pane.running) and self.app.screen is self:
+                self._ask_after_run = False
+                if getattr(self.app, "guide_model", None) is None:
+                    self.action_choose_model()
 
     # ------------------------------------------------------------------------------------------------ widgets
 
