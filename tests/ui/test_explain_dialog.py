@@ -245,26 +245,22 @@ async def test_copy_keys_say_what_they_copied(settings_path: Path) -> None:
     notes: list[str] = []
     app = build_app(settings_path)
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
-    real_notify = app.notify
-
-    def notify(message: str, **kwargs):
-        notes.append(message)
-        return real_notify(message, **kwargs)
-
-    app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         dialog = await open_dialog(pilot)
         await pilot.press("ctrl+o")
         await pilot.pause()
-        assert copied == [] and notes[-1] == "Nothing to copy yet: paste an error first"
+        notes.append(status(app))  # said on the dialog's own status line, never a toast over its buttons
+        assert copied == [] and notes[-1] == "▲ Nothing to copy yet: paste an error first"
+        assert not app.screen.query("Toast")
 
         await paste(pilot, "535 5.7.3 Authentication unsuccessful [BN0PR04CA0123.namprd04.prod.outlook.com]\n")
         await pilot.press("ctrl+o")
         await pilot.pause()
         assert copied[-1].startswith("Connect-ExchangeOnline -Organization contoso.onmicrosoft.com\n")
         assert f"New-ServicePrincipal -AppId {CLIENT_ID}" in copied[-1]
-        assert notes[-1].startswith("Copied the PowerShell (9 lines) to the clipboard (OSC 52)")
+        notes.append(status(app))
+        assert notes[-1].startswith("✔ Copied the PowerShell (9 lines) to the clipboard (OSC 52)")
 
         dialog.query_one("#ex-text", TextArea).text = ""
         await explained(pilot)
@@ -275,14 +271,17 @@ async def test_copy_keys_say_what_they_copied(settings_path: Path) -> None:
         assert fix.startswith("# [1] line 2: jakarta.mail.AuthenticationFailedException: 535 5.7.3")
         assert "\n# [2] line 11: javax.net.ssl.SSLHandshakeException: PKIX path building failed" in fix
         assert "\n# Import the CA that signed the certificate" in fix  # prose is a comment: the copy pastes as PowerShell
-        assert notes[-1].startswith("Copied the PowerShell for [1] and the fix for [2] to the clipboard (OSC 52)")
+        notes.append(status(app))
+        assert notes[-1].startswith("✔ Copied the PowerShell for [1] and the fix for [2] to the clipboard (OSC 52)")
 
         await pilot.press("ctrl+l")
         await pilot.pause()
         whole = copied[-1]
         assert whole.startswith("outmail explain: 2 errors found\n[1] line 2: jakarta.mail.AuthenticationFailed")
         assert "Setup step: S9 Network and TLS" in whole
-        assert notes[-1].startswith("Copied the explanation (2 errors, ")
+        notes.append(status(app))
+        assert notes[-1].startswith("✔ Copied the explanation (2 errors, ")
+        assert "Close (Esc)" in " ".join(str(b.label) for b in app.screen.query(Button))
         for text in copied + notes:
             assert PASTED_SECRET not in text and SETTINGS_SECRET not in text
 

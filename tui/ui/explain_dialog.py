@@ -175,8 +175,8 @@ class ExplainDialog(ModalScreen[None]):
     }
     ExplainDialog #ex-status {
         width: 1fr;
-        height: 1;
-        text-wrap: nowrap;
+        height: auto;
+        max-height: 2;
         text-overflow: ellipsis;
         color: $text-muted;
     }
@@ -360,26 +360,24 @@ class ExplainDialog(ModalScreen[None]):
     def action_copy_fix(self) -> None:
         copy = self._fix_text()
         if copy is None:
-            self.notify("Nothing to copy yet: paste an error first" if self.explanation is None
-                        else "Nothing to copy: no fix for this text", markup=False)
+            self._set_status("▲ Nothing to copy yet: paste an error first" if self.explanation is None
+                             else "▲ Nothing to copy: no fix for this text", "-warn")
             return
         text, what = copy
         self.app.copy_to_clipboard(text)
-        # A short fix is shown in the notification too; a PowerShell block is on screen already (a long toast would
-        # cover it).
-        shown = f":\n{text}" if len(text.splitlines()) <= 2 and len(text) <= 200 else ""
-        self.notify(f"Copied {what} to the clipboard (OSC 52){shown}", title="Copied", markup=False)
+        # said on the dialog's own status line: a toast would cover its buttons or the fix at 80x24
+        self._set_status(f"✔ Copied {what} to the clipboard (OSC 52)", "-ok")
 
     def action_copy_all(self) -> None:
         explanation = self.explanation
         if explanation is None:
-            self.notify("Nothing to copy yet: paste an error first", markup=False)
+            self._set_status("▲ Nothing to copy yet: paste an error first", "-warn")
             return
         text = printable(explanation.to_text())  # newlines kept
         n = len(explanation.findings)
         self.app.copy_to_clipboard(text)
-        self.notify(f"Copied the explanation ({n} error{'' if n == 1 else 's'}, {len(text.splitlines())} lines, "
-                    "secrets redacted) to the clipboard (OSC 52)", title="Copied", markup=False)
+        self._set_status(f"✔ Copied the explanation ({n} error{'' if n == 1 else 's'}, {len(text.splitlines())} "
+                         "lines, secrets redacted) to the clipboard (OSC 52)", "-ok")
 
     def action_scroll_findings(self, direction: int) -> None:
         """PgDn / PgUp: a page of the explanation, wherever the focus."""
