@@ -801,7 +801,7 @@ class _Run:
             self.sock = None  # aiosmtplib owns it now
             try:
                 await self.smtp.connect(sock=sock, use_tls=True, hostname=self.host)
-            except (ssl.SSLError, OSError, TimeoutError, Exception) as exc:  # noqa: B014 - each is judged below
+            except Exception as exc:  # noqa: BLE001 - judged as LogicalDOC would (_tls_failed), or re-raised
                 with contextlib.suppress(Exception):
                     self.smtp.close()
                 await self._tls_failed(exc, h, implicit=True)
