@@ -133,7 +133,7 @@ def test_extra_roles_are_least_privilege_warnings():
     warns = [f for f in all_findings(claims) if f.status == "warn"]
     assert [f.hint_id for f in warns] == ["least-privilege"] * 3
     texts = " | ".join(f.text for f in warns)
-    assert "full_access_as_app lets the app full access to every mailbox" in texts
+    assert "full_access_as_app lets the app have full access to every mailbox" in texts
     assert "IMAP.AccessAsApp lets the app read every mailbox over IMAP" in texts
     assert "Some.Future.Role" in texts
     assert authorization_model(claims) == "classic"

@@ -176,7 +176,7 @@ async def test_over_privileged_lists_each_extra_role_with_its_removal(sandbox_cl
     assert "every mailbox" in fa.allows
     assert "API permissions > Office 365 Exchange Online > full_access_as_app > Remove permission" in fa.remove
     text = guide.to_text()
-    assert "full_access_as_app: lets the app full access to every mailbox" in text
+    assert "full_access_as_app: lets the app have full access to every mailbox" in text
     # with RBAC for Applications even SMTP.SendAsApp is more than SMTP needs; the scope holds only the sender
     rbac = build_guide(s, last_run=last, model="rbac", from_addresses=("shared@contoso.test",))
     assert [e.role for e in rbac.privilege.extra][-1] == "SMTP.SendAsApp"

@@ -79,7 +79,8 @@ MODEL_NAMES = {MODEL_CLASSIC: "classic (Entra permission SMTP.SendAsApp)",
 # What each Office 365 Exchange Online application role lets an app do beyond SMTP (verdict.md section 3; Microsoft's
 # permission descriptions). Any role not listed here is still reported, as "not needed for SMTP".
 EXTRA_ROLE_EFFECTS: dict[str, str] = {
-    "full_access_as_app": "full access to every mailbox in the tenant through EWS: read, send and delete any mail",
+    "full_access_as_app": "have full access to every mailbox in the tenant through EWS: read, send and delete any "
+                          "mail",
     "Mail.Read": "read the mail of every mailbox",
     "Mail.ReadBasic": "read the mail (without bodies) of every mailbox",
     "Mail.ReadBasic.All": "read the mail (without bodies) of every mailbox",
