@@ -45,12 +45,12 @@ def test_other_packages_never_import_textual(package: str) -> None:
 
 def test_starting_the_console_imports_nothing_heavy() -> None:
     code = (
-        "from tests.ui.conftest import COMMENTED_M365\n"
+        "from tests.console.conftest import COMMENTED_M365\n"
         "import tempfile, pathlib\n"
         "path = pathlib.Path(tempfile.mkdtemp()) / 'settings.toml'\n"
         "path.write_text(COMMENTED_M365)\n"
-        "from tui.ui.launch import build_app\n"
-        "import tui.ui.app, tui.ui.help_screen, tui.ui.commands\n"
+        "from tui.console.launch import build_app\n"
+        "import tui.console.app, tui.console.help_screen, tui.console.commands\n"
         "app = build_app(path)\n"
         "import asyncio\n"
         "async def main():\n"

@@ -215,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         args.tenant = [args.tenant]  # `outmail --tenant t export ...` names one tenant
     command = args.command or "edit"
     if command == "edit":
-        from tui.ui.launch import run_console
+        from tui.console.launch import run_console
 
         return run_console(resolve_config_path(args.config), tenant=args.tenant, theme=args.theme)
     if command == "demo":

@@ -35,6 +35,6 @@ def run_demo(args) -> int:
             if problem:
                 print(f"outmail demo: {problem}", file=sys.stderr)
                 return 2
-        from tui.ui.launch import run_console
+        from tui.console.launch import run_console
 
         return run_console(path, tenant=None, theme=getattr(args, "theme", None), demo=sandbox)

@@ -130,4 +130,4 @@ def test_check_settings_errors_exit_1(sandbox_clean, tmp_path):
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     hint = doc["steps"][0]["hint"]
-    assert doc["steps"][0]["status"] == "fail" and hint["id"] == "field-client-id" and hint["step"] == "S1"
+    assert doc["steps"][0]["status"] == "fail" and hint["id"] == "field-client-id" and hint["setup_step"] == "S1"

@@ -124,7 +124,7 @@ async def test_fault_hint_commands_filled(sandbox_clean, sandbox_env):
     assert f"New-ServicePrincipal -AppId {sb.info.client_id} -ObjectId {sb.info.object_id}" in hint.command
     assert f'Add-MailboxPermission -Identity "{sb.info.mailbox}" -User {sb.info.object_id}' in hint.command
     assert hint.reply.startswith("535 5.7.3 Authentication unsuccessful [")  # suffix kept for support
-    assert hint.step == "S5, S6"
+    assert hint.setup_step == "S5, S6"
 
 
 async def test_token_error_shows_support_ids(sandbox_clean, sandbox_env):
@@ -269,7 +269,7 @@ async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
     report = await diagnose(settings_for(sandbox_clean, client_id="not-a-guid"), token_cache=TokenCache())
     st = statuses(report)
     hint = report.step("settings").hint
-    assert st["settings"] == "fail" and hint.id == "field-client-id" and hint.step == "S1"
+    assert st["settings"] == "fail" and hint.id == "field-client-id" and hint.setup_step == "S1"
     assert hint.reply == "Client ID must be a GUID: the Application (client) ID, setup step S1"
     assert "App registrations" in hint.fix
     assert all(st[i] == "skipped" for i in STEP_IDS[1:])
@@ -469,7 +469,7 @@ async def test_rbac_mailbox_out_of_scope_gets_the_rbac_fix_with_own_values(sandb
     sb.set_fault("rbac-out-of-scope")
     report = await diagnose(settings_for(sb), token_cache=TokenCache())
     hint = report.step("auth").hint
-    assert hint.id == "exchange-refused-token-rbac" and hint.step == "S5, R1, R2, R3"
+    assert hint.id == "exchange-refused-token-rbac" and hint.setup_step == "S5, R1, R2, R3"
     assert f"New-ServicePrincipal -AppId {sb.info.client_id} -ObjectId {sb.info.object_id}" in hint.command
     assert f"PrimarySmtpAddress -eq '{sb.info.mailbox}'" in hint.command
     assert f"Test-ServicePrincipalAuthorization -Identity {sb.info.client_id} -Resource {sb.info.mailbox}" \

@@ -119,7 +119,7 @@ def test_logicaldoc_shaped_pastes(text, settings, hint_id, step, words):
     assert len(result.findings) == 1, result.to_text()
     f = result.findings[0]
     assert f.hint is not None and f.hint.id == hint_id, result.to_text()
-    assert f.hint.step == step
+    assert f.hint.setup_step == step
     blob = f.hint.cause + f.hint.fix + (f.hint.command or "")
     assert words in blob, blob
     assert f.matched.rstrip("…") in text  # the line it matched, as pasted (cut at 300 characters)

@@ -57,7 +57,7 @@ def entra_error(code: int, text: str, error: str) -> dict:
 def test_token_error_rows(code, text, error, hint_id, step):
     hint = H.for_token_error(entra_error(code, text, error), CTX)
     assert hint.id == hint_id
-    assert hint.step == step
+    assert hint.setup_step == step
     # Microsoft support asks for these: error, first line of error_description, correlation id, trace id, time
     assert f"error: {error}" in hint.details
     assert f"error_description: AADSTS{code}: {text}" in hint.details
@@ -97,7 +97,7 @@ EXCEPTION_ROWS = [
 @pytest.mark.parametrize("kind,text,hint_id,step", EXCEPTION_ROWS)
 def test_exception_rows(kind, text, hint_id, step):
     hint = H.for_exception(kind, text, CTX)
-    assert hint.id == hint_id and hint.step == step and hint.reply == text
+    assert hint.id == hint_id and hint.setup_step == step and hint.reply == text
 
 
 def test_every_exception_kind_has_a_hint():
@@ -149,12 +149,12 @@ SMTP_ROWS = [
 def test_smtp_rows(code, message, hint_id, step):
     hint = H.for_smtp_reply(code, message, CTX)
     assert hint.id == hint_id
-    assert hint.step == step
+    assert hint.setup_step == step
     assert hint.reply == f"{code} {message}"  # the raw text, bracketed suffix kept for support
 
 
 def test_connect_rows():
-    assert H.for_exception("connection-refused").step == "S9"
+    assert H.for_exception("connection-refused").setup_step == "S9"
     assert H.for_exception("connect-timeout").id == "connect-timeout"
     assert H.for_exception("tls-version").id == "tls-old-version"
     assert H.for_exception("auth-not-offered").id == "auth-not-offered"
@@ -189,10 +189,10 @@ def test_535_5_7_3_fix_follows_the_authorization_model():
 
     reply = "5.7.3 Authentication unsuccessful [X]"
     classic = H.for_smtp_reply(535, reply, CTX)
-    assert classic.step == "S5, S6" and "Add-MailboxPermission" in classic.command
+    assert classic.setup_step == "S5, S6" and "Add-MailboxPermission" in classic.command
     assert "New-ManagementRoleAssignment" not in classic.command
     rbac = H.for_smtp_reply(535, reply, replace(CTX, model="rbac"))
-    assert rbac.id == "exchange-refused-token-rbac" and rbac.step == "S5, R1, R2, R3"
+    assert rbac.id == "exchange-refused-token-rbac" and rbac.setup_step == "S5, R1, R2, R3"
     assert "Add-MailboxPermission" not in rbac.command
     for line in ("New-ServicePrincipal -AppId 11111111-2222-3333-4444-555555555555 "
                  "-ObjectId aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
@@ -221,7 +221,7 @@ def test_535_after_a_password_login_is_not_explained_with_oauth():
             assert "Entra" not in hint.cause and hint.command is None
         # Exchange Online with a password: its own words (S8, the end of basic authentication), never OAuth's fix
         hint = H.for_smtp_reply(535, "5.7.3 Authentication unsuccessful [X]", replace(ctx, server="exchange"))
-        assert hint.id == "basic-auth-exchange" and hint.step == "S8"
+        assert hint.id == "basic-auth-exchange" and hint.setup_step == "S8"
         assert "switch Protocol to SMTP Microsoft 365" in hint.fix and "New-ServicePrincipal" not in (hint.command or "")
 
 
@@ -231,7 +231,7 @@ def test_535_after_a_password_login_is_not_explained_with_oauth():
 ])
 def test_claim_rows(claim, hint_id, step):
     hint = H.for_claim(claim, "x", CTX)
-    assert hint.id == hint_id and hint.step == step
+    assert hint.id == hint_id and hint.setup_step == step
 
 
 def test_commands_filled_from_settings_and_token():
@@ -272,8 +272,8 @@ def test_table_is_consistent():
     for r in H.RULES:
         assert r.cause and r.fix
         assert re.fullmatch(r"[a-z0-9-]+", r.id)
-        for part in (r.step.split(",") if r.step else []):
-            assert part.strip() in SETUP_STEPS_BY_ID, (r.id, r.step)  # setup steps only: never "config" or "client"
+        for part in (r.setup_step.split(",") if r.setup_step else []):
+            assert part.strip() in SETUP_STEPS_BY_ID, (r.id, r.setup_step)  # setup steps only: never "config" or "client"
         if r.command:
             H.fill(r.command, CTX)  # no KeyError
 
@@ -294,7 +294,7 @@ def test_every_fault_of_the_reference_is_covered_by_a_setup_step_row():
 
 def test_hint_json_shape():
     doc = H.by_id("invalid-secret", CTX).to_json()
-    assert set(doc) == {"id", "cause", "step", "fix", "command", "reply", "source", "details"}
+    assert set(doc) == {"id", "cause", "setup_step", "fix", "command", "reply", "source", "details"}
 
 
 # ---- issue 10: replies of other servers (Postfix, Dovecot, greylisting) in their own terms -------------------------
@@ -335,7 +335,7 @@ def test_other_servers_in_their_own_terms(code, message, phase, hint_id, words):
     hint = H.for_smtp_reply(code, message, replace(OTHER, phase=phase))
     assert hint.id == hint_id, hint
     assert words in hint.cause
-    assert hint.step is None and hint.command is None  # no Microsoft setup step or PowerShell for Postfix
+    assert hint.setup_step is None and hint.command is None  # no Microsoft setup step or PowerShell for Postfix
     for word in ("Entra", "Exchange Online PowerShell", "smtp.office365.com", "S9"):
         assert word not in hint.cause + hint.fix
 
@@ -360,7 +360,7 @@ def test_exchange_reply_is_exchange_whatever_the_banner():
 
     ctx = replace(CTX, server="other", phase="mail")
     hint = H.for_smtp_reply(550, "5.7.60 SMTP; Client does not have permissions to send as this sender [x]", ctx)
-    assert hint.id == "sendas-no-permission" and hint.step == "S7" and "Add-RecipientPermission" in hint.command
+    assert hint.id == "sendas-no-permission" and hint.setup_step == "S7" and "Add-RecipientPermission" in hint.command
     hint = H.for_smtp_reply(550, "5.7.501 Service unavailable. Spam abuse detected from IP range.", ctx)
     assert hint.id == "exchange-sender-blocked" and "Restricted entities" in hint.fix
 
@@ -377,12 +377,12 @@ def test_connection_hints_use_the_configured_host_and_port(kind, words):
     hint = H.for_exception("dns" if kind == "dns-failure" else kind, "x", ctx)
     text = hint.cause + " " + hint.fix
     assert "587" not in text and "smtp.office365.com" not in text and "Exchange Online PowerShell" not in text
-    assert hint.step is None and hint.command is None
+    assert hint.setup_step is None and hint.command is None
     if words:
         assert words in text, text
     exchange = H.for_exception("dns" if kind == "dns-failure" else kind, "x",
                                replace(ctx, server="exchange", host="smtp.office365.com", port="587"))
-    assert exchange.step == "S9"
+    assert exchange.setup_step == "S9"
 
 
 def test_server_kind_from_banner_host_and_protocol():
@@ -435,7 +435,7 @@ def test_settings_step_hint_is_the_first_problems_own(changes, hint_id, step, wo
     settings = _m365(**changes)
     problems = validate(settings)
     hint = H.for_settings(problems, HintContext.from_settings(settings))
-    assert hint.id == hint_id and hint.step == step
+    assert hint.id == hint_id and hint.setup_step == step
     assert words in hint.cause + hint.fix + (hint.command or "")
     first = next((p for p in problems if p.severity == "error"), problems[0])
     shown = first.message.rstrip(". ")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import COMMENTED_M365
+from tests.console.conftest import COMMENTED_M365
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
-from tests.ui.conftest import COMMENTED_M365
+from tests.console.conftest import COMMENTED_M365
 
 
 def flat(screen: str) -> str:

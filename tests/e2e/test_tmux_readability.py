@@ -1,6 +1,6 @@
 """End to end: what the installed `outmail demo` writes to a real terminal (tmux at 80x24, `TERM=xterm`: 16 colours),
 read back with its SGR attributes (`capture-pane -e`) and measured as WCAG contrast with xterm's and the Linux
-console's palettes (tests/ui/contrast.py): the selected failed step and the errors reach 4.5:1; with NO_COLOR and
+console's palettes (tests/console/contrast.py): the selected failed step and the errors reach 4.5:1; with NO_COLOR and
 `--theme ansi-dark` nothing is black on black, and the selected row is in reverse video."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from rich.color import Color
 from rich.style import Style
 
 from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
-from tests.ui import contrast as C
+from tests.console import contrast as C
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
 AUTH_ROW = "✖ FAIL     AUTH"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import COMMENTED_M365
+from tests.console.conftest import COMMENTED_M365
 
 OUTMAIL = Path(sys.executable).parent / "outmail"
 _SERIAL = itertools.count()

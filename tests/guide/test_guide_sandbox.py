@@ -100,7 +100,7 @@ async def test_each_fault_marks_its_step_failed(sandbox_clean, sandbox_env, faul
     st = states(guide)
     failed = {i for i, state in st.items() if state == "failed"}
     # the fault table's own setup steps are among the failed ones (those of the model shown)
-    table = {i for i in split_steps(FAULTS_BY_NAME[fault].step) if i in st}
+    table = {i for i in split_steps(FAULTS_BY_NAME[fault].setup_step) if i in st}
     assert table and table <= failed, (fault, st)
     assert expected <= failed, (fault, st)
     assert not guide.ok

@@ -18,7 +18,7 @@ import pytest
 from tui.diagnostics.engine import RunFinished, RunStarted, StepFinished
 from tui.diagnostics.token import TokenCache
 from tui.mail.message import MessageError, build_message
-from tui.mail.message import TestMessage as Built  # (not a pytest class)
+from tui.mail.message import OutgoingMessage as Built  # (not a pytest class)
 from tui.mail.send import SendProgress, SendReport, queue_id, send_test
 from tui.settings.store import load_settings
 
@@ -149,7 +149,7 @@ async def test_send_as_ungranted_address_gives_exact_554_and_s7_hint(sandbox_cle
     assert exact.startswith("554 5.2.252 SendAsDenied; noreply@contoso.test not allowed to send as jane@contoso.test;")
     step = report.step("send")
     assert step.status == "fail" and step.detail[0] == exact
-    assert step.hint.id == "sendas-denied" and step.hint.step == "S7" and step.hint.reply == exact
+    assert step.hint.id == "sendas-denied" and step.hint.setup_step == "S7" and step.hint.reply == exact
     assert step.hint.command == (f'Add-RecipientPermission "jane@contoso.test" -Trustee {sb.info.object_id} '
                                  f"-AccessRights SendAs")
     assert report.step("quit").status == "ok"
@@ -188,7 +188,7 @@ async def test_sendas_denied_fault_names_the_sender(sandbox_clean):
     report = await send_test(settings, build_message(settings, ["alice@contoso.test"], send_as="ceo@contoso.test"),
                              token_cache=TokenCache())
     step = report.step("send")
-    assert step.status == "fail" and step.hint.id == "sendas-denied" and step.hint.step == "S7"
+    assert step.status == "fail" and step.hint.id == "sendas-denied" and step.hint.setup_step == "S7"
     assert step.detail[0].startswith("554 5.2.252 SendAsDenied; noreply@contoso.test not allowed to send as "
                                      "ceo@contoso.test;")
     assert step.hint.command.startswith(f'Add-RecipientPermission "ceo@contoso.test" -Trustee {sb.info.object_id}')
@@ -435,7 +435,7 @@ async def test_refused_mail_from_gets_the_s7_hint(relay):
     step = report.step("send")
     exact = MAIL_REFUSALS["jane"]
     assert step.status == "fail" and step.detail[0] == exact
-    assert step.hint.id == "sendas-no-permission" and step.hint.step == "S7"
+    assert step.hint.id == "sendas-no-permission" and step.hint.setup_step == "S7"
     assert 'Add-RecipientPermission "jane@contoso.test"' in step.hint.command
     assert not any(d.startswith("RCPT") for d in step.detail)
 

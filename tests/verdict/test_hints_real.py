@@ -21,7 +21,7 @@ def run(s, **kw):
 
 def assert_no_microsoft_advice(hint):
     text = hint.cause + hint.fix + (hint.command or "")
-    assert hint.step is None and hint.command is None, hint
+    assert hint.setup_step is None and hint.command is None, hint
     for word in MICROSOFT:
         assert word not in text, (word, hint)
 
@@ -73,4 +73,4 @@ def test_microsoft_365_protocol_pointed_at_postfix(mail_servers, sandbox_clean, 
     report = run(s)
     step = report.step("starttls")
     assert step.status == "fail" and step.hint.id == "xoauth2-not-offered", report.to_text()
-    assert step.hint.step is None and "it is not Exchange Online" in step.hint.cause
+    assert step.hint.setup_step is None and "it is not Exchange Online" in step.hint.cause

@@ -50,7 +50,7 @@ class HintRule:
 
     id: str
     cause: str
-    step: str | None  # setup steps only: "S1".."S9", "R1".."R3", "S3, S4"; None when no setup step is at fault
+    setup_step: str | None  # setup steps only: "S1".."S9", "R1".."R3", "S3, S4"; None when no setup step is at fault
     fix: str
     command: str | None = None  # PowerShell template: {client_id} {object_id} {mailbox} {sender} {tenant}
     source: str = ""  # where it surfaces: "token error", "msal ValueError", "requests", "SMTP reply", "claim", ...
@@ -212,7 +212,7 @@ class Hint:
 
     id: str
     cause: str
-    step: str | None
+    setup_step: str | None  # "S1".."S9", "R1".."R3", "S5, S6": the setup step(s) at fault, None for none
     fix: str
     command: str | None = None
     reply: str | None = None  # the raw reply or error text, kept whole (Exchange's [..] suffix included)
@@ -220,9 +220,9 @@ class Hint:
     details: tuple[str, ...] = ()  # e.g. correlation_id, trace_id, timestamp for token errors
 
     @property
-    def step_title(self) -> str:
+    def setup_step_title(self) -> str:
         parts = []
-        for part in (self.step or "").split(","):
+        for part in (self.setup_step or "").split(","):
             part = part.strip()
             s = SETUP_STEPS_BY_ID.get(part)
             parts.append(f"{part} {s.title}" if s else part)
@@ -230,7 +230,7 @@ class Hint:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "cause": self.cause, "step": self.step, "fix": self.fix, "command": self.command,
+            "id": self.id, "cause": self.cause, "setup_step": self.setup_step, "fix": self.fix, "command": self.command,
             "reply": self.reply, "source": self.source, "details": list(self.details),
         }
 
@@ -240,8 +240,8 @@ class Hint:
         if self.reply:
             out.append(f"{'Problem' if self.source == 'settings' else 'Reply'}: {self.reply}")
         out.append(f"Cause: {self.cause}")
-        if self.step:
-            out.append(f"Setup step: {self.step_title}")
+        if self.setup_step:
+            out.append(f"Setup step: {self.setup_step_title}")
         out.append(f"Fix: {self.fix}")
         out.extend(self.details)
         if self.command:
@@ -253,7 +253,7 @@ class Hint:
     def redacted(self, redact) -> "Hint":
         """A copy with every string passed through `redact` (a str -> str function)."""
         r = lambda s: redact(s) if s else s  # noqa: E731
-        return Hint(self.id, r(self.cause), self.step, r(self.fix), r(self.command), r(self.reply), self.source,
+        return Hint(self.id, r(self.cause), self.setup_step, r(self.fix), r(self.command), r(self.reply), self.source,
                     tuple(r(d) for d in self.details))
 
 
@@ -877,7 +877,7 @@ def render(rule: HintRule, ctx: HintContext | None = None, *, reply: str | None 
     """A rule filled in for one run. Where the SMTP server is not Exchange Online, a rule about the SMTP side keeps
     its cause and fix (written in the server's terms with the configured host and port) but loses Microsoft's setup
     step and PowerShell: they would be advice for another product."""
-    step, command = rule.step, rule.command
+    step, command = rule.setup_step, rule.command
     if ctx is not None and ctx.server == "other" and not rule.entra:
         step, command = None, None
     return Hint(rule.id, cause or fill(rule.cause, ctx, extra), step, fill(rule.fix, ctx, extra),

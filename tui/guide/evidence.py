@@ -165,9 +165,9 @@ def run_evidence(last: LastRun, values: GuideValues, model: str | None = None) -
 
     # what failed: the hint of each failed step names the setup steps it points at
     for s in r.steps:
-        if s.status != "fail" or s.hint is None or not s.hint.step:
+        if s.status != "fail" or s.hint is None or not s.hint.setup_step:
             continue
-        ids = split_steps(s.hint.step)
+        ids = split_steps(s.hint.setup_step)
         at = last.step_end(s)
         text = f"{s.title} failed at {clock_text(at)}: {_why(s)}; points at {join_ids(ids)}"
         explained = s.id == "auth" and model == "classic" and r.model == "rbac"

@@ -250,7 +250,7 @@ def _cause(steps: list[GuideStep], last_run: LastRun | None,
     if failed is None or failed.hint is None:
         return None, ()
     hint = failed.hint
-    pointed = [i for i in split_steps(hint.step) if any(s.id == i for s in steps)]
+    pointed = [i for i in split_steps(hint.setup_step) if any(s.id == i for s in steps)]
     by_id = {s.id: s for s in steps}
     newer = verification is not None and verification.collected_at >= last_run.finished_at
     if pointed:

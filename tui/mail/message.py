@@ -22,7 +22,7 @@ class MessageError(ValueError):
 
 
 @dataclass(frozen=True)
-class TestMessage:
+class OutgoingMessage:
     """A checked message and its envelope."""
 
     message: EmailMessage
@@ -86,7 +86,7 @@ def build_message(
     body: str | None = None,
     send_as: str | None = None,
     when: datetime | None = None,
-) -> TestMessage:
+) -> OutgoingMessage:
     """The checked test message; MessageError names the first field that is wrong."""
     if not to:
         raise MessageError("To: at least one recipient is required")
@@ -109,4 +109,4 @@ def build_message(
     message["Message-ID"] = make_msgid(idstring="outmail", domain=domain)
     message["X-Mailer"] = "outmail"
     message.set_content(default_body(settings, when) if body is None else body, charset="utf-8")
-    return TestMessage(message=message, envelope_from=author, recipients=recipients)
+    return OutgoingMessage(message=message, envelope_from=author, recipients=recipients)

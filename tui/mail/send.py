@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from tui.diagnostics import hints as H
 from tui.diagnostics.engine import Report, RunFinished, RunStarted, Session, StepFinished, StepResult, diagnose
-from tui.mail.message import MessageError, TestMessage
+from tui.mail.message import MessageError, OutgoingMessage
 
 SEND_STEP_ID = "send"
 SEND_STEP_TITLE = "Send test message"
@@ -141,8 +141,8 @@ def _one_line(code: int, message: str) -> str:
     return f"{code} " + " ".join(line.strip() for line in (message or "").splitlines()).strip()
 
 
-def _check(test: TestMessage) -> None:
-    """Belt and braces for a TestMessage made by hand: the envelope must be one line per address."""
+def _check(test: OutgoingMessage) -> None:
+    """Belt and braces for a OutgoingMessage made by hand: the envelope must be one line per address."""
     for name, value in [("From", test.envelope_from)] + [("To", r) for r in test.recipients]:
         if not value or any(c in value for c in "\r\n<>") or value != value.strip():
             raise MessageError(f"{name} '{value.strip()}' cannot be used as an envelope address")
@@ -153,12 +153,12 @@ def _check(test: TestMessage) -> None:
             raise MessageError(f"{key} cannot contain a line break (header injection)")
 
 
-def _header_from(test: TestMessage) -> str:
+def _header_from(test: OutgoingMessage) -> str:
     found = [addr for _name, addr in getaddresses(test.message.get_all("From", [])) if addr]
     return found[0] if found else test.envelope_from
 
 
-async def send_test(settings: Any, message: TestMessage, *, emit: Callable[[Any], None] | None = None,
+async def send_test(settings: Any, message: OutgoingMessage, *, emit: Callable[[Any], None] | None = None,
                     token_cache: Any = None, fresh_token: bool = False) -> SendReport:
     """Run the diagnostics steps on `settings` (saved or as on screen), then send `message` on the authenticated
     connection; return the SendReport. Raises MessageError before any network I/O if the message cannot be sent.
@@ -208,7 +208,7 @@ def _finish(report: Report, outcome: SendOutcome) -> SendReport:
     return SendReport(**values, send=outcome)
 
 
-async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_header: str,
+async def _send(session: Session, test: OutgoingMessage, outcome: SendOutcome, from_header: str,
                 emit: Callable[[Any], None] | None) -> None:
     import aiosmtplib
     from aiosmtplib.email import flatten_message
@@ -312,7 +312,7 @@ async def _send(session: Session, test: TestMessage, outcome: SendOutcome, from_
             progress()
 
 
-def send_test_sync(settings: Any, message: TestMessage, *, token_cache: Any = None,
+def send_test_sync(settings: Any, message: OutgoingMessage, *, token_cache: Any = None,
                    fresh_token: bool = False) -> SendReport:
     """`send_test` for the CLI: runs its own event loop."""
     return asyncio.run(send_test(settings, message, token_cache=token_cache, fresh_token=fresh_token))

@@ -29,7 +29,7 @@ class Fault:
     description: str
     service: Service
     effect: str  # what the sandbox does, with the exact reply or error it produces
-    step: str = ""  # the setup step (S1-S9) the failure points at, or "" when it is the network or a policy
+    setup_step: str = ""  # the setup step (S1-S9) the failure points at, or "" when it is the network or a policy
 
     @property
     def services(self) -> tuple[str, ...]:
@@ -128,5 +128,5 @@ def list_faults_text() -> str:
 def faults_markdown() -> str:
     """The fault table as Markdown, for the docs."""
     rows = ["| fault | what it shows | what the sandbox does | setup step |", "|---|---|---|---|"]
-    rows += [f"| `{f.name}` | {f.description} | {f.effect} | {f.step or '-'} |" for f in FAULT_TABLE]
+    rows += [f"| `{f.name}` | {f.description} | {f.effect} | {f.setup_step or '-'} |" for f in FAULT_TABLE]
     return "\n".join(rows)

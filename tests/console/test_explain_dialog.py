@@ -10,14 +10,14 @@ import pytest
 from textual import events
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from tests.ui.conftest import CLIENT_ID, help_text, ready
-from tui.ui import explain_dialog
-from tui.ui.explain_dialog import ExplainDialog
-from tui.ui.launch import build_app
+from tests.console.conftest import CLIENT_ID, help_text, ready
+from tui.console import explain_dialog
+from tui.console.explain_dialog import ExplainDialog
+from tui.console.launch import build_app
 
 SIZE = (80, 24)
 PASTED_SECRET = "Xy58Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"  # an Entra client secret Value's shape, pasted
-SETTINGS_SECRET = "abc~not-a-real-secret"  # the client secret of tests.ui.conftest.COMMENTED_M365
+SETTINGS_SECRET = "abc~not-a-real-secret"  # the client secret of tests.console.conftest.COMMENTED_M365
 
 # A LogicalDOC log excerpt as an admin copies it: Jakarta Mail's AUTH failure with its stack trace, a debug line
 # holding a client secret, and a STARTTLS failure whose nested cause (PKIX) is what went wrong.
@@ -332,7 +332,7 @@ async def test_palette_and_help_name_the_action(settings_path: Path) -> None:
 def test_snapshot_explained_stack_trace(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """F10 and a pasted LogicalDOC stack trace: the end of the paste in the text area, the status in words, the first
     error with its quoted line, Why and Setup step, the four buttons, all inside 80x24."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
 
     monkeypatch.chdir(tmp_path)
     Path("settings.toml").write_text(COMMENTED_M365)

@@ -1,4 +1,4 @@
-"""SVG snapshots of the main screens at 80x24 (update with `pytest tests/ui --snapshot-update` on this machine)."""
+"""SVG snapshots of the main screens at 80x24 (update with `pytest tests/console --snapshot-update` on this machine)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import COMMENTED_M365, ready
+from tests.console.conftest import COMMENTED_M365, ready
 from tui.settings.fields import PROTOCOL_SMTP
-from tui.ui.launch import build_app
+from tui.console.launch import build_app
 
 SIZE = (80, 24)
 

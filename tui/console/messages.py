@@ -112,7 +112,7 @@ class SendCommandAnswered(Message):
         self.step = step
 
 
-class TestSendFinished(Message):
+class SendFinished(Message):
     """A test send ended: `report` (a SendReport) when it ran to the end, else `error` (redacted text)."""
 
     def __init__(self, run_id: int, report: object = None, *, error: str | None = None) -> None:

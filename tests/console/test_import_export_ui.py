@@ -6,13 +6,13 @@ from pathlib import Path
 
 from textual.widgets import Input, Label, Static
 
-from tests.ui.conftest import ready
-from tests.ui.test_settings_pilot import type_into
+from tests.console.conftest import ready
+from tests.console.test_settings_pilot import type_into
 from tui.logicaldoc.bridge import apply_export, plan_export_for
 from tui.settings.store import open_settings_file
-from tui.ui.bridge_dialogs import PlanPreviewDialog, PropertiesPathDialog
-from tui.ui.dialogs import ErrorDialog, SwitchTenantDialog
-from tui.ui.launch import build_app
+from tui.console.bridge_dialogs import PlanPreviewDialog, PropertiesPathDialog
+from tui.console.dialogs import ErrorDialog, SwitchTenantDialog
+from tui.console.launch import build_app
 
 SIZE = (80, 24)
 HEAD = b"# LogicalDOC context.properties\nschedule.cron.ocr=0 0 * * * ?\n"

@@ -19,7 +19,7 @@ from textual.widgets import Button, Label, Static, TextArea
 from tui.diagnostics.explain import explain
 from tui.diagnostics.explain_cli import MAX_INPUT
 from tui.settings.model import Settings
-from tui.ui.diagnostics_pane import hint_content
+from tui.console.diagnostics_pane import hint_content
 
 DEBOUNCE_SECONDS = 0.4  # explain once the text has stopped changing for this long (typing, a paste in pieces)
 MAX_TEXT = MAX_INPUT  # characters, as `outmail explain`: a log excerpt, not a whole log

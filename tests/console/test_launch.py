@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import COMMENTED_M365
-from tui.ui.launch import run_console
+from tests.console.conftest import COMMENTED_M365
+from tui.console.launch import run_console
 
 
 @pytest.mark.parametrize(
@@ -40,7 +40,7 @@ def test_several_tenants_without_default_and_unknown_tenant(two_tenant_path: Pat
 
 
 def test_demo_object_is_exposed(settings_path: Path) -> None:
-    from tui.ui.launch import build_app
+    from tui.console.launch import build_app
 
     marker = object()
     assert build_app(settings_path, demo=marker).demo is marker

@@ -1,6 +1,6 @@
 """Readability at 80x24: WCAG contrast of errors and of the selected step row, measured from the rendered cells.
 
-How (tests/ui/contrast.py has the details): the app runs under Pilot at 80x24; the test takes the strips the
+How (tests/console/contrast.py has the details): the app runs under Pilot at 80x24; the test takes the strips the
 compositor sends to the terminal (after Textual's NO_COLOR and ANSI filters), and for each cell of the text in
 question works out the colours a terminal paints: in 16 colours Rich's downgrade to the standard palette, shown with
 xterm's and the Linux console's (VGA) palettes, `reverse` swapped, `dim` as half intensity. Text needs 4.5:1.
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import textual.constants
 
-from tests.ui import contrast as C
-from tests.ui.conftest import COMMENTED_M365, ready
-from tests.ui.test_diagnostics_pane import canned_diagnose, run_f5
-from tui.ui.launch import build_app
+from tests.console import contrast as C
+from tests.console.conftest import COMMENTED_M365, ready
+from tests.console.test_diagnostics_pane import canned_diagnose, run_f5
+from tui.console.launch import build_app
 
 SIZE = (80, 24)
 TEXT = 4.5

@@ -61,7 +61,7 @@ sender = "noreply@globex.test"
 @pytest.fixture(autouse=True)
 def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No secret or config from the developer's environment, no cursor blink, truecolor whatever TERM says (the
-    console adapts its colours to 16 colours, tui/ui/readable.py): stable snapshots."""
+    console adapts its colours to 16 colours, tui/console/readable.py): stable snapshots."""
     import textual.constants
 
     for name in (ENV_CLIENT_SECRET, ENV_PASSWORD, ENV_CONFIG, "OUTMAIL_TEST_CRASH", "NO_COLOR"):

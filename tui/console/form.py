@@ -14,8 +14,8 @@ from textual.widgets import Checkbox, Input, Label, Select, Static
 from tui.secret import Secret
 from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, M365_PRESET, PROTOCOL_M365, Field
 from tui.settings.model import Settings
-from tui.ui.messages import SettingsEdited
-from tui.ui.settings_screen import IGNORED_NOTE, show_text
+from tui.console.messages import SettingsEdited
+from tui.console.settings_screen import IGNORED_NOTE, show_text
 
 if TYPE_CHECKING:
     from tui.settings.validate import Problem
@@ -187,7 +187,7 @@ class SettingsForm(VerticalScroll):
     def _shortened(self, problem: Problem) -> str:
         """The problem's message with a long value (a paste) cut to its start and its length, so the reason stays on
         screen: a 5,000-character Server would otherwise wrap over a hundred lines under the field."""
-        from tui.ui.shorten import cut_value, cut_words
+        from tui.console.shorten import cut_value, cut_words
 
         message = problem.message
         widgets = self.query(f"#f-{problem.attr}")

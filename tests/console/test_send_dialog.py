@@ -10,10 +10,10 @@ import pytest
 from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import WorkerState
 
-from tests.ui.contrast import screen_text
-from tests.ui.conftest import help_text, ready
-from tui.ui.launch import build_app
-from tui.ui.test_send_dialog import TestSendDialog
+from tests.console.contrast import screen_text
+from tests.console.conftest import help_text, ready
+from tui.console.launch import build_app
+from tui.console.send_dialog import SendDialog
 
 SIZE = (80, 24)
 
@@ -27,8 +27,8 @@ def userasfrom_settings(demo_settings: Path) -> Path:
     return demo_settings
 
 
-def dialog_of(app) -> TestSendDialog:
-    assert isinstance(app.screen, TestSendDialog), app.screen
+def dialog_of(app) -> SendDialog:
+    assert isinstance(app.screen, SendDialog), app.screen
     return app.screen
 
 
@@ -50,9 +50,9 @@ async def until(pilot, condition, timeout: float = 20.0, what: str = "condition"
         await pilot.pause(0.01)
 
 
-async def open_dialog(pilot, key: str = "ctrl+t") -> TestSendDialog:
+async def open_dialog(pilot, key: str = "ctrl+t") -> SendDialog:
     await pilot.press(key)
-    await until(pilot, lambda: isinstance(pilot.app.screen, TestSendDialog), what="the dialog")
+    await until(pilot, lambda: isinstance(pilot.app.screen, SendDialog), what="the dialog")
     await pilot.pause()
     return dialog_of(pilot.app)
 
@@ -69,7 +69,7 @@ async def set_field(pilot, selector: str, value: str) -> None:
     await pilot.pause()
 
 
-async def send_and_wait(pilot) -> TestSendDialog:
+async def send_and_wait(pilot) -> SendDialog:
     dialog = dialog_of(pilot.app)
     await pilot.press("ctrl+t")
     await until(pilot, lambda: dialog.worker is not None, what="the send worker")
@@ -183,7 +183,7 @@ async def test_a_bad_address_is_shown_and_nothing_connects(demo_settings: Path, 
         assert dialog.worker is None and not dialog.running
         await pilot.press("q")  # typed into To, not a key for the dialog
         await pilot.pause()
-        assert isinstance(app.screen, TestSendDialog)
+        assert isinstance(app.screen, SendDialog)
         assert dialog.query_one("#ts-to", Input).value.endswith("q")
         # fixed: the error goes at once, before any send
         await set_field(pilot, "#ts-to", "alice@example.com")
@@ -219,7 +219,7 @@ async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean) -
         assert worker.is_running
         assert str(dialog.query_one("#ts-close", Button).label) == "Cancel (Esc)"
         await pilot.click("#ts-close")
-        await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
+        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
         await asyncio.wait_for(app.workers.wait_for_complete(), 10)
         assert worker.state == WorkerState.CANCELLED
         assert "Test send cancelled" in app.main_screen.message
@@ -243,11 +243,11 @@ async def test_the_last_recipients_are_remembered(demo_settings: Path, sandbox_c
         await send_and_wait(pilot)
         assert dialog_of(app).report.send.sent
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
+        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
         dialog = await open_dialog(pilot, "f6")
         assert dialog.query_one("#ts-to", Input).value == "alice@example.com, bob@example.com"
         await pilot.press("ctrl+g")
-        await until(pilot, lambda: not isinstance(app.screen, TestSendDialog), what="the dialog to close")
+        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
     assert sandbox_clean.messages()[-1]["To"] == "alice@example.com, bob@example.com"
 
 
@@ -262,7 +262,7 @@ async def test_help_lists_the_dialogs_keys(demo_settings: Path, sandbox_clean) -
 def test_snapshot_dialog_with_send_as(snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """ctrl+t with 'Use user's email as sender' on: From follows the typed Send as, To, Subject, a 3-row Body,
     the keys on the status line, and Send / Copy fix (disabled) / Cancel on one row, all inside 80x24."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
 
     monkeypatch.chdir(tmp_path)
     Path("settings.toml").write_text(COMMENTED_M365.replace("userasfrom = false", "userasfrom = true"))

@@ -1,6 +1,6 @@
 """WCAG contrast of what the console paints, cell by cell, as a terminal shows it.
 
-How it measures (used by tests/ui/test_readability.py):
+How it measures (used by tests/console/test_readability.py):
 
 1. The cells: the strips the compositor sends to the terminal at 80x24 (`app.screen._compositor.render_update(
    full=True, ...)`, what `App.export_screenshot` prints), after Textual's line filters: `Monochrome` for NO_COLOR

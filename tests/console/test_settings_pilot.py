@@ -7,13 +7,13 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, Static
 
-from tests.ui.conftest import COMMENTED_M365, ready
+from tests.console.conftest import COMMENTED_M365, ready
 from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
-from tui.ui.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
-from tui.ui.help_screen import HelpScreen
-from tui.ui.launch import build_app
-from tui.ui.settings_screen import preview_text
-from tui.ui.messages import SettingsLoaded, SettingsSaved
+from tui.console.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
+from tui.console.help_screen import HelpScreen
+from tui.console.launch import build_app
+from tui.console.settings_screen import preview_text
+from tui.console.messages import SettingsLoaded, SettingsSaved
 
 SIZE = (80, 24)
 
@@ -352,7 +352,7 @@ async def test_help_lists_every_key(settings_path: Path) -> None:
 
 
 async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
-    from tui.ui.commands import OutmailCommands
+    from tui.console.commands import OutmailCommands
 
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -376,9 +376,9 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
 async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
     """F5 shows the diagnostics pane and hands it the settings on screen; F2 returns to the form."""
     runs: list = []
-    present = importlib.util.find_spec("tui.ui.diagnostics_pane") is not None
+    present = importlib.util.find_spec("tui.console.diagnostics_pane") is not None
     if present:  # the real pane: record the call instead of touching the network
-        from tui.ui.diagnostics_pane import DiagnosticsPane
+        from tui.console.diagnostics_pane import DiagnosticsPane
 
         monkeypatch.setattr(DiagnosticsPane, "run_diagnostics",
                             lambda self, settings, fresh_token=False: runs.append((settings, fresh_token)))
@@ -407,7 +407,7 @@ async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
 
 async def test_test_send_slot(settings_path: Path) -> None:
     """ctrl+t opens the test-send dialog on the settings on screen, or says it is not available yet."""
-    present = importlib.util.find_spec("tui.ui.test_send_dialog") is not None
+    present = importlib.util.find_spec("tui.console.send_dialog") is not None
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -415,9 +415,9 @@ async def test_test_send_slot(settings_path: Path) -> None:
         await pilot.pause()
         assert app.is_running
         if present:
-            from tui.ui.test_send_dialog import TestSendDialog
+            from tui.console.send_dialog import SendDialog
 
-            assert isinstance(app.screen, TestSendDialog)
+            assert isinstance(app.screen, SendDialog)
         else:
             assert "Test send is not available yet" in app.main_screen.message
 
@@ -500,7 +500,7 @@ async def test_keys_typed_before_the_form_exists_are_replayed_on_it(settings_pat
     """The first frame is a text preview; keys typed then (Tab, Tab, 2, 5) land on the form in order, not nowhere."""
     import asyncio
 
-    from tui.ui.app import OutmailApp
+    from tui.console.app import OutmailApp
 
     gate = asyncio.Event()
     real_after_first_paint = OutmailApp._after_first_paint
@@ -576,7 +576,7 @@ async def test_the_focused_fields_label_is_marked_without_colour(settings_path: 
 
 async def test_keys_keep_flowing_when_pacing_fails(settings_path: Path, monkeypatch) -> None:
     """Pacing is a courtesy: if waiting for a key breaks, the keys still reach the form."""
-    from tui.ui.keys import KeyPacer
+    from tui.console.keys import KeyPacer
 
     async def broken(self, key, target):
         raise RuntimeError("pacing broke")

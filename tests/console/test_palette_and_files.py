@@ -10,9 +10,9 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import OptionList
 
-from tests.ui.conftest import ready
-from tests.ui.test_diagnostics_pane import FakeSandbox
-from tui.ui.launch import build_app
+from tests.console.conftest import ready
+from tests.console.test_diagnostics_pane import FakeSandbox
+from tui.console.launch import build_app
 
 SIZE = (80, 24)
 
@@ -91,8 +91,8 @@ async def test_a_screenshot_without_downloads_lands_next_to_the_settings(setting
 async def test_the_demo_saves_a_report_where_it_was_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`outmail demo` without --config: the settings file lives in the sandbox's own folder, removed when the demo
     ends, so `s` saves the report in the folder the demo was started from and says why."""
-    from tests.ui.conftest import COMMENTED_M365
-    from tests.ui.test_diagnostics_pane import canned_diagnose, run_f5
+    from tests.console.conftest import COMMENTED_M365
+    from tests.console.test_diagnostics_pane import canned_diagnose, run_f5
     from tui.diagnostics import engine
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())

@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from tui.ui.dialogs import Choice, ChoiceDialog
+from tui.console.dialogs import Choice, ChoiceDialog
 
 # A step's state in words first, with a mark that reads without colour (NO_COLOR), then its colour.
 STATE_WORDS = {"proven": "✔ proven", "failed": "✖ FAILED", "unknown": "· not known", "not-needed": "– not needed"}
@@ -548,7 +548,7 @@ class GuideScreen(Screen[None]):
 
     def _pane(self) -> Any:
         """The diagnostics pane of the console's main screen (None before the first F5)."""
-        from tui.ui.diagnostics_pane import DiagnosticsPane
+        from tui.console.diagnostics_pane import DiagnosticsPane
 
         main = getattr(self.app, "main_screen", None)
         if main is None:
@@ -665,7 +665,7 @@ class GuideScreen(Screen[None]):
             label.update(text)
 
     def _show_wait(self) -> None:
-        from tui.ui.propagation_wait import waiting
+        from tui.console.propagation_wait import waiting
 
         pane = self._pane()
         wait = waiting(pane) if pane is not None else None
@@ -921,7 +921,7 @@ class GuideScreen(Screen[None]):
             self.call_after_refresh(self.run_state_changed)
 
     def action_toggle_wait(self) -> None:
-        from tui.ui.propagation_wait import toggle, waiting
+        from tui.console.propagation_wait import toggle, waiting
 
         pane = self._pane()
         if pane is not None:

@@ -1,4 +1,4 @@
-"""Provides the main screen: a status line, the Outgoing Email form (tui.ui.form) and a slot for diagnostics."""
+"""Provides the main screen: a status line, the Outgoing Email form (tui.console.form) and a slot for diagnostics."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, PROTOCOL_M365
 from tui.settings.model import Settings
 
 if TYPE_CHECKING:
-    from tui.ui.form import SettingsForm
+    from tui.console.form import SettingsForm
 
 IGNORED_NOTE = "(ignored by LogicalDOC with SMTP Microsoft 365)"
 SETTINGS_PANE = "settings-pane"
@@ -41,7 +41,7 @@ def preview_text(settings: Settings) -> Content:
                     else "outmail only: token service (LogicalDOC always uses the global cloud)", "italic dim"))
         section = field.section
         if not (field.only_for is None or field.only_for == settings.protocol or (m365 and field.ignored_by_m365)):
-            continue  # the same rule as tui.ui.form.applies
+            continue  # the same rule as tui.console.form.applies
         value = getattr(settings, field.attr)
         if field.kind == "choice":
             text = dict(field.choices).get(value, str(value))
@@ -82,7 +82,7 @@ class PathLabel(Label):
             self.refresh()
 
     def render(self) -> Content:
-        from tui.ui.shorten import fit_path
+        from tui.console.shorten import fit_path
 
         width = self.content_size.width
         return Content(fit_path(self.path, width) if width else self.path)
@@ -171,7 +171,7 @@ class MainScreen(Screen[None]):
         """Mount an editable form for these settings in place of the preview or the previous form."""
         self._settings = settings
         pane = self.query_one(f"#{SETTINGS_PANE}", Vertical)
-        from tui.ui.form import SettingsForm
+        from tui.console.form import SettingsForm
 
         form = SettingsForm(settings, id="form")
         with self.app.batch_update():

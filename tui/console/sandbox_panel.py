@@ -183,7 +183,7 @@ class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
         if fault is None:
             text = "No fault: every step passes, as with a correctly set-up tenant."
         else:
-            step = f" Points at {fault.step}." if fault.step else ""
+            step = f" Points at {fault.setup_step}." if fault.setup_step else ""
             effect = fault.effect if fault.effect.endswith(".") else fault.effect + "."
             text = f"{fault.name} ({fault.service}): {effect}{step}"
         self.query_one("#sandbox-fault-detail", Static).update(Content(text))

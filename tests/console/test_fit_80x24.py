@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.widgets import Input, Static
 
-from tests.ui import contrast as C
-from tests.ui.conftest import COMMENTED_M365, help_text, ready
-from tui.ui.launch import build_app
-from tui.ui.shorten import cut_value, cut_words, fit_path
+from tests.console import contrast as C
+from tests.console.conftest import COMMENTED_M365, help_text, ready
+from tui.console.launch import build_app
+from tui.console.shorten import cut_value, cut_words, fit_path
 
 SIZE = (80, 24)
 
@@ -73,7 +73,7 @@ async def test_a_long_pasted_value_is_cut_in_its_error(settings_path: Path) -> N
 
 async def test_a_long_pasted_value_is_cut_in_the_settings_step(settings_path: Path, monkeypatch) -> None:
     """F5 with the pasted Server: the settings step's detail cuts the long run too (copies keep it whole)."""
-    from tui.ui.diagnostics_pane import DiagnosticsPane
+    from tui.console.diagnostics_pane import DiagnosticsPane
 
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tui.ui.app import OutmailApp
+    from tui.console.app import OutmailApp
 
 EXIT_UNUSABLE = 2
 
@@ -26,7 +26,7 @@ def build_app(path: Path, tenant: str | None = None, demo: object = None) -> Out
             tenant, pick_tenant = names[0], True
     settings_file, settings = open_settings_file(path, tenant)
 
-    from tui.ui.app import OutmailApp
+    from tui.console.app import OutmailApp
 
     return OutmailApp(settings_file, settings, pick_tenant=pick_tenant, demo=demo)
 

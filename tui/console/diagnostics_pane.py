@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, Label, OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui.ui.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
+from tui.console.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
 
 # A step's state in words first (readable in 16 colours and with NO_COLOR), then its colour.
 STATE_WORDS = {
@@ -198,8 +198,8 @@ def detail_head(step: Any, index: int, count: int) -> Content:
 def hint_content(hint: Any, copy_key: str) -> list[Content]:
     """A hint as lines: why, the setup step, the fix, its details and the PowerShell command (`copy_key` copies it)."""
     parts = [Content.assemble(("Why: ", "bold"), hint.cause)]
-    if hint.step:
-        parts.append(Content.assemble(("Setup step: ", "bold"), hint.step_title))
+    if hint.setup_step:
+        parts.append(Content.assemble(("Setup step: ", "bold"), hint.setup_step_title))
     parts.append(Content.assemble(("Fix: ", "bold"), hint.fix))
     parts.extend(Content.styled("  " + line, "$text-muted") for line in hint.details)
     if hint.command:
@@ -221,8 +221,8 @@ def detail_content(step: Any, note: str | None = None) -> Content:
     """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell).
 
     A run of more than 120 characters without a space (a value pasted into the form, echoed by the settings step) is
-    cut to its start and its length (`tui.ui.shorten.cut_words`); copies and the saved report keep it whole."""
-    from tui.ui.shorten import cut_words
+    cut to its start and its length (`tui.console.shorten.cut_words`); copies and the saved report keep it whole."""
+    from tui.console.shorten import cut_words
 
     parts: list[Content] = []
     step = step.copy()
@@ -353,7 +353,7 @@ class StepList(OptionList):
 class DiagnosticsPane(Widget):
     """Runs the engine on the settings on screen in an async worker and shows every step as it happens.
 
-    The worker posts StepStarted / StepFinished / TranscriptAdded / DiagnosticsFinished (tui.ui.messages) tagged
+    The worker posts StepStarted / StepFinished / TranscriptAdded / DiagnosticsFinished (tui.console.messages) tagged
     with the run's id; the handlers own the widgets, and events of an earlier (cancelled) run are ignored.
     """
 
@@ -378,7 +378,7 @@ class DiagnosticsPane(Widget):
         Binding("w", "toggle_wait", "Wait out propagation", show=False, id="diag_wait",
                 tooltip="After a change in Exchange (applied 30 minutes to 2 hours late): rerun every 5 min until the "
                         "run passes, fails in a way waiting does not fix, or 2 h have passed; w again stops "
-                        "(tui/ui/propagation_wait.py)."),
+                        "(tui/console/propagation_wait.py)."),
         # Priority: the step list (an OptionList) would take PgDn for itself, and it has only seven rows.
         Binding("pagedown", "scroll_view(1)", "Scroll the detail or transcript down (the PowerShell is often below)",
                 show=False, priority=True, key_display="PgDn"),
@@ -685,14 +685,14 @@ class DiagnosticsPane(Widget):
 
     def _run_ended(self, *, complete: bool) -> None:
         """A run ended: a complete one is the setup guide's evidence (OutmailApp.record_run), and a wait for
-        Exchange learns its attempt's outcome (tui/ui/propagation_wait.py)."""
-        from tui.ui.propagation_wait import run_ended
+        Exchange learns its attempt's outcome (tui/console/propagation_wait.py)."""
+        from tui.console.propagation_wait import run_ended
 
         run_ended(self, complete=complete)
 
     def action_toggle_wait(self) -> None:
-        """w: rerun until the run passes (tui/ui/propagation_wait.py), or stop doing so."""
-        from tui.ui.propagation_wait import toggle
+        """w: rerun until the run passes (tui/console/propagation_wait.py), or stop doing so."""
+        from tui.console.propagation_wait import toggle
 
         toggle(self)
 

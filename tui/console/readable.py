@@ -1,7 +1,7 @@
 """Provides the theme variables and the NO_COLOR filter that keep text readable in 16 colours, ANSI themes and NO_COLOR.
 
 Textual's themes are made for truecolor. Where their text became hard to read (measured as WCAG contrast ratios in
-tests/ui/test_readability.py, which says how):
+tests/console/test_readability.py, which says how):
 
 - The highlighted row of a list (the diagnostics' step list, the sandbox panel, a choice list) was white on
   `$primary`: 3.8:1, and 1.5:1 in 16 colours, where Rich maps `$primary` to cyan. It is now drawn in reverse video of

@@ -1,7 +1,7 @@
 """Pilot tests of "Waiting out propagation" (w) at 80x24 against the sandbox, with intervals of a second or less:
 the diagnostics rerun until a fault that clears after the first attempt is gone; w again, x, a failure waiting does not
 fix and the limit stop it; the keys keep working and a rerun never takes the focus from the form (the setup guide's own
-`w`: tests/ui/test_guide_screen.py)."""
+`w`: tests/console/test_guide_screen.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import Label, OptionList
 
-from tests.ui.conftest import ready
-from tests.ui.contrast import screen_text
-from tui.ui import propagation_wait
-from tui.ui.diagnostics_pane import DiagnosticsPane
-from tui.ui.launch import build_app
-from tui.ui.propagation_wait import PropagationWait, countdown, duration_words
+from tests.console.conftest import ready
+from tests.console.contrast import screen_text
+from tui.console import propagation_wait
+from tui.console.diagnostics_pane import DiagnosticsPane
+from tui.console.launch import build_app
+from tui.console.propagation_wait import PropagationWait, countdown, duration_words
 
 SIZE = (80, 24)
 

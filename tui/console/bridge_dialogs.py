@@ -268,7 +268,7 @@ class BridgeFlow:
     def start(self) -> None:
         app = self.app
         if self.direction == "import" and app.dirty:
-            from tui.ui.dialogs import SwitchTenantDialog
+            from tui.console.dialogs import SwitchTenantDialog
 
             app.push_screen(SwitchTenantDialog(
                 f"Tenant {app.current_settings.tenant} has unsaved changes; Import reloads the form from the file.\n\n"
@@ -358,6 +358,6 @@ class BridgeFlow:
             self.app.notify(text, markup=False)
 
     def _error(self, text: str) -> None:
-        from tui.ui.dialogs import ErrorDialog
+        from tui.console.dialogs import ErrorDialog
 
         self.app.push_screen(ErrorDialog(text))

@@ -12,11 +12,11 @@ import pytest
 from textual.widgets import Label, OptionList, Static
 from textual.worker import WorkerState
 
-from tests.ui.conftest import help_text, ready
-from tests.ui.contrast import screen_text
-from tui.ui.diagnostics_pane import DiagnosticsPane, PaneButton, TranscriptView, step_line
-from tui.ui.launch import build_app
-from tui.ui.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
+from tests.console.conftest import help_text, ready
+from tests.console.contrast import screen_text
+from tui.console.diagnostics_pane import DiagnosticsPane, PaneButton, TranscriptView, step_line
+from tui.console.launch import build_app
+from tui.console.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
 
 SIZE = (80, 24)
 STEP_IDS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "envelope", "quit"]
@@ -240,7 +240,7 @@ async def test_rerun_takes_the_token_from_the_cache(demo_settings: Path, sandbox
 async def choose_fault(pilot, name: str | None) -> None:
     """F7, choose `name` in the sandbox panel as the admin does (None: n, no fault), then q; back on the pane."""
     from tui.sandbox import FAULTS
-    from tui.ui.sandbox_panel import SandboxPanel
+    from tui.console.sandbox_panel import SandboxPanel
 
     app = pilot.app
     await pilot.press("f7")
@@ -442,7 +442,7 @@ async def test_the_token_bar_is_light_until_settings_passed(tmp_path: Path, monk
     """The engine starts the token step first (msal, the authority's discovery: nothing secret) and asks for the token
     once Settings passed: the waterfall draws the token's wait ░ and its request █ from Settings' end, so it no longer
     looks as if the token ran before Settings; the token's detail says so."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())
@@ -467,7 +467,7 @@ async def test_the_token_bar_is_light_until_settings_passed(tmp_path: Path, monk
 async def test_long_transcript_lines_wrap_under_their_text(tmp_path: Path, monkeypatch) -> None:
     """t at 80x24: a server reply longer than the view wraps, continued under its text (after `ms  S: `), so every
     character shows and each entry still starts with its time; nothing is cut at 80 columns."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())
@@ -531,7 +531,7 @@ async def test_sandbox_panel_switches_the_fault_and_shows_the_mailbox(settings_p
     panel, and the console's message line (not a toast over the panel) says which fault is on; n does the same for
     no fault."""
     from tui.sandbox import FAULTS
-    from tui.ui.sandbox_panel import SandboxPanel
+    from tui.console.sandbox_panel import SandboxPanel
 
     fake = FakeSandbox()
     fake.mail = [message("first [b]test[/b]", "Sun, 29 Nov 2026 07:00:00 +0000"),
@@ -586,7 +586,7 @@ async def test_f5_in_the_sandbox_panel_chooses_closes_and_runs(settings_path: Pa
     names the fault while the pane shows the run."""
     from tui.diagnostics import engine
     from tui.sandbox import FAULTS
-    from tui.ui.sandbox_panel import SandboxPanel
+    from tui.console.sandbox_panel import SandboxPanel
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())
     fake = FakeSandbox()
@@ -606,8 +606,8 @@ async def test_f5_in_the_sandbox_panel_chooses_closes_and_runs(settings_path: Pa
 
 
 async def test_sandbox_keys_and_palette_only_in_demo(settings_path: Path) -> None:
-    from tui.ui.commands import OutmailCommands
-    from tui.ui.sandbox_panel import SandboxPanel
+    from tui.console.commands import OutmailCommands
+    from tui.console.sandbox_panel import SandboxPanel
 
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -631,7 +631,7 @@ async def test_sandbox_keys_and_palette_only_in_demo(settings_path: Path) -> Non
 async def test_copy_and_save_say_so_without_covering_the_fix(tmp_path: Path, monkeypatch) -> None:
     """c, y and s at 80x24: what they did is said on the line above the keys, no toast; the reply, Why, Setup step,
     Fix and every button stay on screen."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())
@@ -714,7 +714,7 @@ def test_snapshot_failed_run(snap_compare, tmp_path: Path, monkeypatch: pytest.M
     """A run that failed at AUTH (a classic token): the step list in words with the waterfall, the envelope skipped,
     AUTH selected, its reply, why, the setup steps S5/S6, the fix; the summary `✖ FAILED at auth in 228 ms`; the key
     line names n (a new token)."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())

@@ -24,15 +24,15 @@ from tui.settings.store import (
     open_settings_file,
     save_settings,
 )
-from tui.ui.keys import KeyPacer
-from tui.ui.messages import SettingsEdited, SettingsLoaded, SettingsSaved, SaveFailed
-from tui.ui.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, StatusLine
+from tui.console.keys import KeyPacer
+from tui.console.messages import SettingsEdited, SettingsLoaded, SettingsSaved, SaveFailed
+from tui.console.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, StatusLine
 
 if TYPE_CHECKING:
-    from tui.ui.form import SettingsForm
+    from tui.console.form import SettingsForm
 
 # Test-only hook: "handler" or "worker" makes the app crash while a local holds the client secret, so the crash
-# tests can prove that the crash report never prints it (tests/ui/test_crash.py). Unset in normal use.
+# tests can prove that the crash report never prints it (tests/console/test_crash.py). Unset in normal use.
 TEST_CRASH_ENV = "OUTMAIL_TEST_CRASH"
 
 # Keys that belong to widgets (Input, Select, Checkbox) or Textual itself; listed in help, not bound here.
@@ -47,14 +47,14 @@ FORM_KEYS: list[BindingType] = [
 
 def _outmail_commands() -> Any:
     """The palette provider, imported when the palette first opens (not at start-up)."""
-    from tui.ui.commands import OutmailCommands
+    from tui.console.commands import OutmailCommands
 
     return OutmailCommands
 
 
 def _dialogs() -> Any:
     """The dialogs module, imported when a dialog is first needed (not at start-up)."""
-    from tui.ui import dialogs
+    from tui.console import dialogs
 
     return dialogs
 
@@ -84,22 +84,22 @@ class OutmailApp(App[None], inherit_bindings=False):
                 tooltip="Show or hide the client secret and the password."),
         Binding("f3", "switch_tenant", "Tenant", show=False, id="tenant", key_display="F3",
                 tooltip="Switch to another tenant of the file."),
-        # outmail demo only (check_action hides them otherwise): tui/ui/sandbox_panel.py.
+        # outmail demo only (check_action hides them otherwise): tui/console/sandbox_panel.py.
         Binding("f7", "sandbox", "Sandbox", id="sandbox", key_display="F7",
                 tooltip="outmail demo: switch the sandbox's fault and read the sandbox mailbox."),
         Binding("f8", "sandbox('mailbox')", "Mailbox", show=False, id="sandbox_mailbox", key_display="F8",
                 tooltip="outmail demo: the messages the sandbox received, newest first."),
-        # LogicalDOC's context.properties: tui/ui/bridge_dialogs.py (a diff to confirm before anything is written).
+        # LogicalDOC's context.properties: tui/console/bridge_dialogs.py (a diff to confirm before anything is written).
         Binding("f4", "import_properties", "Import", show=False, id="import", key_display="F4",
                 tooltip="Read this tenant's Outgoing Email keys from LogicalDOC's context.properties into the "
                         "settings file (diff first), then reload the form."),
         Binding("f9", "export_properties", "Export", show=False, id="export", key_display="F9",
                 tooltip="Write the settings on screen into LogicalDOC's context.properties (diff first, backup kept)."),
-        # Not in the footer (no room at 80 columns): F1 and the palette name it. tui/ui/explain_dialog.py.
+        # Not in the footer (no room at 80 columns): F1 and the palette name it. tui/console/explain_dialog.py.
         Binding("f10", "explain", "Explain an error", show=False, id="explain", key_display="F10",
                 tooltip="Paste error text (a LogicalDOC log excerpt, an SMTP reply, an AADSTS error, a bounce) and "
                         "get the diagnostics' cause, setup step and fix for each error, with the line it matched."),
-        # Not in the footer either: F1 and the palette ("Setup guide") name it. tui/ui/guide_screen.py.
+        # Not in the footer either: F1 and the palette ("Setup guide") name it. tui/console/guide_screen.py.
         Binding("f12", "guide", "Setup guide", show=False, id="guide", key_display="F12",
                 tooltip="The Microsoft 365 setup steps as a checklist, each proven, failed or not known from the last "
                         "run (F5) and a pasted verification, with the PowerShell filled in; the setup and verification "
@@ -154,14 +154,14 @@ class OutmailApp(App[None], inherit_bindings=False):
         # The setup guide's evidence, kept while the console runs.
         self.last_run: Any = None  # tui.guide.LastRun: the last finished run or test send (record_run)
         self.last_run_tenant: str | None = None  # the tenant it was made for
-        # What the admin chose in the setup guide (tui/ui/guide_screen.py), remembered while the console runs.
+        # What the admin chose in the setup guide (tui/console/guide_screen.py), remembered while the console runs.
         self.guide_model: str | None = None  # "classic" | "rbac", asked once
         self.guide_verification: Any = None  # the pasted verification (tui.guide.Verification)
         self.guide_from_addresses: tuple[str, ...] = ()  # From addresses beyond the Sender Email (S7)
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
-        # Every key waits its turn: typed-ahead keys reach the widget Tab moved to, early keys the form (tui.ui.keys).
+        # Every key waits its turn: typed-ahead keys reach the widget Tab moved to, early keys the form (tui.console.keys).
         self.keys = KeyPacer(self, self.form_ready)
         if theme:
             self.theme = theme
@@ -169,8 +169,8 @@ class OutmailApp(App[None], inherit_bindings=False):
     # ------------------------------------------------------------------------------------------------ colours
 
     def get_css_variables(self) -> dict[str, str]:
-        """The theme's variables, readable in 16 colours, with an ANSI theme and with NO_COLOR (tui/ui/readable.py)."""
-        from tui.ui.readable import readable_variables
+        """The theme's variables, readable in 16 colours, with an ANSI theme and with NO_COLOR (tui/console/readable.py)."""
+        from tui.console.readable import readable_variables
 
         variables = readable_variables(self.current_theme, super().get_css_variables(),
                                        color_system=self.console.color_system, no_color=self.no_color,
@@ -179,7 +179,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         return variables
 
     def watch_theme(self) -> None:
-        from tui.ui.readable import sync_no_color_filter
+        from tui.console.readable import sync_no_color_filter
 
         sync_no_color_filter(self)
 
@@ -430,7 +430,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.exit()
 
     def action_help(self) -> None:
-        from tui.ui.help_screen import HelpScreen
+        from tui.console.help_screen import HelpScreen
 
         if isinstance(self.screen, HelpScreen):
             return
@@ -443,23 +443,23 @@ class OutmailApp(App[None], inherit_bindings=False):
             ("Tenant picker", _dialogs().TenantPickerDialog.BINDINGS + [Binding("enter", "open", "Open the tenant")]),
             ("Help", HelpScreen.BINDINGS),
         ]
-        from tui.ui.diagnostics_pane import DiagnosticsPane
+        from tui.console.diagnostics_pane import DiagnosticsPane
 
         groups.insert(2, ("Diagnostics pane (F5)", DiagnosticsPane.BINDINGS + DiagnosticsPane.HELP_KEYS))
-        from tui.ui.test_send_dialog import TestSendDialog
+        from tui.console.send_dialog import SendDialog
 
-        groups.insert(3, ("Test send dialog (ctrl+t, F6)", TestSendDialog.BINDINGS + TestSendDialog.HELP_KEYS))
-        from tui.ui.bridge_dialogs import PlanPreviewDialog
+        groups.insert(3, ("Test send dialog (ctrl+t, F6)", SendDialog.BINDINGS + SendDialog.HELP_KEYS))
+        from tui.console.bridge_dialogs import PlanPreviewDialog
 
         groups.insert(4, ("Import (F4) / Export (F9): the changes before writing", PlanPreviewDialog.BINDINGS))
-        from tui.ui.explain_dialog import ExplainDialog
+        from tui.console.explain_dialog import ExplainDialog
 
         groups.insert(5, ("Explain an error (F10)", ExplainDialog.BINDINGS + ExplainDialog.HELP_KEYS))
-        from tui.ui.guide_screen import GuideScreen
+        from tui.console.guide_screen import GuideScreen
 
         groups.insert(6, ("Setup guide (F12)", GuideScreen.BINDINGS + GuideScreen.HELP_KEYS))
         if self.demo is not None:
-            from tui.ui.sandbox_panel import SandboxPanel
+            from tui.console.sandbox_panel import SandboxPanel
 
             groups.insert(3, ("Sandbox panel (outmail demo, F7)", SandboxPanel.BINDINGS + SandboxPanel.HELP_KEYS))
         else:  # the sandbox keys exist in `outmail demo` only
@@ -509,15 +509,15 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.main_screen.query_one("#f-protocol").focus()
 
     def action_diagnose(self, fresh_token: bool = False) -> None:
-        """Show the diagnostics pane and run it on the settings on screen (tui/ui/diagnostics_pane.py, when present);
+        """Show the diagnostics pane and run it on the settings on screen (tui/console/diagnostics_pane.py, when present);
         `fresh_token` (shift+F5, the pane's n): the run asks Entra ID for a new token instead of the cached one."""
         self.sync_form()
         screen = self.main_screen
         screen.show_pane(DIAGNOSTICS_PANE)
         try:
-            from tui.ui.diagnostics_pane import DiagnosticsPane  # type: ignore[import-not-found]
+            from tui.console.diagnostics_pane import DiagnosticsPane  # type: ignore[import-not-found]
         except ModuleNotFoundError as exc:
-            if exc.name != "tui.ui.diagnostics_pane":
+            if exc.name != "tui.console.diagnostics_pane":
                 raise
             self.say("Diagnostics are not available yet (F2 returns to the settings)")
             return
@@ -532,26 +532,26 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.call_after_refresh(pane.run_diagnostics, self.current_settings, fresh_token=fresh_token)
 
     def action_import_properties(self) -> None:
-        """F4: LogicalDOC's context.properties into the settings file, then the form (tui/ui/bridge_dialogs.py)."""
+        """F4: LogicalDOC's context.properties into the settings file, then the form (tui/console/bridge_dialogs.py)."""
         self.sync_form()
         if self.form_ready.is_set() and not isinstance(self.screen, ModalScreen):
-            from tui.ui.bridge_dialogs import BridgeFlow
+            from tui.console.bridge_dialogs import BridgeFlow
 
             BridgeFlow(self, "import").start()
 
     def action_export_properties(self) -> None:
-        """F9: the settings on screen into LogicalDOC's context.properties (tui/ui/bridge_dialogs.py)."""
+        """F9: the settings on screen into LogicalDOC's context.properties (tui/console/bridge_dialogs.py)."""
         self.sync_form()
         if self.form_ready.is_set() and not isinstance(self.screen, ModalScreen):
-            from tui.ui.bridge_dialogs import BridgeFlow
+            from tui.console.bridge_dialogs import BridgeFlow
 
             BridgeFlow(self, "export").start()
 
     def action_sandbox(self, focus: str = "faults") -> None:
-        """outmail demo: the sandbox panel (faults, mailbox) of tui/ui/sandbox_panel.py."""
+        """outmail demo: the sandbox panel (faults, mailbox) of tui/console/sandbox_panel.py."""
         if self.demo is None or isinstance(self.screen, ModalScreen):
             return
-        from tui.ui.sandbox_panel import SandboxPanel
+        from tui.console.sandbox_panel import SandboxPanel
 
         self.push_screen(SandboxPanel(self.demo, focus), self._sandbox_closed)
 
@@ -565,19 +565,19 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.say(said)
 
     def action_explain(self) -> None:
-        """F10: the Explain dialog (tui/ui/explain_dialog.py) on the settings on screen, which fill the fixes."""
+        """F10: the Explain dialog (tui/console/explain_dialog.py) on the settings on screen, which fill the fixes."""
         self.sync_form()
         if not isinstance(self.screen, ModalScreen):
-            from tui.ui.explain_dialog import ExplainDialog
+            from tui.console.explain_dialog import ExplainDialog
 
             self.push_screen(ExplainDialog(self.current_settings))
 
     def action_guide(self) -> None:
-        """F12: the setup guide (tui/ui/guide_screen.py) for the settings on screen, from the last run."""
+        """F12: the setup guide (tui/console/guide_screen.py) for the settings on screen, from the last run."""
         self.sync_form()
         if isinstance(self.screen, ModalScreen) or not self.form_ready.is_set():
             return
-        from tui.ui.guide_screen import GuideScreen
+        from tui.console.guide_screen import GuideScreen
 
         if not isinstance(self.screen, GuideScreen):
             self.push_screen(GuideScreen())
@@ -593,17 +593,17 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.last_run_tenant = self.current_settings.tenant
 
     def action_test_send(self) -> None:
-        """Open the test-send dialog on the settings on screen (tui/ui/test_send_dialog.py, when present)."""
+        """Open the test-send dialog on the settings on screen (tui/console/send_dialog.py, when present)."""
         self.sync_form()
         try:
-            from tui.ui.test_send_dialog import TestSendDialog  # type: ignore[import-not-found]
+            from tui.console.send_dialog import SendDialog  # type: ignore[import-not-found]
         except ModuleNotFoundError as exc:
-            if exc.name != "tui.ui.test_send_dialog":
+            if exc.name != "tui.console.send_dialog":
                 raise
             self.say("Test send is not available yet")
             return
         if not isinstance(self.screen, ModalScreen):
-            self.push_screen(TestSendDialog(self.current_settings))
+            self.push_screen(SendDialog(self.current_settings))
 
     # ------------------------------------------------------------------------------------------------ files
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import COMMENTED_M365
-from tests.ui.ptyrun import run_in_pty
+from tests.console.conftest import COMMENTED_M365
+from tests.console.ptyrun import run_in_pty
 
 
 @pytest.mark.parametrize("where", ["handler", "worker"])

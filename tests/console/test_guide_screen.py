@@ -18,12 +18,12 @@ from textual import events
 from textual.widgets import Button, OptionList, Static, TextArea
 
 from tests.guide.verification import verification_for
-from tests.ui.conftest import ready
-from tests.ui.contrast import screen_text
-from tests.ui.test_propagation_wait import clears_after_first_attempt, short_intervals  # noqa: F401 - fixtures
-from tui.ui.diagnostics_pane import DiagnosticsPane
-from tui.ui.guide_screen import GuideScreen, ModelDialog, VerificationDialog
-from tui.ui.launch import build_app
+from tests.console.conftest import ready
+from tests.console.contrast import screen_text
+from tests.console.test_propagation_wait import clears_after_first_attempt, short_intervals  # noqa: F401 - fixtures
+from tui.console.diagnostics_pane import DiagnosticsPane
+from tui.console.guide_screen import GuideScreen, ModelDialog, VerificationDialog
+from tui.console.launch import build_app
 
 SIZE = (80, 24)
 
@@ -413,8 +413,8 @@ async def test_a_test_send_from_another_address_proves_send_as(demo_settings: Pa
     guide) From that address, accepted after DATA, proves S7 for it; the guide follows when the dialog closes."""
     from textual.widgets import Input
 
-    from tui.ui.guide_screen import FromAddressesDialog
-    from tui.ui.test_send_dialog import TestSendDialog
+    from tui.console.guide_screen import FromAddressesDialog
+    from tui.console.send_dialog import SendDialog
 
     demo_settings.write_text(demo_settings.read_text().replace("userasfrom = false", "userasfrom = true"))
     address = sandbox_clean.info.sendas_address
@@ -431,7 +431,7 @@ async def test_a_test_send_from_another_address_proves_send_as(demo_settings: Pa
         assert screen.guide.step("S7").state == "unknown"
         assert f"Add-RecipientPermission \"{address}\"" in screen.guide.step("S7").command
         await pilot.press("ctrl+t")
-        await until(pilot, lambda: isinstance(app.screen, TestSendDialog), what="the test-send dialog")
+        await until(pilot, lambda: isinstance(app.screen, SendDialog), what="the test-send dialog")
         dialog = app.screen
         for selector, value in (("#ts-sendas", address), ("#ts-to", "alice@example.com")):
             field = dialog.query_one(selector, Input)
@@ -471,7 +471,7 @@ async def test_a_server_without_microsoft_steps(settings_path: Path) -> None:
 async def test_the_model_question_waits_for_the_run_going(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """F12 right after F5: the guide says the diagnostics are running and asks the model once they end, preselected
     from their token (RBAC for Applications: no roles)."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 
     gate = asyncio.Event()
@@ -502,7 +502,7 @@ async def test_the_model_question_waits_for_the_run_going(tmp_path: Path, monkey
 
 
 async def test_help_and_palette_name_the_guide(demo_settings: Path, sandbox_clean) -> None:
-    from tui.ui.commands import OutmailCommands
+    from tui.console.commands import OutmailCommands
 
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
@@ -600,8 +600,8 @@ async def test_the_guide_is_readable(theme: str, system: str, no_color: bool, tm
     selected row is seen as selected."""
     import textual.constants
 
-    from tests.ui import contrast as C
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console import contrast as C
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
 
     monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", system)
@@ -647,7 +647,7 @@ def test_snapshot_rbac_failure(snap_compare, tmp_path: Path, monkeypatch: pytest
     """The guide after a run failed at AUTH with a token without roles, RBAC for Applications chosen: the steps with
     their state in words and evidence (S5, R1-R3 FAILED, S8 not known, S7 not needed), the result, the cause, S5's
     evidence and where, and the keys."""
-    from tests.ui.conftest import COMMENTED_M365
+    from tests.console.conftest import COMMENTED_M365
     from tui.diagnostics import engine
     from tui.guide import LastRun
     from tui.guide import evidence as guide_evidence

@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message, default_body, from_address, split_recipients
 from tui.settings.model import Settings
-from tui.ui.diagnostics_pane import (
+from tui.console.diagnostics_pane import (
     STATE_STYLES,
     STATE_WORDS,
     redacted_error,
@@ -28,12 +28,12 @@ from tui.ui.diagnostics_pane import (
     step_title,
     token_waited_until,
 )
-from tui.ui.messages import (
+from tui.console.messages import (
     DiagnosticsStarted,
     SendCommandAnswered,
     StepFinished,
     StepStarted,
-    TestSendFinished,
+    SendFinished,
 )
 
 SEND_STEP_ID = "send"  # tui.mail.send.SEND_STEP_ID (not imported here: that module loads in the worker)
@@ -85,7 +85,7 @@ def failure_content(step: Any, reply: str | None) -> Content:
     return Content("\n").join(parts)
 
 
-class TestSendDialog(ModalScreen["Any | None"]):
+class SendDialog(ModalScreen["Any | None"]):
     """Recipients, subject and body for a test message; Send runs the diagnostics steps, then MAIL FROM, RCPT TO and
     DATA on the settings on screen (saved or not). Dismisses with the SendReport of the last send, or None.
 
@@ -114,10 +114,10 @@ class TestSendDialog(ModalScreen["Any | None"]):
     ]
 
     DEFAULT_CSS = """
-    TestSendDialog {
+    SendDialog {
         align: center middle;
     }
-    TestSendDialog #ts-dialog {
+    SendDialog #ts-dialog {
         width: 78;
         max-width: 100%;
         height: 100%;
@@ -126,57 +126,57 @@ class TestSendDialog(ModalScreen["Any | None"]):
         background: $surface;
         padding: 0 1;
     }
-    TestSendDialog #ts-title {
+    SendDialog #ts-title {
         width: 1fr;
         text-style: bold;
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
-    TestSendDialog .ts-row {
+    SendDialog .ts-row {
         height: 1;
     }
-    TestSendDialog .ts-label {
+    SendDialog .ts-label {
         width: 9;
         text-wrap: nowrap;
     }
-    TestSendDialog .ts-row Input {
+    SendDialog .ts-row Input {
         width: 1fr;
     }
-    TestSendDialog #ts-from {
+    SendDialog #ts-from {
         width: 1fr;
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
-    TestSendDialog #ts-body {
+    SendDialog #ts-body {
         height: 3;
         width: 1fr;
         padding: 0 1 0 0;  /* text in line with the fields above (TextArea pads both sides) */
         scrollbar-size-vertical: 1;
     }
-    TestSendDialog #ts-body-row {
+    SendDialog #ts-body-row {
         height: 3;
     }
-    TestSendDialog #ts-status {
+    SendDialog #ts-status {
         width: 1fr;
         height: auto;
         max-height: 3;
         text-overflow: ellipsis;
         color: $text-muted;
     }
-    TestSendDialog #ts-status.-error { color: $text-error; text-style: bold; }
-    TestSendDialog #ts-status.-running { color: $text-accent; text-style: bold; }
-    TestSendDialog #ts-status.-ok { color: $text-success; text-style: bold; }
-    TestSendDialog #ts-status.-cancelled { color: $text-warning; text-style: bold; }
-    TestSendDialog #ts-result {
+    SendDialog #ts-status.-error { color: $text-error; text-style: bold; }
+    SendDialog #ts-status.-running { color: $text-accent; text-style: bold; }
+    SendDialog #ts-status.-ok { color: $text-success; text-style: bold; }
+    SendDialog #ts-status.-cancelled { color: $text-warning; text-style: bold; }
+    SendDialog #ts-result {
         height: 1fr;
         border-top: solid $primary;
         scrollbar-size-vertical: 1;
     }
-    TestSendDialog #ts-buttons {
+    SendDialog #ts-buttons {
         height: 1;
         align-horizontal: right;
     }
-    TestSendDialog #ts-buttons Button {
+    SendDialog #ts-buttons Button {
         width: auto;
         min-width: 0;
         margin-left: 2;
@@ -296,7 +296,7 @@ class TestSendDialog(ModalScreen["Any | None"]):
     def _check_message(self) -> Any:
         """The checked message, or None: then what is wrong is on the status line and, in full with what to do,
         where the result goes (a long pasted address is cut, its length named); fixed, both go back."""
-        from tui.ui.shorten import cut_value
+        from tui.console.shorten import cut_value
 
         to_text, subject, body, send_as = self._values()
         try:
@@ -350,9 +350,9 @@ class TestSendDialog(ModalScreen["Any | None"]):
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the dialog, never a crash
-            self.post_message(TestSendFinished(run_id, error=redacted_error(settings, exc)))
+            self.post_message(SendFinished(run_id, error=redacted_error(settings, exc)))
             return
-        self.post_message(TestSendFinished(run_id, report))
+        self.post_message(SendFinished(run_id, report))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self.worker or not self.running or not self.is_attached:
@@ -390,8 +390,8 @@ class TestSendDialog(ModalScreen["Any | None"]):
         self._store(message.step)
         self._progressed()
 
-    @on(TestSendFinished)
-    def _send_finished(self, message: TestSendFinished) -> None:
+    @on(SendFinished)
+    def _send_finished(self, message: SendFinished) -> None:
         message.stop()
         if message.run_id != self.run_id:
             return
@@ -556,4 +556,4 @@ class TestSendDialog(ModalScreen["Any | None"]):
         self.action_close()
 
 
-__all__ = ["TestSendDialog", "from_text", "failure_content", "command_lines", "STATE_WORDS", "STATE_STYLES"]
+__all__ = ["SendDialog", "from_text", "failure_content", "command_lines", "STATE_WORDS", "STATE_STYLES"]
