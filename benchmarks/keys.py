@@ -1,4 +1,4 @@
-"""The key pacer's cost: keys that arrive in one burst, paced (tui.ui.keys) against Textual's own dispatch.
+"""The key pacer's cost: keys that arrive in one burst, paced (tui.console.keys) against Textual's own dispatch.
 
 The console headless at 80x24 (`app.run_test`) on a copy of settings.example.toml. A burst of N printable keys is
 posted to the app at once, as the terminal driver posts what it parsed from one read (typing ahead over SSH,
@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from textual import events  # noqa: E402
 from textual.widgets import Input  # noqa: E402
 
-from tui.ui.launch import build_app  # noqa: E402
+from tui.console.launch import build_app  # noqa: E402
 
 
 def console(folder: Path):

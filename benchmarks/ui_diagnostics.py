@@ -76,7 +76,7 @@ async def _until(condition, timeout: float = 30.0, step: float = 0.001) -> None:
 async def one_process(settings_path: str, fault: str) -> dict[str, float]:
     """The three measurements in this (fresh) process; the sandbox runs in the parent."""
     sys.path.insert(0, str(ROOT))
-    from tui.ui.launch import build_app
+    from tui.console.launch import build_app
 
     app = build_app(Path(settings_path))
     out: dict[str, float] = {}
