@@ -9,10 +9,23 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.exitcodes import EXIT_UNUSABLE
+
+if TYPE_CHECKING:
+    from tui.invocation import Invocation
 from tui.settings.location import ENV_CONFIG, resolve_config_path  # noqa: F401 - re-exported for callers
+
+# What each command reads from the settings file. The settings are resolved and loaded here, once; a subcommand gets
+# them as a `tui.invocation.Invocation` and never resolves or loads the file itself.
+#   path       the resolved path only (the console, import and export read the file their own way)
+#   tenant     one tenant, loaded (--tenant, else 'default' or the only one)
+#   tenants    one tenant, or every tenant with --all-tenants
+#   if-any     one tenant when the file is named (--config, $OUTMAIL_CONFIG) or ./settings.toml exists; else none
+SETTINGS_NEEDS = {"edit": "path", "import": "path", "export": "path", "check": "tenants", "send": "tenant",
+                  "guide": "tenant", "explain": "if-any"}
 
 
 def _add_config(p: argparse.ArgumentParser, top: bool = False) -> None:
@@ -193,6 +206,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def load_invocation(command: str, args: argparse.Namespace) -> "Invocation":
+    """Resolve the settings file of `command` and load what it needs (`SETTINGS_NEEDS`). Never raises for a file
+    that cannot be used: that is `Invocation.error` (kind "settings"), for the command to render in its format."""
+    import os
+
+    from tui.invocation import Invocation
+
+    config = getattr(args, "config", None)
+    path = resolve_config_path(config)
+    explicit = bool(config or os.environ.get(ENV_CONFIG))
+    tenant = getattr(args, "tenant", None)
+    need = SETTINGS_NEEDS.get(command, "path")
+    if need == "path" or (need == "if-any" and not explicit and not path.is_file()):
+        return Invocation(path, explicit, tenant if isinstance(tenant, str) else None)
+    from tui.diagnostics.unusable import Unusable
+    from tui.settings.store import SettingsFileError, load_settings
+
+    try:
+        if need == "tenants" and getattr(args, "all_tenants", False):
+            from tui.diagnostics.monitor import load_tenants
+
+            return Invocation(path, explicit, tenant, tenants=tuple(load_tenants(path)))
+        return Invocation(path, explicit, tenant, settings=load_settings(path, tenant=tenant))
+    except SettingsFileError as exc:
+        return Invocation(path, explicit, tenant, error=Unusable.from_settings_error(exc))
+    except OSError as exc:
+        return Invocation(path, explicit, tenant, error=Unusable.from_os_error(path, exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse and dispatch; returns the exit code. argparse's errors print the usage and exit 2 as ever (SystemExit);
     for `check` and `send` with --json (or check --format json/nagios) the error is also that format's document on
@@ -237,11 +279,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "guide":
         from tui.guide.cli import run_guide
 
-        return run_guide(args)
+        return run_guide(args, load_invocation(command, args))
     if command == "explain":
         from tui.diagnostics.explain_cli import run_explain
 
-        return run_explain(args)
+        return run_explain(args, load_invocation(command, args))
     if command in ("import", "export"):
         from tui.logicaldoc import cli as ld_cli
 

@@ -12,7 +12,6 @@ an error (exit 2). Exit 0 when every error found is explained, 1 when something 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -29,24 +28,9 @@ def _error(err: Any, as_json: bool) -> int:
     return report_unusable(err, "json" if as_json else "text", "outmail explain")
 
 
-def _settings(args: Any, as_json: bool) -> tuple[Any, int | None]:
-    from tui.settings.location import ENV_CONFIG, resolve_config_path
-    from tui.diagnostics.unusable import Unusable
-    from tui.settings.store import SettingsFileError, load_settings
-
-    explicit = getattr(args, "config", None) or os.environ.get(ENV_CONFIG)
-    path = resolve_config_path(getattr(args, "config", None))
-    if not explicit and not path.is_file():
-        return None, None  # no settings: the fixes keep their <placeholders>
-    try:
-        return load_settings(path, tenant=getattr(args, "tenant", None)), None
-    except SettingsFileError as exc:
-        return None, _error(Unusable.from_settings_error(exc), as_json)
-    except OSError as exc:
-        return None, _error(Unusable.from_os_error(path, exc), as_json)
-
-
-def run_explain(args: Any) -> int:
+def run_explain(args: Any, invocation: Any) -> int:
+    """`invocation` (tui.invocation.Invocation): the settings file, loaded by the top-level CLI when it is named or
+    ./settings.toml exists; its error (a named file that cannot be used) is exit 2."""
     from tui.diagnostics.unusable import Unusable
 
     as_json = bool(getattr(args, "json", False))
@@ -63,10 +47,9 @@ def run_explain(args: Any) -> int:
                                          "the error, not the whole log"), as_json)
     if not text.strip():
         return _error(Unusable.arguments("nothing to explain: the text is empty"), as_json)
-    settings, failed = _settings(args, as_json)
-    if failed is not None:
-        return failed
-    result = explain(text, settings)
+    if invocation.error is not None:
+        return _error(invocation.error, as_json)
+    result = explain(text, invocation.settings)  # None: no settings file, the fixes keep their <placeholders>
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:

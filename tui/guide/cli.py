@@ -26,8 +26,9 @@ PROG = "outmail guide"
 from tui.exitcodes import EXIT_FAILED, EXIT_OK
 
 
-def run_guide(args: Any) -> int:
-    from tui.settings.location import resolve_config_path
+def run_guide(args: Any, invocation: Any) -> int:
+    """`invocation` (tui.invocation.Invocation): the tenant's settings, loaded by the top-level CLI, or why the file
+    cannot be used (exit 2)."""
     from tui.diagnostics.cli import report_unusable
 
     fmt = "json" if getattr(args, "json", False) else "text"
@@ -49,15 +50,9 @@ def run_guide(args: Any) -> int:
             return unusable(f"--from {address}: {exc}")
         froms.append(address.strip())
 
-    from tui.settings.store import SettingsFileError, load_settings
-
-    path = resolve_config_path(getattr(args, "config", None))
-    try:
-        settings = load_settings(Path(path), tenant=getattr(args, "tenant", None))
-    except SettingsFileError as exc:
-        return report_unusable(Unusable.from_settings_error(exc), fmt, PROG)
-    except OSError as exc:
-        return report_unusable(Unusable.from_os_error(path, exc), fmt, PROG)
+    if invocation.error is not None:
+        return report_unusable(invocation.error, fmt, PROG)
+    settings = invocation.settings
 
     from tui.guide.model import build_guide, is_basic_auth_exchange
     from tui.guide.verify import VerificationError, load_verification

@@ -1,0 +1,42 @@
+"""What the top-level command line hands a subcommand: the settings file it resolved and what loading it gave.
+
+`tui.cli` resolves the file once (`--config PATH`, else $OUTMAIL_CONFIG, else ./settings.toml:
+`tui.settings.location.resolve_config_path`) and loads what the command needs (`tui.cli.SETTINGS_NEEDS`); the
+subcommand gets an `Invocation` and never resolves or loads the file itself, nor imports `tui.cli`:
+
+    run_send(args, invocation)      # invocation.settings: the tenant's Settings, or invocation.error
+    run_check(args, invocation)     # invocation.tenants: every tenant with --all-tenants
+    run_export(args, invocation)    # invocation.path only: the bridge reads the file its own (lossless) way
+
+A file that cannot be used is `error` (a `tui.diagnostics.unusable.Unusable`: kind "settings", the message, the
+path, line and column where known), never an exception: each command renders it in the format asked for (text,
+JSON, Nagios UNKNOWN, Prometheus metrics) with exit code 2 (3 for Nagios), `tui.exitcodes`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """The settings file of one command run.
+
+    - `path`: the resolved file (it may not exist: `edit` offers to create it, `import` writes it).
+    - `explicit`: True when named by --config or $OUTMAIL_CONFIG (not the ./settings.toml default); `explain` uses
+      the default file only when it exists, a named one must be usable.
+    - `tenant`: --tenant as given (None: 'default', or the only one).
+    - `settings`: the loaded tenant (a `tui.settings.model.Settings`) for commands that need one; None otherwise.
+    - `tenants`: with `check --all-tenants`, every tenant in file order as (name, Settings or Unusable): one tenant
+      that cannot be used does not hide the others.
+    - `error`: why the file cannot be used (`Unusable`), when loading failed; then `settings` is None.
+    """
+
+    path: Path
+    explicit: bool = False
+    tenant: str | None = None
+    settings: Any = None
+    tenants: tuple[tuple[str, Any], ...] = ()
+    error: Any = None
