@@ -180,6 +180,21 @@ def test_mode_is_kept_when_no_secret(tmp_path: Path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
+def test_a_credential_outside_the_field_table_makes_the_file_private_too(tmp_path: Path):
+    """The secret fields come from the field table; a key outside it (LogicalDOC's `<tenant>.smtp.<name>`) whose name
+    looks like a credential counts as well, nested ones included (fields.is_secret_key)."""
+    path = tmp_path / "s.toml"
+    path.write_text('[tenants.default.smtp]\nport = 25\nsave.folderId = "4"\n')
+    os.chmod(path, 0o644)
+    file, settings = open_settings_file(path, env={})
+    save_settings(file, settings, settings.with_changes(port=26))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # no secret: the mode is kept
+    path.write_text('[tenants.default.smtp]\nport = 25\n\n[tenants.default.smtp.relay]\napiKey = "k-123"\n')
+    file, settings = open_settings_file(path, env={})
+    save_settings(file, settings, settings.with_changes(port=26))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and 'apiKey = "k-123"' in path.read_text()
+
+
 def test_conflict_when_file_changed_on_disk(commented: Path):
     file, settings = open_settings_file(commented, env={})
     commented.write_text(COMMENTED.replace("port = 587", "port = 1025"))

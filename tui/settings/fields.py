@@ -96,3 +96,19 @@ FIELDS: tuple[Field, ...] = (
 )
 
 FIELDS_BY_ATTR: dict[str, Field] = {f.attr: f for f in FIELDS}
+
+# Secrets, from the table (kind "secret"): the values that are never shown (redaction), that make a settings file
+# 0600 (store.holds_secret) and that may come from the environment. A key outside the table (LogicalDOC's
+# `<tenant>.smtp.<name>`, `jdbc.password`) is treated as one when its name looks like a credential.
+SECRET_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f.kind == "secret")
+SECRET_ATTRS: tuple[str, ...] = tuple(f.attr for f in SECRET_FIELDS)  # client_secret, password
+SECRET_KEYS: frozenset[str] = frozenset(f.key for f in SECRET_FIELDS)  # clientSecret, password
+CREDENTIAL_WORDS = ("password", "secret", "token", "apikey", "api.key")
+
+
+def is_secret_key(name: str) -> bool:
+    """True for a key whose value must never be shown nor left readable by others: a secret field's key
+    (`clientSecret`, `password`) and any credential-looking name (case-insensitive: *password*, *secret*, *token*,
+    *apikey*, *api.key*), whether a TOML key path (`save.apiKey`) or a property key (`acme.smtp.password`)."""
+    lowered = name.lower()
+    return name in SECRET_KEYS or any(word in lowered for word in CREDENTIAL_WORDS)

@@ -9,25 +9,31 @@ in its column; a new key goes after its table's last key, above the comments tha
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import stat
-import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tui.files import atomic_write
 from tui.secret import Secret
 from tui.settings.example import render_example
-from tui.settings.fields import ENV_CLIENT_SECRET, ENV_PASSWORD, FIELDS, FIELDS_BY_ATTR, PROTOCOLS, Field
+from tui.settings.fields import (
+    ENV_CLIENT_SECRET,
+    ENV_PASSWORD,
+    FIELDS,
+    FIELDS_BY_ATTR,
+    PROTOCOLS,
+    SECRET_ATTRS,
+    Field,
+    is_secret_key,
+)
 from tui.settings.model import Settings
 
 DEFAULT_TENANT = "default"
 BOM = "\ufeff"  # a UTF-8 byte order mark (Windows editors write one): accepted, and kept by a save
-SECRET_ATTRS = ("client_secret", "password")
 _SECRET_ENV = {"client_secret": ENV_CLIENT_SECRET, "password": ENV_PASSWORD}
 
 
@@ -396,159 +402,29 @@ def render_changes(baseline: str, tenant: str, old: Settings, new: Settings) -> 
 
 
 def holds_secret(text: str) -> bool:
-    """True when any tenant in the text has a non-empty client secret or password."""
+    """True when a tenant's smtp table in the text holds a non-empty secret: a secret field of the field table
+    (clientSecret, password) or any other credential-looking key, nested ones included (`fields.is_secret_key`).
+    Text that is not TOML counts as holding one (it is written 0600 rather than risk showing one)."""
     try:
         data = tomllib.loads(split_bom(text)[1])
     except tomllib.TOMLDecodeError:
         return True
+
+    def secret_in(table: Mapping[str, Any], path: str) -> bool:
+        for key, value in table.items():
+            name = f"{path}{key}"
+            if isinstance(value, Mapping):
+                if secret_in(value, f"{name}."):
+                    return True
+            elif is_secret_key(name) and value not in (None, ""):
+                return True
+        return False
+
     for name in tenant_names(data):
         smtp = data["tenants"][name].get("smtp", {})
-        if isinstance(smtp, Mapping) and (smtp.get("clientSecret") or smtp.get("password")):
+        if isinstance(smtp, Mapping) and secret_in(smtp, ""):
             return True
     return False
-
-
-TEMP_MARK = ".outmail-"  # .<name>.outmail-<pid>-<random>.tmp: the temporary files outmail writes next to <name>
-STALE_SECONDS = 3600  # a temporary file this old is stale whoever wrote it (a write takes milliseconds)
-_TEMP_RE = re.compile(r"^\.(?P<family>.+)\.outmail-(?P<pid>\d+)-[0-9a-f]+\.tmp$")
-_LEGACY_TEMP_RE = re.compile(r"^\.(?P<family>.+)\.[a-z0-9_]{8}\.tmp$")  # tempfile.mkstemp's (earlier versions)
-
-
-def temp_path(family: Path) -> Path:
-    """A new temporary file name next to `family` (the file being written), naming this process."""
-    return family.with_name(f".{family.name}{TEMP_MARK}{os.getpid()}-{os.urandom(6).hex()}.tmp")
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    except OverflowError:
-        return False
-    return True
-
-
-def clean_stale_temps(family: Path, now: float | None = None) -> list[Path]:
-    """Remove the temporary files a killed save or export left next to `family`: outmail's own names only
-    (`.<name>.outmail-<pid>-<random>.tmp`, and the `.<name>.XXXXXXXX.tmp` of earlier versions), owned by this user
-    (any, for root), whose process is gone or which are older than an hour. Returns what was removed."""
-    family = Path(family)
-    folder = family.parent if str(family.parent) else Path(".")
-    now = time.time() if now is None else now
-    euid = os.geteuid()
-    removed: list[Path] = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    for name in names:
-        m = _TEMP_RE.match(name)
-        legacy = None if m else _LEGACY_TEMP_RE.match(name)
-        match = m or legacy
-        if match is None or match.group("family") != family.name:
-            continue
-        candidate = folder / name
-        try:
-            st = candidate.lstat()
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode) or (euid != 0 and st.st_uid != euid):
-            continue
-        old = now - st.st_mtime > STALE_SECONDS
-        if not old and (m is None or _pid_alive(int(m.group("pid")))):
-            continue
-        try:
-            candidate.unlink()
-            removed.append(candidate)
-        except OSError:
-            pass
-    return removed
-
-
-def _fsync_folder(folder: Path) -> None:
-    try:
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
-def _take_owner(fd: int, like: os.stat_result) -> None:
-    """Give the new file the owner and group of `like`: all of it as root, the group where this user may."""
-    if os.geteuid() == 0:
-        os.fchown(fd, like.st_uid, like.st_gid)
-    elif like.st_gid != os.getegid():
-        try:
-            os.fchown(fd, -1, like.st_gid)
-        except OSError:
-            pass
-
-
-def atomic_write(path: Path, text: str | bytes, mode: int | None = None, *, like: os.stat_result | None = None,
-                 exclusive: bool = False, family: Path | None = None) -> None:
-    """Write text (UTF-8) or bytes to path atomically and privately: a temporary file in the same folder, created
-    0600 (no other user can open it, whatever the umask), written, given its mode and owner, fsync, then renamed onto
-    `path`, and the folder fsync'd. No reader ever sees a partial file, nor the content under a wider mode.
-
-    Mode and owner: `mode` when given, else those of `like` (a stat result: the original for a backup), else those
-    of the file being replaced (owner only when running as root, else the group where allowed), else 0644.
-    `exclusive`: `path` must not exist (FileExistsError, nothing written): the file is linked into place, never over
-    another. `family`: the file the temporary name is derived from (default `path`); stale temporary files of that
-    family left by a killed save are removed first (`clean_stale_temps`).
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    family = Path(family) if family is not None else path
-    clean_stale_temps(family)
-    if like is None:
-        try:
-            like = path.stat()
-        except FileNotFoundError:
-            like = None
-    if mode is None:
-        mode = stat.S_IMODE(like.st_mode) if like is not None else 0o644
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    tmp = temp_path(family)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o600)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
-            if like is not None:
-                _take_owner(fd, like)
-            os.fchmod(fd, mode)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if exclusive:
-            try:
-                os.link(tmp, path)  # fails when path exists: never replaces another file
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links
-                if os.path.lexists(path):
-                    raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
-                os.rename(tmp, path)
-            else:
-                os.unlink(tmp)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
 
 
 def save_settings(
@@ -565,12 +441,7 @@ def save_settings(
     text = render_changes(file.text, new.tenant, old, new)
     if file.exists and text == on_disk:
         return file, new
-    mode = None
-    if holds_secret(text):
-        mode = 0o600
-    elif not file.exists:
-        mode = 0o644
-    atomic_write(file.path, text, mode=mode)
+    atomic_write(file.path, text, private=holds_secret(text))  # else a new file is 0644, an existing one keeps its mode
     data = parse(text, file.path)
     saved = SettingsFile(path=file.path, text=text, exists=True, tenants=tenant_names(data) or (new.tenant,))
     return saved, settings_from_data(data, new.tenant, text=text, path=file.path)
