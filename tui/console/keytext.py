@@ -17,8 +17,8 @@ Class tables are cached per class (`functools.cache`); a lookup is a scan of tha
 few bindings found. Nothing here is recomputed per render beyond that scan.
 
 Names: an action as written in the binding (`"cancel_run"`, `"diagnose(True)"`, `"choose('save')"`), a binding
-id (`"diagnose_fresh"`), or an action's bare name (`"scroll_view"` matches `scroll_view(1)` and `scroll_view(-1)`)
-when nothing matches exactly. Exact action and id matches are both taken (`"test_send"` is the id of ctrl+t and the
+id (`"diagnose_fresh"`), or an action's bare name (`"scroll_view"` matches `scroll_view(1)` and `scroll_view(-1)`,
+`"focus_next"` matches `app.focus_next`) when nothing matches exactly. Exact action and id matches are both taken (`"test_send"` is the id of ctrl+t and the
 action of ctrl+t and F6: "ctrl+t or F6"), in the order the bindings are declared, each key once.
 
 Display form (`display(key)`): a binding's `key_display` when set (unless the keymap rebound it, as Textual does);
@@ -36,20 +36,46 @@ is not bound fails in the tests, not silently on screen):
 - `first_key(owner, name) -> str`: the first key only ("Esc" for `escape,ctrl+g`), for a button's label.
 - `key_before(owner, name, label) -> str`: "F5 Run"; `key_after(owner, name, label) -> str`: "Send (ctrl+t)".
 - `binding_table(owner) -> tuple[Binding, ...]`: a class's (or list's) whole table, one Binding per key, in order
-  (for F1 and the palette).
+  (for F1 and the palette); `expand(bindings)`: Textual's expansion that keeps `ConsoleBinding` fields.
+- `described(owner, *names, description=..., tooltip="") -> list[Binding]`: the owner's bindings of `names` with
+  the console's own description, for F1 to list keys a widget or Textual binds (Tab, an Input's Enter).
+- `ConsoleBinding(..., palette="Save settings")`: a Binding that also names its command palette entry.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from textual.binding import Binding
-from textual.keys import format_key
+from textual.binding import Binding, BindingType
+from textual.keys import _character_to_key, format_key
 
-__all__ = ["binding_table", "bindings_for", "display", "first_key", "key_after", "key_before", "key_list", "keys",
-           "natural"]
+__all__ = ["ConsoleBinding", "binding_table", "bindings_for", "described", "display", "expand", "first_key",
+           "key_after", "key_before", "key_list", "keys", "natural"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsoleBinding(Binding):
+    """A Binding that also names its command palette entry: `palette` is the entry's title ("" = not in the
+    palette). Textual dispatches it as any Binding; `binding_table` keeps the field (Textual's own expansion drops
+    it), so the palette is read from the same declaration as the key, the footer and F1."""
+
+    palette: str = ""
+
+
+def expand(bindings: Iterable[BindingType]) -> Iterable[Binding]:
+    """`Binding.make_bindings` (one Binding per key of a comma-separated list, a character key by its name) that
+    keeps a Binding subclass and its fields (ConsoleBinding.palette)."""
+    for binding in bindings:
+        if isinstance(binding, tuple):
+            binding = Binding(*binding)
+        for key in binding.key.split(","):
+            key = key.strip()
+            if len(key) == 1:
+                key = _character_to_key(key)
+            yield dataclasses.replace(binding, key=key, show=bool(binding.description and binding.show))
 
 # Textual key names shown in the console's words (the rest: F-keys upper case, characters as themselves).
 NAMES: Mapping[str, str] = {
@@ -108,13 +134,13 @@ def _class_table(cls: type) -> tuple[Binding, ...]:
     from textual.dom import DOMNode
 
     if not issubclass(cls, DOMNode):  # only its own BINDINGS
-        return tuple(Binding.make_bindings(getattr(cls, "BINDINGS", ())))
+        return tuple(expand(getattr(cls, "BINDINGS", ())))
     table: list[Binding] = []
     bound: set[str] = set()  # keys bound by a more derived class
     for base in cls.__mro__:
         if not (isinstance(base, type) and issubclass(base, DOMNode)):
             continue
-        own = list(Binding.make_bindings(base.__dict__.get("BINDINGS", [])))
+        own = list(expand(base.__dict__.get("BINDINGS", [])))
         table.extend(b for b in own if b.key not in bound)
         bound.update(b.key for b in own)
         if not base._inherit_bindings:
@@ -134,7 +160,7 @@ def binding_table(owner: Any) -> tuple[Binding, ...]:
         return _class_table(owner)
     if _is_node(owner):
         return _class_table(type(owner))
-    return tuple(Binding.make_bindings(owner))
+    return tuple(expand(owner))
 
 
 def _is_node(owner: Any) -> bool:
@@ -143,10 +169,15 @@ def _is_node(owner: Any) -> bool:
     return isinstance(owner, DOMNode)
 
 
+def _bare(action: str) -> str:
+    """`app.focus_next` -> `focus_next`, `scroll_view(1)` -> `scroll_view`."""
+    return action.split("(", 1)[0].rsplit(".", 1)[-1]
+
+
 def _match(table: tuple[Binding, ...], name: str) -> list[Binding]:
     found = [b for b in table if b.action == name or (b.id is not None and b.id == name)]
     if not found and "(" not in name:
-        found = [b for b in table if b.action.split("(", 1)[0] == name]
+        found = [b for b in table if _bare(b.action) == name]
     return found
 
 
@@ -183,7 +214,7 @@ def _chain(owner: Any) -> list[tuple[Binding, ...]]:
         return [_class_table(owner)]
     if _is_node(owner):
         return [_class_table(type(node)) for node in owner.ancestors_with_self]
-    return [tuple(Binding.make_bindings(owner))]
+    return [tuple(expand(owner))]
 
 
 def bindings_for(owner: Any, name: str) -> tuple[Binding, ...]:
@@ -213,6 +244,13 @@ def keys(owner: Any, *names: str, joiner: str = " or ", between: str = "/") -> s
     if not names:
         raise TypeError("keys() needs at least one action or binding id")
     return between.join(natural(key_list(owner, name), joiner) for name in names)
+
+
+def described(owner: Any, *names: str, description: str, tooltip: str = "") -> list[Binding]:
+    """The owner's bindings of `names` with the console's own words, for F1 to list keys that a widget or Textual
+    binds (Tab, an Input's Enter, a list's arrows): the keys stay theirs, only the description is ours."""
+    return [dataclasses.replace(b, description=description, tooltip=tooltip, show=False)
+            for name in names for b in bindings_for(owner, name)]
 
 
 def first_key(owner: Any, name: str) -> str:
