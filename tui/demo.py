@@ -10,13 +10,14 @@ DEMO_MARKER = "# outmail demo settings"
 
 def _write_demo_config(target: Path, text: str) -> str | None:
     """Write the sandbox's settings to `target`; refuse to replace a file that is not an earlier demo file."""
-    from tui.settings.store import atomic_write, read_text
+    from tui.files import atomic_write
+    from tui.settings.store import read_text
 
     existing = read_text(target)
     if existing is not None and not existing.startswith(DEMO_MARKER):
         return f"{target} exists and is not an outmail demo file; name a new path with --config"
     atomic_write(target, f"{DEMO_MARKER}: they point at a sandbox that lives only while `outmail demo` runs.\n{text}",
-                 mode=0o600)
+                 private=True)  # it holds the sandbox's client secret
     return None
 
 

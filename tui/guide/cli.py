@@ -98,11 +98,11 @@ def run_guide(args: Any, invocation: Any) -> int:
 
     output = getattr(args, "output", None)
     if output:
-        from tui.settings.store import atomic_write
+        from tui.files import PRIVATE_MODE, atomic_write
 
         target = Path(output).expanduser()
         try:
-            atomic_write(target, text, mode=0o600)
+            atomic_write(target, text, mode=PRIVATE_MODE)
         except OSError as exc:
             return unusable(f"--output {output}: {exc.strerror or exc}")
         print(f"{PROG}: wrote {target} (0600)", file=sys.stderr)

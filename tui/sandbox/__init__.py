@@ -104,10 +104,11 @@ ca_file = {s(str(info.ca_file))}
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (it holds the sandbox's client secret and password)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+    """Write a file only its owner can read (it holds the sandbox's client secret and password): tui.files, atomic
+    and 0600 from its first byte."""
+    from tui.files import atomic_write
+
+    atomic_write(path, text, private=True)
 
 
 class Sandbox:
