@@ -11,15 +11,10 @@ import pytest
 import tomlkit
 
 from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, changed_region, edit_smtp
-from tui.logicaldoc.bridge import (
-    BridgeError,
-    LogicalDocView,
-    apply_export,
-    apply_import,
-    discover_tenants,
-    plan_export,
-    plan_import,
-)
+from tui.logicaldoc.exporting import apply_export, plan_export
+from tui.logicaldoc.importing import apply_import, plan_import
+from tui.logicaldoc.plans import BridgeError
+from tui.logicaldoc.view import LogicalDocView, discover_tenants
 from tui.logicaldoc.properties import PropertiesError, PropertiesFile
 from tui.settings import store
 from tui.settings.example import render_example
@@ -289,7 +284,10 @@ def test_logicaldoc_warnings(tmp_path: Path) -> None:
     text = "\n".join(map(str, plan.warnings))
     assert "smtp.nosend=true" in text
     assert "ignores Connection Security, Use secure authentication and Password" in text
-    assert "a Password is set" in text and "ignored-pw" not in text and "ignored-pw" not in plan.diff
+    # each ignored value is named once, in the words of the form and of `check` (tui.settings.validate)
+    assert "Password is ignored by LogicalDOC with SMTP Microsoft 365" in text
+    assert "Connection Security is None: LogicalDOC ignores it with SMTP Microsoft 365" in text
+    assert "ignored-pw" not in text and "ignored-pw" not in plan.diff
     assert "always uses the global cloud" in text and "login.microsoftonline.us" in text
     assert "Send As for every such user (setup step S7)" in text
     assert all(w.tenant in (None, "acme") for w in plan.warnings)
@@ -374,7 +372,7 @@ def test_view_resolution_matches_getTenantProperty() -> None:
 
 def test_console_api_exports_in_memory_settings(tmp_path: Path) -> None:
     """The console plans from the Settings it has on screen, previews, then applies."""
-    from tui.logicaldoc.bridge import plan_export_for
+    from tui.logicaldoc.exporting import plan_export_for
     from tui.secret import Secret
 
     props, config = _imported(tmp_path)
@@ -673,7 +671,7 @@ def test_import_puts_new_keys_above_the_next_tables_comments(tmp_path: Path) -> 
 
 
 def test_console_export_takes_extra_keys_from_the_settings_file(tmp_path: Path) -> None:
-    from tui.logicaldoc.bridge import plan_export_for
+    from tui.logicaldoc.exporting import plan_export_for
 
     props, config = _imported(tmp_path)
     config.write_text(config.read_text().replace('save.foldering = "3"\ndebug', 'save.foldering = 2\ndebug'))

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.logicaldoc.bridge import ExportPlan, apply_export, write_backup
-from tui.settings import store
+from tui.files import atomic_write, write_backup
+from tui.logicaldoc.exporting import apply_export
+from tui.logicaldoc.plans import ExportPlan
 
 REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("OUTMAIL_KILL_LOOPS", "30"))
@@ -31,7 +32,8 @@ EXPORTER = r"""
 import os, sys
 os.umask(0o022)
 from pathlib import Path
-from tui.logicaldoc.bridge import ExportPlan, apply_export
+from tui.logicaldoc.exporting import apply_export
+from tui.logicaldoc.plans import ExportPlan
 path, a, b = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes(), Path(sys.argv[3]).read_bytes()
 print("ready", flush=True)
 while True:
@@ -193,9 +195,9 @@ def test_stale_temporary_files_are_removed_by_the_next_write(tmp_path: Path) -> 
         p.write_bytes(b"partial")
     hours_ago = time.time() - 3 * 3600
     os.utime(legacy_old, (hours_ago, hours_ago))
-    store.atomic_write(path, b"x=2\n")
+    atomic_write(path, b"x=2\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         ["context.properties", live.name, legacy_new.name, other.name, mine.name])
     os.utime(live, (hours_ago, hours_ago))  # an hour old: stale whoever wrote it
-    store.atomic_write(path, b"x=3\n")
+    atomic_write(path, b"x=3\n")
     assert not live.exists() and path.read_bytes() == b"x=3\n"

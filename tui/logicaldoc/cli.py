@@ -12,14 +12,9 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from tui.logicaldoc.bridge import (
-    BridgeError,
-    BridgeWarning,
-    apply_export,
-    apply_import,
-    plan_export,
-    plan_import,
-)
+from tui.logicaldoc.exporting import apply_export, plan_export
+from tui.logicaldoc.importing import apply_import, plan_import
+from tui.logicaldoc.plans import BridgeError, BridgeWarning
 from tui.logicaldoc.properties import PropertiesError
 
 from tui.exitcodes import EXIT_FAILED as EXIT_DECLINED, EXIT_OK, EXIT_UNUSABLE

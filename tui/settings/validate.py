@@ -2,6 +2,12 @@
 
 Errors make the settings unusable; warnings are the setup guide's advice. Both name the field (attribute) they
 belong to, so the form shows them beside it and the `settings` diagnostic step lists them.
+
+What LogicalDOC does with a value (a protocol, port or security Exchange Online does not offer, 'Use secure
+authentication' meaning implicit TLS, a key the file leaves out, a field it ignores with Microsoft 365, the global
+cloud it always uses, Send As) is checked once, in `logicaldoc_lints`: `validate` (the form, `check`'s settings step)
+and the LogicalDOC bridge's export and import warnings (tui.logicaldoc.lints) all say these same words. The sources are
+reference section 1 and verdict.md (LogicalDOC's sender), Microsoft's SMTP AUTH documentation (ports, Send As).
 """
 
 from __future__ import annotations
@@ -34,6 +40,8 @@ IPV6_RE = re.compile(r"^\[?[0-9A-Fa-f:.]+\]?$")
 OFFICE365_HOST_RE = re.compile(r"(^|\.)(office365\.(com|us)|outlook\.(com|office\.com|office365\.com)|partner\.outlook\.cn)$", re.I)
 # Sovereign-cloud authority hosts (reference section 8): LogicalDOC cannot use them (it hard-codes the global cloud).
 SOVEREIGN_AUTHORITY_HOSTS = ("login.microsoftonline.us", "login.partner.microsoftonline.cn", "login.chinacloudapi.cn")
+# SMTP servers of the sovereign clouds (US Government, 21Vianet in China): LogicalDOC's token is the global cloud's
+SOVEREIGN_SMTP_RE = re.compile(r"(office365\.us|outlook\.cn|microsoftonline\.(us|cn)|chinacloudapi\.cn)$", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,36 +99,20 @@ def _email_problem(attr: str, value: str, required: bool, *, display_name: bool 
 
 
 def validate(settings: Settings) -> list[Problem]:
-    """Every error and warning for these settings, in field order."""
+    """Every error and warning for these settings: the field checks (errors, and outmail's own warnings), then
+    `logicaldoc_lints`. Never raises for any Settings (an unreadable number is None: an error)."""
     problems: list[Problem] = []
     add = problems.append
     m365 = settings.protocol == PROTOCOL_M365
 
     if settings.protocol not in PROTOCOLS:
         add(Problem("protocol", "error", f"Protocol '{settings.protocol}' is unknown; use one of: {', '.join(PROTOCOLS)}"))
-
     if (reason := check_host(settings.host)) is not None:
         add(Problem("host", "error", reason))
-    elif settings.protocol == PROTOCOL_SMTP and OFFICE365_HOST_RE.search(settings.host.strip()):
-        add(Problem("protocol", "warning",
-                    "Protocol SMTP (basic authentication) against Microsoft 365: Microsoft switches basic "
-                    "authentication for SMTP off by default at the end of December 2026. Use SMTP Microsoft 365."))
-
     if (reason := check_port(settings.port)) is not None:
         add(Problem("port", "error", reason))
-    elif m365 and settings.port != 587 and OFFICE365_HOST_RE.search(settings.host.strip()):
-        add(Problem("port", "warning", "Exchange Online accepts client submission on port 587 (recommended) and on "
-                    "25, both with STARTTLS; " + (
-                        "465 (implicit TLS) is not offered" if settings.port == 465 else
-                        "outgoing port 25 is often blocked by providers" if settings.port == 25 else
-                        f"port {settings.port} is not offered")))
-
     if settings.connection_security not in CONNECTION_SECURITY:
         add(Problem("connection_security", "error", "Connection Security must be 0, 1, 2 or 3"))
-    elif not m365 and OFFICE365_HOST_RE.search(settings.host.strip()) and settings.connection_security not in (1, 2):
-        add(Problem("connection_security", "warning", "Exchange Online needs STARTTLS on port 587"))
-    elif not m365 and settings.connection_security == 0 and not settings.auth_encrypted and settings.password:
-        add(Problem("connection_security", "warning", "No encryption: the password would cross the network in clear"))
 
     # Protocol smtp: Username is a SASL login name, not necessarily an address (svc-ldoc, DOMAIN\\user: LogicalDOC's
     # sender passes it to AUTH as it is). With Microsoft 365 it is the XOAUTH2 user=, a mailbox address.
@@ -155,27 +147,99 @@ def validate(settings: Settings) -> list[Problem]:
             add(Problem("authority_host", "error", "Authority host must be an https URL such as https://login.microsoftonline.com"))
         elif authority.path not in ("", "/"):
             add(Problem("authority_host", "error", "Authority host is the host only; the tenant is added from Tenant ID"))
-        elif settings.authority_host.rstrip("/") != GLOBAL_AUTHORITY_HOST and authority.hostname in SOVEREIGN_AUTHORITY_HOSTS:
-            add(Problem("authority_host", "warning",
-                        "A sovereign cloud: outmail can diagnose it, but LogicalDOC always uses the global cloud"))
         scope = settings.scope.strip()
         if not scope.endswith("/.default"):
             add(Problem("scope", "error", "Scope must end in /.default for client credentials (AADSTS1002012)"))
         elif scope.startswith("https://graph.microsoft"):
             add(Problem("scope", "error", "A Graph scope cannot be used for SMTP; use https://outlook.office365.com/.default"))
-        elif scope != GLOBAL_SCOPE and authority.hostname == "login.microsoftonline.com":
-            add(Problem("scope", "warning", f"The global cloud's Exchange scope is {GLOBAL_SCOPE}"))
 
+    if isinstance(settings.timeout_seconds, bool) or not isinstance(settings.timeout_seconds, (int, float)) \
+            or not 0 < settings.timeout_seconds <= 600:
+        add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds more than 0 and at most 600"))
+    if settings.ca_file.strip() and not os.path.isfile(os.path.expanduser(settings.ca_file.strip())):
+        # outmail's own option: an error wherever TLS is verified; with a plain relay (protocol smtp, no TLS) it is
+        # never used, so only a warning there (LogicalDOC sends all the same)
+        uses_tls = m365 or settings.auth_encrypted or settings.connection_security in (1, 2, 3)
+        add(Problem("ca_file", "error" if uses_tls else "warning",
+                    f"CA file {settings.ca_file.strip()} does not exist or is not a file"
+                    + ("" if uses_tls else " (not used here: no TLS)")))
+    return problems + logicaldoc_lints(settings)
+
+
+# ------------------------------------------------------------------------------------------------ LogicalDOC lints
+
+def _sovereign_authority(settings: Settings) -> str | None:
+    """The authority's host name when it is a usable https URL of a sovereign cloud, else None."""
+    authority = urlsplit(settings.authority_host.strip())
+    if authority.scheme != "https" or not authority.hostname or authority.path not in ("", "/"):
+        return None
+    if settings.authority_host.rstrip("/") == GLOBAL_AUTHORITY_HOST or authority.hostname not in SOVEREIGN_AUTHORITY_HOSTS:
+        return None
+    return authority.hostname
+
+
+def logicaldoc_lints(settings: Settings) -> list[Problem]:
+    """What LogicalDOC does with these values that outmail's check alone would not show: warnings only, each about
+    one field, in a fixed order. A value that is an error (a bad host, port, Connection Security, authority or scope)
+    gets no lint. The form, `check` (through `validate`) and the bridge's export and import say exactly these."""
+    problems: list[Problem] = []
+    add = problems.append
+    m365 = settings.protocol == PROTOCOL_M365
+    host = settings.host.strip() if isinstance(settings.host, str) else ""
+    exchange = check_host(settings.host) is None and bool(OFFICE365_HOST_RE.search(host))
+
+    if exchange and settings.protocol == PROTOCOL_SMTP:
+        add(Problem("protocol", "warning",
+                    "Protocol SMTP (basic authentication) against Microsoft 365: Microsoft switches basic "
+                    "authentication for SMTP off by default at the end of December 2026. Use SMTP Microsoft 365."))
+    if check_port(settings.port) is None and m365 and settings.port != 587 and exchange:
+        add(Problem("port", "warning", "Exchange Online accepts client submission on port 587 (recommended) and on "
+                    "25, both with STARTTLS; " + (
+                        "465 (implicit TLS) is not offered" if settings.port == 465 else
+                        "outgoing port 25 is often blocked by providers" if settings.port == 25 else
+                        f"port {settings.port} is not offered")))
+    if settings.connection_security in CONNECTION_SECURITY and not m365:
+        if exchange and settings.connection_security not in (1, 2):
+            add(Problem("connection_security", "warning", "Exchange Online needs STARTTLS on port 587"))
+        elif settings.connection_security == 0 and not settings.auth_encrypted and settings.password:
+            add(Problem("connection_security", "warning",
+                        "No encryption: the password would cross the network in clear"))
+
+    if m365:
+        # LogicalDOC always uses the global cloud (reference section 8): its token service and Exchange's scope
+        sovereign = _sovereign_authority(settings)
+        if sovereign is not None:
+            add(Problem("authority_host", "warning",
+                        f"{sovereign} is a sovereign cloud: outmail can diagnose it, but LogicalDOC always uses the "
+                        f"global cloud ({GLOBAL_AUTHORITY_HOST}, {GLOBAL_SCOPE}), so a tenant that passes here still "
+                        "fails in LogicalDOC"))
+        elif check_host(settings.host) is None and SOVEREIGN_SMTP_RE.search(host.rstrip(".")):
+            add(Problem("host", "warning",
+                        f"Server {host} is a sovereign cloud's: LogicalDOC always uses the global cloud's token "
+                        f"service ({GLOBAL_AUTHORITY_HOST}) and scope ({GLOBAL_SCOPE}), so it fails there"))
+        scope = settings.scope.strip()
+        if scope.endswith("/.default") and not scope.startswith("https://graph.microsoft") and scope != GLOBAL_SCOPE \
+                and urlsplit(settings.authority_host.strip()).hostname == "login.microsoftonline.com":
+            add(Problem("scope", "warning", f"The global cloud's Exchange scope is {GLOBAL_SCOPE}, the one LogicalDOC "
+                        "always asks for"))
         if settings.userasfrom:
             add(Problem("userasfrom", "warning",
-                        "With Microsoft 365, sending as each user's own address needs Send As on every such mailbox (S7)"))
-        if settings.sender.strip() and settings.username.strip() and \
-                settings.sender.strip().lower() != settings.username.strip().lower():
+                        "Use user's email as sender is on: LogicalDOC then sends From each user's own address, and "
+                        "app-only XOAUTH2 needs Send As for every such user (setup step S7), else Exchange answers "
+                        "SendAsDenied"))
+        sender, username = settings.sender.strip(), settings.username.strip()
+        if sender and username and sender.lower() != username.lower():
             add(Problem("sender", "warning",
-                        "Sender Email differs from Username: the app needs Send As on the sender (S7), "
-                        "or Exchange answers SendAsDenied"))
+                        f"Sender Email {sender} differs from Username {username}: the app needs Send As on the sender "
+                        "(setup step S7), or Exchange answers SendAsDenied"))
+        # fields LogicalDOC ignores with smtpmicrosoft365 (it always uses opportunistic STARTTLS and XOAUTH2)
+        if settings.connection_security in CONNECTION_SECURITY and settings.connection_security != 1:
+            add(Problem("connection_security", "warning",
+                        f"Connection Security is {CONNECTION_SECURITY[settings.connection_security]}: LogicalDOC "
+                        "ignores it with SMTP Microsoft 365 and always uses opportunistic STARTTLS"))
         if settings.password:
-            add(Problem("password", "warning", "Password is ignored by LogicalDOC with SMTP Microsoft 365"))
+            add(Problem("password", "warning", "Password is ignored by LogicalDOC with SMTP Microsoft 365 (it "
+                        "authenticates with XOAUTH2)"))
     else:
         # A key the file leaves out: outmail fills the Microsoft 365 preset, LogicalDOC's sender its own default
         # (connectionSecurity 0, authEncrypted false); say which one the check proves.
@@ -191,7 +255,8 @@ def validate(settings: Settings) -> list[Problem]:
                             f"LogicalDOC will do"))
         # LogicalDOC's sender: 'Use secure authentication' selects the smtps transport (implicit TLS from the first
         # byte) whatever Connection Security says (verdict.md section 1).
-        if settings.auth_encrypted and "auth_encrypted" not in settings.unset_keys and isinstance(settings.port, int) and \
+        if settings.auth_encrypted and "auth_encrypted" not in settings.unset_keys and \
+                isinstance(settings.port, int) and not isinstance(settings.port, bool) and \
                 (settings.connection_security in (1, 2) or settings.port in (25, 587)):
             what = {1: "Connection Security STARTTLS is then ignored",
                     2: "Connection Security TLS is then ignored"}.get(settings.connection_security,
@@ -201,17 +266,6 @@ def validate(settings: Settings) -> list[Problem]:
                         f"{what}; for STARTTLS untick it"))
         if settings.username.strip() and not settings.password:
             add(Problem("password", "warning", "Username is set but Password is empty: AUTH would fail"))
-
-    if isinstance(settings.timeout_seconds, bool) or not isinstance(settings.timeout_seconds, (int, float)) \
-            or not 0 < settings.timeout_seconds <= 600:
-        add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds more than 0 and at most 600"))
-    if settings.ca_file.strip() and not os.path.isfile(os.path.expanduser(settings.ca_file.strip())):
-        # outmail's own option: an error wherever TLS is verified; with a plain relay (protocol smtp, no TLS) it is
-        # never used, so only a warning there (LogicalDOC sends all the same)
-        uses_tls = m365 or settings.auth_encrypted or settings.connection_security in (1, 2, 3)
-        add(Problem("ca_file", "error" if uses_tls else "warning",
-                    f"CA file {settings.ca_file.strip()} does not exist or is not a file"
-                    + ("" if uses_tls else " (not used here: no TLS)")))
     return problems
 
 
