@@ -26,7 +26,6 @@ from tui.settings.fields import (
     FIELDS,
     FIELDS_BY_ATTR,
     PROTOCOLS,
-    SECRET_ATTRS,
     Field,
     is_secret_key,
 )
