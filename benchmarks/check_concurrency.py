@@ -80,6 +80,7 @@ def paths(report) -> tuple[float, float, float, float]:
 
 async def main_async(delay: float, runs: int, relay_delay: float) -> int:
     from tui.diagnostics.engine import diagnose
+    from tui.diagnostics.text import report_text
     from tui.diagnostics.token import TokenCache
     from tui.sandbox import Sandbox
     from tui.settings.store import load_settings
@@ -87,7 +88,7 @@ async def main_async(delay: float, runs: int, relay_delay: float) -> int:
     with Sandbox(delay_seconds=delay) as sb:
         base = load_settings(sb.info.settings_path, env={}).with_changes(timeout_seconds=30.0)
         warm = await diagnose(base, token_cache=TokenCache())
-        assert warm.ok, warm.to_text()
+        assert warm.ok, report_text(warm)
         server, relay_port = await relay(sb.info.smtp_host, sb.info.smtp_port, relay_delay)
         scenarios = [
             ("slow-token", "slow-token", base),
@@ -106,7 +107,7 @@ async def main_async(delay: float, runs: int, relay_delay: float) -> int:
             rows = []
             for _ in range(runs):
                 report = await diagnose(settings, token_cache=TokenCache())
-                assert report.ok, report.to_text()
+                assert report.ok, report_text(report)
                 rows.append(paths(report))
             sb.set_fault(None)
             tok, smtp, tail, total = (statistics.median(r[i] for r in rows) for i in range(4))

@@ -77,6 +77,7 @@ async def one_process(settings_path: str, fault: str) -> dict[str, float]:
     """The three measurements in this (fresh) process; the sandbox runs in the parent."""
     sys.path.insert(0, str(ROOT))
     from tui.console.launch import build_app
+    from tui.diagnostics.text import report_text
 
     app = build_app(Path(settings_path))
     out: dict[str, float] = {}
@@ -92,7 +93,7 @@ async def one_process(settings_path: str, fault: str) -> dict[str, float]:
             pane = app.query_one("DiagnosticsPane")
             await _until(lambda: not pane.running and pane.report is not None)
             out[label] = await ticker.stop()
-            assert pane.report.ok, pane.report.to_text()
+            assert pane.report.ok, report_text(pane.report)
 
         await timed_run("stall_cold_ms")
         await timed_run("stall_warm_ms")

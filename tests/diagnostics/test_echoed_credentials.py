@@ -8,6 +8,7 @@ import base64
 import json
 
 from tui.diagnostics.engine import diagnose
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.secret import Secret
 from tui.settings.model import Settings
@@ -43,10 +44,10 @@ async def test_an_echoed_auth_plain_line_is_redacted_everywhere():
     finally:
         server.close()
     auth = report.step("auth")
-    assert auth.status == "fail" and auth.hint.id == "password-rejected", report.to_text()
+    assert auth.status == "fail" and auth.hint.id == "password-rejected", report_text(report)
     assert auth.hint.reply == "535 5.7.8 bad credentials: AUTH PLAIN <redacted>"
     blob = base64.b64encode(f"\0svc-ldoc\0{PASSWORD}".encode()).decode()
     # the monitoring formats render from this same redacted report
-    shown = report.to_text() + json.dumps(report.to_full_json()) + report.transcript_text()
+    shown = report_text(report) + json.dumps(report.to_full_json()) + report.transcript_text()
     for leaked in (PASSWORD, blob, blob[:16]):
         assert leaked not in shown

@@ -9,8 +9,10 @@ import time
 
 import pytest
 
-from tui.diagnostics.engine import (STEP_IDS, RunFinished, RunStarted, StepFinished, StepStarted, TranscriptAdded,
-                                    diagnose)
+from tui.diagnostics.engine import STEP_IDS, diagnose
+from tui.diagnostics.events import RunFinished, RunStarted, StepFinished, StepStarted, TranscriptAdded
+from tui.diagnostics.session import ExtraStep
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.secret import Secret
 from tui.settings.store import load_settings
@@ -28,7 +30,7 @@ def statuses(report):
 
 
 def assert_no_secrets(sb, report):
-    blob = json.dumps(report.to_full_json()) + report.to_text() + report.transcript_text()
+    blob = json.dumps(report.to_full_json()) + report_text(report) + report.transcript_text()
     assert sb.info.client_secret not in blob
     assert sb.info.password not in blob
     assert not JWT_RE.search(blob), "a whole token leaked"
@@ -39,7 +41,7 @@ async def test_happy_path_then_cached_token(sandbox_clean, sandbox_env):
     cache = TokenCache()
     report = await diagnose(settings_for(sb), token_cache=cache)
     st = statuses(report)
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     assert [s.id for s in report.steps] == list(STEP_IDS)
     assert all(st[i] == "ok" for i in STEP_IDS if i != "settings"), st
     assert st["settings"] in ("ok", "warn")  # the sandbox's port is not 587: a warning
@@ -61,7 +63,7 @@ async def test_happy_path_then_cached_token(sandbox_clean, sandbox_env):
 
     entries = list(cache.entry(settings_for(sb)).msal_cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN))
     token = entries[0]["secret"]
-    blob = json.dumps(report.to_full_json()) + report.to_text() + report.transcript_text()
+    blob = json.dumps(report.to_full_json()) + report_text(report) + report.transcript_text()
     assert token not in blob and token[20:60] not in blob and token.split(".")[1][:40] not in blob
     assert report.token.preview == token[:8] + "…<redacted>"
 
@@ -106,8 +108,8 @@ async def test_fault(sandbox_clean, sandbox_env, fault, step_id, hint_id):
     elapsed = time.perf_counter() - t
     assert not report.ok
     failed = [s for s in report.steps if s.status == "fail"]
-    assert [s.id for s in failed] == [step_id], report.to_text()
-    assert failed[0].hint is not None and failed[0].hint.id == hint_id, report.to_text()
+    assert [s.id for s in failed] == [step_id], report_text(report)
+    assert failed[0].hint is not None and failed[0].hint.id == hint_id, report_text(report)
     st = statuses(report)
     assert st["auth"] in ("skipped", "fail")
     if step_id in ("token", "connect", "ehlo", "starttls"):
@@ -171,7 +173,7 @@ async def test_ca_file_wins_over_requests_ca_bundle(sandbox_clean, monkeypatch, 
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
     monkeypatch.setenv("CURL_CA_BUNDLE", str(other))
     report = await diagnose(settings_for(sandbox_clean), token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     assert "wins over REQUESTS_CA_BUNDLE" in "\n".join(report.step("token").detail)
 
 
@@ -232,37 +234,94 @@ async def test_plain_smtp_with_password(sandbox_clean, sandbox_env):
     report = await diagnose(s, token_cache=TokenCache())
     st = statuses(report)
     assert st["token"] == "skipped"
-    assert st["auth"] == "ok", report.to_text()
+    assert st["auth"] == "ok", report_text(report)
     # LogicalDOC's sender takes the first of LOGIN, PLAIN the server offers (the sandbox offers LOGIN XOAUTH2)
     assert any(re.fullmatch(r"AUTH LOGIN <redacted>", l.text) for l in report.transcript)
     assert all(e["tls"] for e in sb.smtp_events()[before:] if str(e["command"]).upper().startswith("AUTH"))
     assert_no_secrets(sb, report)
 
 
-async def test_after_auth_session_sends_on_the_same_connection(sandbox_clean, sandbox_env):
+async def test_extra_step_sends_on_the_same_connection(sandbox_clean, sandbox_env):
     sb = sandbox_clean
     n = len(sb.messages())
+    claims = []
 
-    async def send(session):
-        assert session.claims["oid"] == sb.info.object_id
-        async with session.step("send", "Send test message") as step:
-            msg = (f"From: {sb.info.mailbox}\r\nTo: {sb.info.mailbox}\r\nSubject: t\r\n\r\nhello\r\n")
-            await session.smtp.sendmail(sb.info.mailbox, [sb.info.mailbox], msg)
-            step.detail("sent")
+    async def send(session, step):
+        claims.append(session.claims["oid"])
+        msg = (f"From: {sb.info.mailbox}\r\nTo: {sb.info.mailbox}\r\nSubject: t\r\n\r\nhello\r\n")
+        await session.smtp.sendmail(sb.info.mailbox, [sb.info.mailbox], msg)
+        step.detail("sent")
 
-    report = await diagnose(settings_for(sb), after_auth=send, token_cache=TokenCache())
-    assert [s.id for s in report.steps] == ["settings", "token", "connect", "ehlo", "starttls", "auth", "send", "quit"]
-    assert report.ok and report.step("send").status == "ok"
+    extra = [ExtraStep("send", "Send test message", send)]
+    events = []
+    report = await diagnose(settings_for(sb), extra_steps=extra, token_cache=TokenCache(), emit=events.append)
+    order = ["settings", "token", "connect", "ehlo", "starttls", "auth", "send", "quit"]
+    assert [s.id for s in report.steps] == order  # no envelope step: the extra steps replace it
+    assert [s.id for s in events[0].steps] == order and {s.status for s in events[0].steps} == {"pending"}
+    assert report.ok and report.step("send").status == "ok" and report.step("send").detail == ["sent"]
+    assert claims == [sb.info.object_id]
     assert len(sb.messages()) == n + 1
     texts = [l.text for l in report.transcript]
     assert any(t.startswith("MAIL FROM:") for t in texts) and any(t.startswith("<message content") for t in texts)
 
     sb.set_fault("sendas-denied")
-    report = await diagnose(settings_for(sb), after_auth=send, token_cache=TokenCache())
+    report = await diagnose(settings_for(sb), extra_steps=extra, token_cache=TokenCache())
     step = report.step("send")
     assert step.status == "fail" and step.hint.id == "sendas-refused-own-mailbox"  # From is the mailbox itself
     assert step.hint.command.startswith(f'Get-Mailbox -Identity "{sb.info.mailbox}"')
     assert report.step("quit").status == "ok"
+
+
+async def test_extra_steps_that_cannot_run_are_skipped_in_step_order(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    sb.set_fault("wrong-secret")  # no token: auth and every extra step cannot run
+    ran = []
+
+    async def body(session, step):
+        ran.append(step.result.id)
+
+    extra = [ExtraStep("one", "One", body, not_run=lambda why, failed: f"not run: {why}; the {failed.id} step failed"),
+             ExtraStep("two", "Two", body)]
+    events = []
+    report = await diagnose(settings_for(sb), extra_steps=extra, token_cache=TokenCache(), emit=events.append)
+    assert ran == []
+    assert report.step("one").status == report.step("two").status == "skipped"
+    assert report.step("one").detail == ["not run: no token; the token step failed"]
+    assert report.step("two").detail == ["no token"]
+    finished = [e.step.id for e in events if isinstance(e, StepFinished)]
+    assert finished.index("auth") < finished.index("one") < finished.index("two") < finished.index("quit")
+
+
+async def test_a_failed_extra_step_skips_the_later_ones(sandbox_clean, sandbox_env):
+    ran = []
+
+    async def failing(session, step):
+        ran.append("one")
+        step.fail(None, "refused here")
+
+    async def later(session, step):
+        ran.append("two")
+
+    extra = [ExtraStep("one", "One", failing), ExtraStep("two", "Two", later)]
+    report = await diagnose(settings_for(sandbox_clean), extra_steps=extra, token_cache=TokenCache())
+    assert ran == ["one"]
+    assert report.step("one").status == "fail" and report.step("one").detail == ["refused here"]
+    assert report.step("two").status == "skipped" and report.step("two").detail == ["the one step failed"]
+    assert report.step("quit").status == "ok" and report.failed_step.id == "one"
+
+
+async def test_extra_steps_are_checked_before_anything_connects(sandbox_clean, sandbox_env):
+    sb = sandbox_clean
+    before = len(sb.smtp_events()), len(sb.token_events())
+
+    async def body(session, step):
+        pass
+
+    with pytest.raises(ValueError, match="auth"):
+        await diagnose(settings_for(sb), extra_steps=[ExtraStep("auth", "AUTH again", body)], token_cache=TokenCache())
+    with pytest.raises(ValueError, match="position"):
+        ExtraStep("later", "Later", body, position="after-quit")
+    assert (len(sb.smtp_events()), len(sb.token_events())) == before
 
 
 async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
@@ -313,7 +372,7 @@ async def test_implicit_tls_against_starttls_port_fails_in_connect(sandbox_clean
     s = settings_for(sb, protocol="smtp", password=Secret(sb.info.password), timeout_seconds=2.0, **changes)
     report = await diagnose(s, token_cache=TokenCache())
     step = report.step("connect")
-    assert step.status == "fail" and step.hint.id == "implicit-tls-plain-port", report.to_text()
+    assert step.status == "fail" and step.hint.id == "implicit-tls-plain-port", report_text(report)
     assert why in step.hint.cause and f"127.0.0.1:{sb.info.smtp_port} speaks plain SMTP" in step.hint.cause
     assert step.detail[0].startswith("no TLS: the server sent its greeting in clear: 220 ")
     assert report.step("auth").status == "skipped"
@@ -329,9 +388,9 @@ async def test_plain_smtp_without_tls_logs_in_only_where_offered(sandbox_clean, 
     st = statuses(report)
     assert st["starttls"] == "skipped"
     hint = report.step("auth").hint
-    assert st["auth"] == "warn" and hint.id == "auth-after-starttls-only", report.to_text()
+    assert st["auth"] == "warn" and hint.id == "auth-after-starttls-only", report_text(report)
     assert "offers STARTTLS and AUTH only after it" in hint.cause and "Connection Security to STARTTLS" in hint.fix
-    assert st["envelope"] == "fail" and report.step("envelope").hint.id == "not-authenticated", report.to_text()
+    assert st["envelope"] == "fail" and report.step("envelope").hint.id == "not-authenticated", report_text(report)
     assert not report.ok
     assert not any("AUTH" in l.text and l.direction == "C" for l in report.transcript)
 
@@ -371,7 +430,7 @@ async def test_fixed_fault_is_not_answered_from_msal_400_cache(sandbox_clean, sa
     sb.set_fault(None)
     before = len(sb.token_events())
     second = await diagnose(settings_for(sb), token_cache=cache)
-    assert second.ok, second.to_text()
+    assert second.ok, report_text(second)
     assert second.token.source == "identity_provider"
     methods = [e.get("method") for e in sb.token_events()[before:]]
     assert methods == ["POST"]  # the discovery GET came from the shared cache, the token POST from the network
@@ -412,7 +471,7 @@ async def test_refused_token_is_not_reused_and_the_next_run_says_why(sandbox_cle
 
     sb.set_fault(None)
     second = await diagnose(settings_for(sb), token_cache=cache)
-    assert second.ok, second.to_text()
+    assert second.ok, report_text(second)
     assert second.token.source == "identity_provider"
     assert "new token: the last one was refused at AUTH (535 5.7.3" in second.step("token").detail[0]
     assert second.model == "classic"
@@ -453,7 +512,7 @@ async def test_rbac_for_applications_passes_and_says_which_model(sandbox_clean, 
     sb = sandbox_clean
     sb.set_fault("rbac")
     report = await diagnose(settings_for(sb), token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     assert report.model == "rbac" and report.to_json()["model"] == "rbac"
     assert "roles" not in report.token.claims
     token = report.step("token")
@@ -483,12 +542,12 @@ async def test_over_privileged_app_passes_with_a_least_privilege_warning(sandbox
     sb = sandbox_clean
     sb.set_fault("over-privileged")
     report = await diagnose(settings_for(sb), token_cache=TokenCache())
-    assert report.ok and report.model == "classic", report.to_text()
+    assert report.ok and report.model == "classic", report_text(report)
     token = report.step("token")
     assert token.status == "warn" and token.hint.id == "least-privilege"
     for role in ("full_access_as_app", "IMAP.AccessAsApp", "Mail.Read", "Mail.Send"):
         assert role in token.hint.reply
     assert "SMTP.SendAsApp lets" not in token.hint.reply
     assert "remove every permission except" in token.hint.fix
-    assert "WARN  token" in report.to_text() and "least privilege: full_access_as_app lets the app" in \
-        report.to_text()
+    assert "WARN  token" in report_text(report) and "least privilege: full_access_as_app lets the app" in \
+        report_text(report)

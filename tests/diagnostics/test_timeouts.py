@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from tui.diagnostics.engine import diagnose
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.secret import Secret
 from tui.settings.model import Settings
@@ -22,7 +23,7 @@ async def test_slow_but_working_server_passes(sandbox_clean, sandbox_env):
     sb.set_fault("slow-smtp")
     settings = load_settings(sb.info.settings_path, env={}).with_changes(timeout_seconds=1.5)
     report = await diagnose(settings, token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     assert report.step("envelope").duration_ms > 2500
     assert report.step("quit").status == "ok"
 
@@ -54,11 +55,11 @@ async def test_ehlo_without_answer_is_not_a_missing_greeting_and_quit_reads_noth
     finally:
         server.close()
     ehlo = report.step("ehlo")
-    assert ehlo.status == "fail" and ehlo.hint.id == "step-timeout", report.to_text()
+    assert ehlo.status == "fail" and ehlo.hint.id == "step-timeout", report_text(report)
     assert "banner: 220 hang.example ESMTP" in ehlo.detail and "no answer within 1 s" in ehlo.detail
     assert "sent no greeting" not in ehlo.hint.cause
     assert report.step("quit").status == "skipped"  # the connection is given up, never read out of step
-    assert "permanent error" not in report.to_text()
+    assert "permanent error" not in report_text(report)
     assert elapsed < 2.5  # one timeout, not one more for QUIT
 
 
@@ -75,7 +76,7 @@ async def test_implicit_tls_handshake_that_never_completes_is_a_tls_timeout():
     finally:
         server.close()
     connect = report.step("connect")
-    assert connect.status == "fail" and connect.hint.id == "tls-timeout", report.to_text()
+    assert connect.status == "fail" and connect.hint.id == "tls-timeout", report_text(report)
     assert connect.detail[0].startswith("connected to 127.0.0.1") or any(
         d.startswith("connected to 127.0.0.1") for d in connect.detail)
     assert "egress firewall" not in connect.hint.cause

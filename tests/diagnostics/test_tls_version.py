@@ -10,6 +10,7 @@ import pytest
 import trustme
 
 from tui.diagnostics.engine import diagnose
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.sandbox.certs import allow_tls_below_1_2
 from tui.secret import Secret
@@ -73,8 +74,8 @@ async def test_tls_below_1_2_fails_starttls(tmp_path):
 
     report = await diagnose_against(handle, ca_file)
     step = report.step("starttls")
-    assert step.status == "fail", report.to_text()
-    assert step.hint.id == "tls-old-version", report.to_text()
+    assert step.status == "fail", report_text(report)
+    assert step.hint.id == "tls-old-version", report_text(report)
     assert report.step("auth").status == "skipped"
     assert not auth_seen
 
@@ -109,17 +110,17 @@ async def test_certificate_for_another_host_fails_starttls_with_tls_hostname(tmp
     # password over it, and says both
     report = await diagnose_against(handle, ca_file)
     step = report.step("starttls")
-    assert step.status == "fail" and step.hint.id == "refuse-unverified-tls", report.to_text()
+    assert step.status == "fail" and step.hint.id == "refuse-unverified-tls", report_text(report)
     assert "LogicalDOC accepts any certificate" in step.hint.cause and "outmail does not send it" in step.hint.cause
     assert any("smtp.other.example" in d for d in step.detail)  # the certificate is named
     assert report.step("auth").status == "skipped"
-    assert "pw-value-123" not in report.to_text() + report.transcript_text()
+    assert "pw-value-123" not in report_text(report) + report.transcript_text()
 
     # no Username: no credential at stake, LogicalDOC sends; outmail goes on over the unverified session and says so
     report = await diagnose_against(handle, ca_file, username="")
     step = report.step("starttls")
-    assert step.status == "warn" and step.hint.id == "tls-unverified-no-credential", report.to_text()
+    assert step.status == "warn" and step.hint.id == "tls-unverified-no-credential", report_text(report)
     assert "certificate NOT verified" in step.detail
     assert report.step("auth").status == "skipped"
-    assert report.step("envelope").status == "ok", report.to_text()
+    assert report.step("envelope").status == "ok", report_text(report)
     assert report.ok

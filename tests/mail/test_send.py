@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tui.diagnostics.engine import RunFinished, RunStarted, StepFinished
+from tui.diagnostics.events import RunFinished, RunStarted, StepFinished, StepProgress
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
+from tui.mail.cli import send_text
 from tui.mail.message import MessageError, build_message
 from tui.mail.message import OutgoingMessage as Built  # (not a pytest class)
-from tui.mail.send import SendProgress, SendReport, queue_id, send_test
+from tui.mail.send import SendOutcome, SendReport, queue_id, send_test
 from tui.settings.store import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +46,7 @@ def assert_clean(sb, *texts):
 
 
 def assert_report_clean(sb, report):
-    assert_clean(sb, json.dumps(report.to_full_json()), report.to_text(verbose=True), report.transcript_text())
+    assert_clean(sb, json.dumps(report.to_full_json()), send_text(report, verbose=True), report.transcript_text())
 
 
 # ---- the message arrives -----------------------------------------------------------------------------------------
@@ -55,7 +57,7 @@ async def test_message_arrives_with_headers_and_queue_id(sandbox_clean):
     test = build_message(settings, ["alice@contoso.test", "bob@relay.local"], "Quarterly test", "Hello.\n")
     report = await send_test(settings, test, token_cache=TokenCache())
 
-    assert isinstance(report, SendReport) and report.ok, report.to_text()
+    assert isinstance(report, SendReport) and report.ok, report_text(report)
     assert [s.id for s in report.steps] == ["settings", "token", "connect", "ehlo", "starttls", "auth", "send", "quit"]
     got = sb.messages()[n:]
     assert len(got) == 1
@@ -83,7 +85,7 @@ async def test_message_arrives_with_headers_and_queue_id(sandbox_clean):
     doc = report.to_json()
     send = next(s for s in doc["steps"] if s["id"] == "send")
     assert send["reply"] == final and send["queue_id"] == mid and doc["ok"] is True
-    assert report.to_text().rstrip().endswith(f"Sent: {final} (queue id {mid})")
+    assert send_text(report).rstrip().endswith(f"Sent: {final} (queue id {mid})")
     assert_report_clean(sb, report)
 
 
@@ -95,7 +97,7 @@ async def test_utf8_subject_and_body_survive(sandbox_clean):
     body = "Körper: naïve café ✓\n.a line starting with a dot\n\nÜnïcödé again\n"
     report = await send_test(settings, build_message(settings, ["alice@contoso.test"], subject, body),
                              token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     msg = sb.messages()[n]
     assert msg["Subject"] == subject
     assert msg.get_content() == body
@@ -108,7 +110,7 @@ async def test_non_ascii_recipient_uses_smtputf8(sandbox_clean):
     settings = settings_for(sb)
     n = len(sb.messages())
     report = await send_test(settings, build_message(settings, ["jürgen@contoso.test"]), token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     assert any(d.startswith("MAIL FROM:<noreply@contoso.test> SMTPUTF8") for d in report.step("send").detail)
     assert sb.messages()[n]["To"] == "jürgen@contoso.test"
 
@@ -129,7 +131,7 @@ async def test_send_as_granted_address_sets_from_and_sender(sandbox_clean):
     n = len(sb.messages())
     test = build_message(settings, ["alice@contoso.test"], send_as="shared@contoso.test")
     report = await send_test(settings, test, token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     msg = sb.messages()[n]
     assert msg["From"] == "shared@contoso.test" and msg["Sender"] == "noreply@contoso.test"
     assert msg["Return-Path"] == "<shared@contoso.test>"
@@ -154,7 +156,7 @@ async def test_send_as_ungranted_address_gives_exact_554_and_s7_hint(sandbox_cle
                                  f"-AccessRights SendAs")
     assert report.step("quit").status == "ok"
     assert report.send.sent is False and report.send.reply == exact and report.send.queue_id is None
-    text = report.to_text()
+    text = send_text(report)
     assert "FAILED at send" in text and "Setup step: S7 Send As" in text and text.rstrip().endswith("Not sent.")
     send = next(s for s in report.to_json()["steps"] if s["id"] == "send")
     assert send["status"] == "fail" and send["reply"] == exact and send["queue_id"] is None
@@ -177,7 +179,7 @@ async def test_unknown_recipient_in_the_tenant_domain_is_refused_at_rcpt_with_it
     step = report.step("send")
     assert step.status == "fail" and step.detail[0] == exact
     assert step.hint.id == "recipient-not-found" and step.hint.reply == exact
-    text = report.to_text()
+    text = send_text(report)
     assert "alcie@contoso.test" in text and "Get-Recipient" in text and text.rstrip().endswith("Not sent.")
 
 
@@ -309,13 +311,15 @@ async def test_events_announce_and_report_the_send_step(sandbox_clean):
     started = events[0]
     assert isinstance(started, RunStarted)
     assert [s.id for s in started.steps][-2:] == ["send", "quit"]
-    progress = [e for e in events if isinstance(e, SendProgress)]
+    progress = [e for e in events if isinstance(e, StepProgress)]
     assert [p.command.split(" ")[0] for p in progress] == ["MAIL", "RCPT", "DATA"]
     assert [p.reply[:3] for p in progress] == ["250", "250", "250"]
     assert all(p.step.status == "running" and p.step.id == "send" for p in progress)
     finished = [e.step for e in events if isinstance(e, StepFinished) and e.step.id == "send"]
     assert len(finished) == 1 and finished[0].status == "ok"
-    assert isinstance(events[-1], RunFinished) and events[-1].report is report
+    assert isinstance(events[-1], RunFinished) and events[-1].report is report.report  # SendReport: a view
+    assert events[-1].report.outcomes["send"] is report.send and report.send.sent
+    assert "envelope" not in [s.id for s in started.steps]  # the send replaces the envelope step
 
 
 async def test_skipped_send_step_is_announced(sandbox_clean):
@@ -327,7 +331,12 @@ async def test_skipped_send_step_is_announced(sandbox_clean):
                     token_cache=TokenCache())
     finished = [e.step for e in events if isinstance(e, StepFinished) and e.step.id == "send"]
     assert [s.status for s in finished] == ["skipped"]
-    assert isinstance(events[-1], RunFinished) and isinstance(events[-1].report, SendReport)
+    assert finished[0].detail == ["not sent: the token step failed"]
+    order = [e.step.id for e in events if isinstance(e, StepFinished)]
+    assert order.index("send") < order.index("quit")  # in step order, as the engine skips it
+    assert isinstance(events[-1], RunFinished)
+    outcome = events[-1].report.outcomes["send"]
+    assert isinstance(outcome, SendOutcome) and outcome.sent is False and outcome.reply is None
 
 
 async def test_cancel_mid_send_sends_nothing(sandbox_clean):
@@ -339,7 +348,7 @@ async def test_cancel_mid_send_sends_nothing(sandbox_clean):
     mail_done = asyncio.Event()
 
     def emit(event):
-        if isinstance(event, SendProgress):
+        if isinstance(event, StepProgress):
             mail_done.set()
 
     task = asyncio.create_task(send_test(settings, build_message(settings, ["alice@contoso.test"]), emit=emit,
@@ -455,7 +464,7 @@ async def test_postfix_style_queue_id(relay):
     controller, handler = relay
     s = relay_settings(controller)
     report = await send_test(s, build_message(s, ["alice@contoso.test"], "relay", "body\n"))
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     assert report.send.reply == "250 2.0.0 Ok: queued as 4F3B21C0" and report.send.queue_id == "4F3B21C0"
     assert b"body" in handler.data
 

@@ -8,6 +8,7 @@ import socket
 
 from tests.verdict.test_examples import settings
 from tui.diagnostics.engine import diagnose
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.secret import Secret
 from tui.settings.store import load_settings
@@ -30,7 +31,7 @@ def test_wrong_password_on_postfix_is_a_password_problem_not_oauth(mail_servers)
     s = settings(mail_servers, "starttls_optional", username=mail_servers.sasl_user, password=Secret("wrong-pw-1"))
     report = run(s)
     hint = report.step("auth").hint
-    assert report.step("auth").status == "fail" and hint.id == "password-rejected", report.to_text()
+    assert report.step("auth").status == "fail" and hint.id == "password-rejected", report_text(report)
     assert hint.reply.startswith("535 5.7.8")
     assert "127.0.0.1 refused the Username and Password" in hint.cause
     assert_no_microsoft_advice(hint)
@@ -49,7 +50,7 @@ def test_connection_refused_names_the_configured_port(mail_servers):
 def test_silent_implicit_tls_port_says_implicit_tls(mail_servers):
     report = run(settings(mail_servers, "smtps", connection_security=1, timeout_seconds=1.5))
     step = report.step("ehlo")
-    assert step.status == "fail" and step.hint.id == "plain-on-implicit-tls-port", report.to_text()
+    assert step.status == "fail" and step.hint.id == "plain-on-implicit-tls-port", report_text(report)
     assert "expects implicit TLS (SMTPS)" in step.hint.cause and "Connection Security to SSL" in step.hint.fix
 
 
@@ -64,7 +65,7 @@ def test_microsoft_365_protocol_pointed_at_postfix(mail_servers, sandbox_clean, 
                           timeout_seconds=3.0, ca_file=str(bundle))
     report = run(s)
     step = report.step("starttls")
-    assert step.status == "fail" and step.hint.id == "tls-hostname-other", report.to_text()
+    assert step.status == "fail" and step.hint.id == "tls-hostname-other", report_text(report)
     assert any("mail.wrong-name.test" in d for d in step.detail)  # the certificate's names, shown with the fix
     assert "its names are in this step's detail" in step.hint.fix
     assert_no_microsoft_advice(step.hint)
@@ -72,5 +73,5 @@ def test_microsoft_365_protocol_pointed_at_postfix(mail_servers, sandbox_clean, 
     s = s.with_changes(port=mail_servers.ports["starttls_optional"])
     report = run(s)
     step = report.step("starttls")
-    assert step.status == "fail" and step.hint.id == "xoauth2-not-offered", report.to_text()
+    assert step.status == "fail" and step.hint.id == "xoauth2-not-offered", report_text(report)
     assert step.hint.setup_step is None and "it is not Exchange Online" in step.hint.cause

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from tui.diagnostics.unusable import Unusable, error_document
 
@@ -155,12 +155,15 @@ def run_check(args: Any) -> int:
     return run.exit_code
 
 
-def print_report(report: Any, as_json: bool) -> int:
-    """Print a report (one JSON document, or one line per step) and return the exit code: 0 ok, 1 a step failed."""
+def print_report(report: Any, as_json: bool, render: Callable[[Any], str] | None = None) -> int:
+    """Print a report (its to_json() document, or `render(report)`: by default `text.report_text`, one line per
+    step) and return the exit code: 0 ok, 1 a step failed."""
     if as_json:
         print_json(report.to_json())
     else:
-        sys.stdout.write(report.to_text())
+        from tui.diagnostics.text import report_text
+
+        sys.stdout.write((render or report_text)(report))
         sys.stdout.flush()
     return EXIT_OK if report.ok else EXIT_FAILED
 

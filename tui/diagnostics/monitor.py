@@ -11,7 +11,7 @@ each tenant judged OK / WARNING / CRITICAL / UNKNOWN. The Nagios and Prometheus 
     run.to_json()      # all tenants: {"ok": bool, "tenants": [{"tenant": name, "ok", "model", "steps"} |
                        #   {"tenant": name, "ok": false, "error": {...}}]}; one tenant: Report.to_json() as ever;
                        #   a file that cannot be used: {"ok": false, "error": {...}} (unusable.error_document)
-    run.to_text()      # each tenant's Report.to_text(), then one "Tenants: ..." line (all tenants)
+    run.to_text()      # each tenant's text.report_text(report), then one "Tenants: ..." line (all tenants)
 
 Each tenant is `engine.diagnose(settings, envelope=True, rcpt=rcpt)` unchanged: the `envelope` step sends MAIL FROM
 and RCPT TO and then RSET, so nothing is ever sent; every detail and hint is already redacted by the engine. Each
@@ -37,7 +37,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from tui.diagnostics.engine import Report, RunStarted, StepFinished, StepResult, StepStarted, diagnose
+from tui.diagnostics.engine import diagnose
+from tui.diagnostics.events import RunStarted, StepFinished, StepStarted
+from tui.diagnostics.report import Report, StepResult
+from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.diagnostics.unusable import Unusable, error_document
 
@@ -170,7 +173,7 @@ class MonitorRun:
         blocks = []
         for r in self.results:
             if r.report is not None:
-                blocks.append(r.report.to_text())
+                blocks.append(report_text(r.report))
             else:
                 blocks.append(f"outmail check: tenant {r.tenant}: {r.summary()}\n")
         if not self.all_tenants:

@@ -65,6 +65,7 @@ class Report:
     duration_ms: float = 0.0
     cancelled: bool = False
     model: str | None = None  # the authorization model the token implies: "classic", "rbac"; None without a token
+    outcomes: dict[str, Any] = field(default_factory=dict)  # what extra steps produced, by step id (to_json() each)
 
     @property
     def ok(self) -> bool:
@@ -85,53 +86,25 @@ class Report:
         return {"ok": self.ok, "model": self.model, "steps": [s.to_json() for s in self.steps]}
 
     def to_full_json(self) -> dict[str, Any]:
-        """to_json() plus the transcript, the token summary and the target (for saving a run)."""
+        """to_json() plus the target, the duration (ms), the token summary (TokenInfo.to_json(), null without one),
+        the transcript [{t_ms, direction, text}] and each extra step's outcome under its step id (a test send's
+        "send")."""
         doc = self.to_json()
         doc["target"] = self.target
         doc["duration_ms"] = self.duration_ms
         doc["token"] = self.token.to_json() if self.token else None
         doc["transcript"] = [{"t_ms": l.t_ms, "direction": l.direction, "text": l.text} for l in self.transcript]
+        for step_id, outcome in self.outcomes.items():  # e.g. "send": the test send's SendOutcome
+            doc[step_id] = outcome.to_json()
         return doc
 
-    def saved_text(self) -> str:
-        """What "save" writes: every step with its detail and hint, then the whole transcript (all redacted)."""
-        return self.to_text(verbose=True) + "\nTranscript\n" + self.transcript_text()
-
+    # Shim: the console's "save report" (tui/console/diagnostics_pane.py) still calls report.save(path); the text
+    # lives in tui.diagnostics.text (saved_text, save_report). Goes once the console calls save_report.
     def save(self, path: Any) -> None:
-        """Write saved_text() to `path`, readable by the owner only (0600)."""
-        import os
+        from tui.diagnostics.text import save_report
 
-        fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(self.saved_text())
+        save_report(self, path)
 
     def transcript_text(self) -> str:
+        """The transcript, one rendered line each ("   12.3 ms  C: EHLO host"), for copying or saving."""
         return "\n".join(l.render() for l in self.transcript) + ("\n" if self.transcript else "")
-
-    def to_text(self, *, verbose: bool = False) -> str:
-        """Plain text for the CLI: one line per step, the detail and hint under a failure (and a warning)."""
-        out = [f"outmail check: {self.target}"] if self.target else []
-        for s in self.steps:
-            mark = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skipped": "skip", "pending": "-",
-                    "running": "..."}.get(s.status, s.status)
-            dur = f"{s.duration_ms:.0f} ms" if s.duration_ms is not None else ""
-            summary = s.detail[0] if s.detail else ""
-            out.append(f"  {mark:<5} {s.id:<9} {s.title:<16} {dur:>8}  {summary}".rstrip())
-            if s.status in ("fail", "warn") or verbose:
-                shown = set(s.detail)
-                for d in s.detail[1:]:
-                    out.append(f"{'':>9}{d}")
-                if s.hint and s.status in ("fail", "warn"):
-                    out.extend(f"{'':>9}{line}" for line in s.hint.lines()
-                               if line not in shown and line.split(": ", 1)[-1] not in shown)
-        if self.model is not None:
-            from tui.diagnostics.claims import MODEL_NAMES
-
-            out.append(f"Authorization model (from the token): {MODEL_NAMES[self.model]}")
-        verdict = "cancelled" if self.cancelled else ("passed" if self.ok else
-                                                         f"FAILED at {self.failed_step.id}" if self.failed_step else "")
-        warn = sum(1 for s in self.steps if s.status == "warn")
-        warned = f" with {warn} warning{'' if warn == 1 else 's'}" if warn and self.ok else ""
-        out.append(f"Result: {verdict}{warned} "
-                   f"in {self.duration_ms:.0f} ms")
-        return "\n".join(out) + "\n"

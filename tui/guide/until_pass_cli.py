@@ -83,7 +83,9 @@ def run_check_until_pass(args: Any, fmt: str) -> int:
         doc["until_pass"] = result.to_json()
         sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     else:
-        sys.stdout.write(result.report.to_text())
+        from tui.diagnostics.text import report_text
+
+        sys.stdout.write(report_text(result.report))
         sys.stdout.write(result.text() + "\n")
     sys.stdout.flush()
     return result.exit_code

@@ -1,7 +1,7 @@
 """`outmail send --to ADDR [--to ADDR ...] [--subject S] [--body TEXT | --body-file F] [--from ADDR] [--config PATH]
 [--tenant NAME] [--json]`: `outmail check`'s steps, then the test message on the authenticated connection.
 
-Output as `check` (the same Report rendering), plus a last line `Sent: 250 2.0.0 OK <id> [...] (queue id <id>)` or
+Output as `check` (the same Report rendering, `send_text`), plus a last line `Sent: 250 2.0.0 OK <id> [...] (queue id <id>)` or
 `Not sent.`; `--json` prints check's document, whose `send` step also carries `reply` and `queue_id`.
 Exit 0 sent, 1 a step failed (nothing or not everything sent), 2 unusable settings file or arguments (nothing sent,
 no connection made): stderr says why and, with `--json`, stdout carries {"ok": false, "error": {"kind": "settings" |
@@ -96,4 +96,18 @@ def run_send(args: Any) -> int:
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    return print_report(report, as_json=getattr(args, "json", False))
+    return print_report(report, as_json=getattr(args, "json", False), render=send_text)
+
+
+def send_text(report: Any, *, verbose: bool = False) -> str:
+    """A SendReport as `outmail send` prints it: check's text (`text.report_text`) headed "outmail send: <target>",
+    then "Sent: <the server's whole reply> (queue id <id>)" or "Not sent."; ends with a newline."""
+    from tui.diagnostics.text import report_text
+
+    text = report_text(report, verbose=verbose, command=PROG)
+    send = report.send
+    if send.sent:
+        text += f"Sent: {send.reply}" + (f" (queue id {send.queue_id})" if send.queue_id else "")
+    else:
+        text += "Not sent."
+    return text + "\n"
