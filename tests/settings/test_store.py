@@ -112,6 +112,20 @@ def test_secret_from_environment(commented: Path):
     assert per_tenant.client_secret.reveal() == "y"
 
 
+def test_every_secret_of_the_field_table_may_come_from_its_environment_variable(tmp_path: Path):
+    """The field table names each secret's variable; the per-tenant one wins (OUTMAIL_<TENANT>_...)."""
+    from tui.settings.fields import SECRET_FIELDS
+
+    path = tmp_path / "s.toml"
+    path.write_text('[tenants.acme-eu.smtp]\nprotocol = "smtp"\n')
+    assert {f.attr for f in SECRET_FIELDS} == {"client_secret", "password"}
+    for field in SECRET_FIELDS:
+        per_tenant = field.env.replace("OUTMAIL_", "OUTMAIL_ACME_EU_", 1)
+        settings = load_settings(path, env={field.env: "plain", per_tenant: "tenant's"})
+        assert getattr(settings, field.attr).reveal() == "tenant's"
+        assert settings.secret_source(field.attr) == f"env:{per_tenant}"
+
+
 def test_secret_never_in_repr(commented: Path):
     settings = load_settings(commented, env={"OUTMAIL_CLIENT_SECRET": "s3cr3t-value"})
     assert "s3cr3t-value" not in repr(settings) and "s3cr3t-value" not in f"{settings.client_secret}"

@@ -45,6 +45,7 @@ class Field:
     choices: tuple[tuple[object, str], ...] = ()
     only_for: str | None = None  # shown and used only for this protocol
     ignored_by_m365: bool = False  # LogicalDOC ignores it with smtpmicrosoft365
+    env: str | None = None  # a secret's environment variable, used when the file leaves it empty
 
     @property
     def property_key(self) -> str | None:
@@ -71,14 +72,14 @@ FIELDS: tuple[Field, ...] = (
           "the app has FullAccess to."),
     Field("password", "smtp", "password", "Password", "secret", "",
           f"Password for protocol smtp only. May come from ${ENV_PASSWORD} instead of the file.",
-          only_for=PROTOCOL_SMTP, ignored_by_m365=True),
+          only_for=PROTOCOL_SMTP, ignored_by_m365=True, env=ENV_PASSWORD),
     Field("client_id", "smtp", "clientId", "Client ID", "text", "",
           "Application (client) ID of the app registration (a GUID), setup step S1.", only_for=PROTOCOL_M365),
     Field("client_tenant", "smtp", "clientTenant", "Tenant ID", "text", "",
           "Directory (tenant) ID (a GUID) or a verified domain, setup step S1.", only_for=PROTOCOL_M365),
     Field("client_secret", "smtp", "clientSecret", "Client secret", "secret", "",
           f"The client secret's Value (not its Secret ID), setup step S2. May come from ${ENV_CLIENT_SECRET} "
-          "instead of the file.", only_for=PROTOCOL_M365),
+          "instead of the file.", only_for=PROTOCOL_M365, env=ENV_CLIENT_SECRET),
     Field("sender", "smtp", "sender", "Sender Email", "email", "",
           "The From address. With Microsoft 365 use the Username's mailbox, or grant Send As (setup step S7)."),
     Field("userasfrom", "smtp", "userasfrom", "Use user's email as sender", "bool", False,
@@ -98,7 +99,7 @@ FIELDS: tuple[Field, ...] = (
 FIELDS_BY_ATTR: dict[str, Field] = {f.attr: f for f in FIELDS}
 
 # Secrets, from the table (kind "secret"): the values that are never shown (redaction), that make a settings file
-# 0600 (store.holds_secret) and that may come from the environment. A key outside the table (LogicalDOC's
+# 0600 (store.holds_secret) and that may come from the environment (`env`). A key outside the table (LogicalDOC's
 # `<tenant>.smtp.<name>`, `jdbc.password`) is treated as one when its name looks like a credential.
 SECRET_FIELDS: tuple[Field, ...] = tuple(f for f in FIELDS if f.kind == "secret")
 SECRET_ATTRS: tuple[str, ...] = tuple(f.attr for f in SECRET_FIELDS)  # client_secret, password

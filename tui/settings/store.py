@@ -21,11 +21,10 @@ from tui.files import atomic_write
 from tui.secret import Secret
 from tui.settings.example import render_example
 from tui.settings.fields import (
-    ENV_CLIENT_SECRET,
-    ENV_PASSWORD,
     FIELDS,
     FIELDS_BY_ATTR,
     PROTOCOLS,
+    SECRET_FIELDS,
     Field,
     is_secret_key,
 )
@@ -33,7 +32,7 @@ from tui.settings.model import Settings
 
 DEFAULT_TENANT = "default"
 BOM = "\ufeff"  # a UTF-8 byte order mark (Windows editors write one): accepted, and kept by a save
-_SECRET_ENV = {"client_secret": ENV_CLIENT_SECRET, "password": ENV_PASSWORD}
+_SECRET_ENV = {f.attr: f.env for f in SECRET_FIELDS if f.env}  # client_secret, password: from the field table
 
 
 class SettingsFileError(Exception):
