@@ -257,7 +257,7 @@ async def diagnose(settings: Any, *, emit: Callable[[Any], None] | None = None,
     try:
         await _main(run, extra_steps)
     except asyncio.CancelledError:
-        run.cancelled()
+        run.mark_cancelled()
         run.close()
         raise
     except BaseException:

@@ -66,7 +66,8 @@ class TranscriptAdded:
 
 @dataclass(frozen=True)
 class RunFinished:
-    """The run ended (not cancelled); `report` is what `diagnose` returns."""
+    """The run ended (not cancelled); `report` is what `diagnose` returns, the same object (a test send's outcome is
+    `report.outcomes["send"]`; `send_test` returns a SendReport view of this Report)."""
 
     report: Report
 

@@ -19,8 +19,11 @@ Status = Literal["pending", "running", "ok", "warn", "fail", "skipped"]
 
 @dataclass
 class StepResult:
-    """One step's state. `started_ms` is the offset from the run's start (for a waterfall); `detail` and `hint` are
-    already redacted."""
+    """One step's state: `id` ("settings", "token", "connect", "ehlo", "starttls", "auth", "quit", or an extra
+    step's: "envelope", "send"), `title`, `status` (pending, running, ok, warn, fail, skipped), `duration_ms` (None
+    until it ends, and for a step skipped without starting), `detail` (lines; detail[0] the summary, for a failure
+    what went wrong), `hint` (the hint table's row for a failure or warning), `started_ms` (offset from the run's
+    start, for a waterfall; None for a step that never started). Every text is already redacted."""
 
     id: str
     title: str
@@ -40,7 +43,10 @@ class StepResult:
 
 @dataclass
 class TokenInfo:
-    """What the token step learnt (no token value)."""
+    """What the token step learnt, never the token itself: `source` ("identity_provider" or "cache"), `preview` (its
+    first characters, `redact.token_preview`), `expires_in` (seconds, None when Entra ID did not say), `claims`
+    (`claims.summary()`: aud, tid, appid/azp, oid, roles, exp, ...), `oid` (the service principal's object id, or
+    None), `ca_source` (which CA bundle verified Entra ID's certificate)."""
 
     source: str  # "identity_provider" | "cache"
     preview: str  # first characters only
@@ -56,7 +62,11 @@ class TokenInfo:
 
 @dataclass
 class Report:
-    """The outcome of one run. `ok` is True when no step failed (warnings allowed): the CLI's exit-code rule."""
+    """The outcome of one run (`engine.diagnose`'s return value and `RunFinished.report`): `steps` in the run's order,
+    `transcript` (redacted lines), `token` (TokenInfo or None), `target` ("[path ]protocol host:port (tenant t)"),
+    `duration_ms`, `cancelled`, `model` (the authorization model the token implies: "classic", "rbac", None without a
+    token), `outcomes` (what extra steps produced, by step id: a test send's SendOutcome under "send"). `ok` is True
+    when no step failed (warnings allowed): the CLI's exit-code rule. The text renderings are `tui.diagnostics.text`."""
 
     steps: list[StepResult]
     transcript: list[TranscriptLine]

@@ -222,7 +222,7 @@ class Run(StepRunner):
                       token=self.token_info, target=target, duration_ms=self.now_ms(), cancelled=cancelled,
                       model=self.model, outcomes=dict(self.outcomes))
 
-    def cancelled(self) -> None:
+    def mark_cancelled(self) -> None:
         """The run was cancelled: every step not ended is `skipped` ("cancelled"), without events."""
         for r in self.steps:
             if r.status in ("pending", "running"):

@@ -103,7 +103,9 @@ class SendReport:
     def __init__(self, report: Report) -> None:
         self.report = report
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # only for names the view does not define
+        if name == "report":  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
         return getattr(self.report, name)
 
     @property
