@@ -324,6 +324,35 @@ async def test_extra_steps_are_checked_before_anything_connects(sandbox_clean, s
     assert (len(sb.smtp_events()), len(sb.token_events())) == before
 
 
+async def test_saved_report_is_private_from_its_first_byte(sandbox_clean, sandbox_env, tmp_path, monkeypatch):
+    import os
+    import stat
+
+    from tui.diagnostics.text import save_report
+
+    sb = sandbox_clean
+    report = await diagnose(settings_for(sb), token_cache=TokenCache())
+    modes = []
+    real_fdopen = os.fdopen
+
+    def fdopen(fd, *args, **kwargs):  # the file's mode before anything is written into it
+        modes.append(stat.S_IMODE(os.fstat(fd).st_mode))
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    old_umask = os.umask(0)  # a 0644 or 0666 default would show
+    try:
+        save_report(report, tmp_path / "report.txt")
+    finally:
+        os.umask(old_umask)
+    assert modes == [0o600] and stat.S_IMODE((tmp_path / "report.txt").stat().st_mode) == 0o600
+    text = (tmp_path / "report.txt").read_text(encoding="utf-8")
+    head, transcript = text.split("\nTranscript\n")
+    assert head == report_text(report, verbose=True) and transcript == report.transcript_text()
+    assert all(re.search(rf"^\s+ok\s+{sid}\b", head, re.M) for sid in STEP_IDS if sid != "settings")
+    assert sb.info.client_secret not in text and sb.info.password not in text and not JWT_RE.search(text)
+
+
 async def test_settings_errors_stop_everything(sandbox_clean, sandbox_env):
     report = await diagnose(settings_for(sandbox_clean, client_id="not-a-guid"), token_cache=TokenCache())
     st = statuses(report)
