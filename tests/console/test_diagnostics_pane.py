@@ -16,7 +16,8 @@ from tests.console.conftest import help_text, ready
 from tests.console.contrast import screen_text
 from tui.console.diagnostics_pane import DiagnosticsPane, PaneButton, TranscriptView, step_line
 from tui.console.launch import build_app
-from tui.console.messages import DiagnosticsFinished, StepFinished, StepStarted, TranscriptAdded
+from tui.console.messages import EngineEvent
+from tui.diagnostics import events
 
 SIZE = (80, 24)
 STEP_IDS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "envelope", "quit"]
@@ -80,14 +81,15 @@ async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean)
         assert first.startswith("the server accepts mail from ") and "nothing was sent" in first, first
         assert any(line.startswith("MAIL FROM:<") for line in envelope.detail)
         assert app.main_screen.current_pane == "diagnostics-pane"
-        # one message per event, handled by the pane: every step started and finished, the transcript streamed
-        assert {m.step.id for m in messages if isinstance(m, StepStarted)} == set(STEP_IDS)
-        unique = list({id(m): m for m in messages}.values())  # the hook sees a bubbling message at every node
-        assert [m.step.id for m in unique if isinstance(m, StepFinished)].count("auth") == 1
-        assert any(isinstance(m, TranscriptAdded) and m.line.text.startswith("AUTH XOAUTH2 <redacted")
-                   for m in messages)
-        [finished] = [m for m in unique if isinstance(m, DiagnosticsFinished)]
-        assert finished.report.ok
+        # one message per engine event, handled by the pane: every step started and finished, the transcript
+        # streamed, the report last
+        unique = [m.event for m in {id(m): m for m in messages if isinstance(m, EngineEvent)}.values()]
+        assert {e.step.id for e in unique if isinstance(e, events.StepStarted)} == set(STEP_IDS)
+        assert [e.step.id for e in unique if isinstance(e, events.StepFinished)].count("auth") == 1
+        assert any(isinstance(e, events.TranscriptAdded) and e.line.text.startswith("AUTH XOAUTH2 <redacted")
+                   for e in unique)
+        assert isinstance(unique[0], events.RunStarted) and isinstance(unique[-1], events.RunFinished)
+        assert unique[-1].report.ok and unique[-1].report is pane.report
         # the buttons: Cancel disabled when idle, copy/save enabled after a run
         assert pane.query_one("#diag-cancel", PaneButton).disabled
         assert not pane.query_one("#diag-save", PaneButton).disabled
@@ -704,8 +706,10 @@ def canned_diagnose():
                 for line in transcript:
                     emit(engine.TranscriptAdded(line))
             emit(engine.StepFinished(step.copy()))
-        return engine.Report(steps=steps, transcript=transcript, target="smtpmicrosoft365", duration_ms=228.5,
-                             model="classic")
+        report = engine.Report(steps=steps, transcript=transcript, target="smtpmicrosoft365", duration_ms=228.5,
+                               model="classic")
+        emit(engine.RunFinished(report))
+        return report
 
     return diagnose
 

@@ -1,4 +1,10 @@
-"""Provides the diagnostics pane (F5): each step's live state, a timing waterfall, the fix and the transcript."""
+"""Provides the diagnostics pane (F5): each step's live state, a timing waterfall, the fix and the transcript.
+
+The run's state is a `tui.diagnostics.progress.RunProgress` (no Textual): the worker posts each engine event as one
+`EngineEvent` message (tui.console.messages), the pane applies it and redraws what changed. The words come from
+`tui.diagnostics.run_text`; this module adds the colours (`step_line`, `detail_content`, `hint_content`, which the
+test-send and explain dialogs use too) and names keys from the bindings (`tui.console.keytext`).
+"""
 
 from __future__ import annotations
 
@@ -20,17 +26,21 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, Label, OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui.console.messages import DiagnosticsFinished, DiagnosticsStarted, StepFinished, StepStarted, TranscriptAdded
+from tui.console.keytext import first_key, key_before, keys
+from tui.console.messages import EngineEvent, RunBroke
+from tui.diagnostics.progress import RunProgress, redacted_error
+from tui.diagnostics.run_text import (
+    STATE_WORDS,
+    format_ms,
+    run_total_ms,
+    short_title,
+    step_title,
+    token_order_note,
+    token_waited_until,
+    waterfall_cells,
+)
 
-# A step's state in words first (readable in 16 colours and with NO_COLOR), then its colour.
-STATE_WORDS = {
-    "ok": "✔ ok",
-    "warn": "▲ warn",
-    "fail": "✖ FAIL",
-    "running": "… running",
-    "pending": "· pending",
-    "skipped": "– skipped",
-}
+# A step's state: its words (tui.diagnostics.run_text.STATE_WORDS) in its colour.
 STATE_STYLES = {
     "ok": "$text-success",
     "warn": "$text-warning",
@@ -39,98 +49,33 @@ STATE_STYLES = {
     "pending": "$text-muted",
     "skipped": "$text-muted",
 }
+# A waterfall cell's colour by its kind (run_text.waterfall_cells); any other kind (a stopped step's) is muted.
 BAR_STYLES = {"ok": "$success", "warn": "$warning", "fail": "$error", "running": "$accent"}
 STATE_WIDTH = 10
 TITLE_WIDTH = 18
 DURATION_WIDTH = 8
-# The help line under the pane: the keys the buttons above do not show (they show x, F5, c, y, s and t).
-KEYS_HELP = "n rerun with a new token, PgDn/PgUp scroll the detail, F2 form, F1 every key"
 REPORT_NAME = "outmail-report-{stamp}.txt"
 
 
-def format_ms(ms: float | None) -> str:
-    """`12 ms`, `1.25 s`; blank when unknown."""
-    if ms is None:
-        return ""
-    if ms >= 10_000:
-        return f"{ms / 1000:.1f} s"
-    if ms >= 1_000:
-        return f"{ms / 1000:.2f} s"
-    return f"{ms:.0f} ms"
+def clock_ms() -> float:
+    """The pane's and the dialog's clock for a RunProgress: time.perf_counter() in ms."""
+    return time.perf_counter() * 1000
 
 
-def token_source(step: Any) -> str:
-    """Where the token step's token came from: "cache", "renewed" (a new one, because the cached one was refused,
-    failed a claim check or a fresh one was asked for: its first detail says "new token: ..."), or ""."""
-    if step.id != "token" or not step.detail:
-        return ""
-    first = step.detail[0]
-    if first.startswith("token from cache"):
-        return "cache"
-    if first.startswith("token from the identity provider") and "new token: " in first:
-        return "renewed"
-    return ""
-
-
-def step_title(step: Any) -> str:
-    """The step's title; the token step says whether its token came from the cache or was renewed."""
-    source = token_source(step)
-    if source == "cache":
-        return f"{step.title} (from cache)"
-    if source == "renewed":
-        return f"{step.title} (renewed)"
-    return step.title
-
-
-def short_title(title: str, width: int) -> str:
-    """`title` in `width` cells: a parenthesis that does not fit is dropped ("Envelope (MAIL, RCPT)" becomes
-    "Envelope"), anything else is cut with `…`."""
-    if len(title) <= width:
-        return title
-    head = title.split(" (", 1)[0]
-    if len(head) <= width:
-        return head
-    return title[: width - 1] + "…"
+def keys_help(pane: Any) -> str:
+    """The help line under the pane: the keys the buttons above do not show (they show x, F5, c, y, s and t), named
+    from the bindings of the pane, its screen and the app: "n rerun with a new token, PgDn/PgUp scroll the detail,
+    F2 form, F1 every key"."""
+    return (f"{keys(pane, 'rerun_fresh_token')} rerun with a new token, "
+            f"{keys(pane, 'scroll_view(1)', 'scroll_view(-1)')} scroll the detail, "
+            f"{keys(pane, 'show_settings')} form, {keys(pane, 'help')} every key")
 
 
 def waterfall_bar(step: Any, total_ms: float, width: int, now_ms: float | None = None,
                   waited_until_ms: float | None = None) -> list[tuple[str, str]]:
-    """[(text, style), ...]: the step's span on a `width`-cell time axis from 0 to `total_ms`.
-
-    `█` a finished step, `▒` a running one (up to `now_ms`, the time of the latest event), `░` one that was
-    stopped (cancelled after it started). `waited_until_ms`: the step's cells before that time are `░` (the token
-    step starts before Settings, loading msal and asking for the authority's discovery, nothing secret, and asks
-    for the token only once Settings has passed; drawn solid from its start it seemed to run before Settings)."""
-    if width <= 0 or step.started_ms is None or total_ms <= 0:
-        return [(" " * max(width, 0), "")]
-    start = max(0.0, min(step.started_ms, total_ms))
-    first = min(width - 1, int(start / total_ms * width))
-    if step.status == "running" or step.duration_ms is None:
-        end, fill, style = (now_ms if now_ms is not None else start), "▒", BAR_STYLES["running"]
-    elif step.status == "skipped":
-        end, fill, style = start + step.duration_ms, "░", "$text-muted"
-    else:
-        end, fill, style = start + step.duration_ms, "█", BAR_STYLES.get(step.status, "$text-muted")
-    end = min(total_ms, max(start, end))
-    last = int(max(first + 1, min(width, -(-end * width // total_ms))))  # ceil, at least one cell
-    parts = [(" " * first, "")]
-    if waited_until_ms is not None and waited_until_ms > start and fill != "░":
-        wait_end = min(last - 1, max(first, int(min(waited_until_ms, end) / total_ms * width)))
-        parts.append(("░" * (wait_end - first), style))
-        first = wait_end
-    parts += [(fill * (last - first), style), (" " * (width - last), "")]
-    return [(text, text_style) for text, text_style in parts if text]
-
-
-def token_waited_until(steps: list[Any], step: Any) -> float | None:
-    """For the token step: when Settings ended, if the token step started before that (see waterfall_bar)."""
-    if step.id != "token" or step.started_ms is None:
-        return None
-    settings = next((s for s in steps if s.id == "settings"), None)
-    if settings is None or settings.started_ms is None or settings.duration_ms is None:
-        return None
-    settings_end = settings.started_ms + settings.duration_ms
-    return settings_end if settings_end > step.started_ms else None
+    """[(text, style), ...]: `run_text.waterfall_cells` in the console's colours."""
+    return [(text, "" if not kind else BAR_STYLES.get(kind, "$text-muted"))
+            for text, kind in waterfall_cells(step, total_ms, width, now_ms, waited_until_ms)]
 
 
 def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = None, *, plain: bool = False,
@@ -157,41 +102,24 @@ def step_line(step: Any, total_ms: float, width: int, now_ms: float | None = Non
     )
 
 
-def run_total_ms(steps: list[Any], report: Any = None, now_ms: float | None = None) -> float:
-    """The waterfall's time axis: the run's duration, or the latest time reached so far (`now_ms` while running)."""
-    if report is not None and report.duration_ms:
-        return float(report.duration_ms)
-    total = now_ms or 0.0
-    for s in steps:
-        if s.started_ms is not None:
-            total = max(total, s.started_ms + (s.duration_ms or 0.0))
-    return total
-
-
-def summary_text(report: Any) -> tuple[str, str]:
-    """(text, class) for a finished run: `✔ Passed in 237 ms`, `✖ FAILED at auth in 364 ms`, `Cancelled`."""
-    if report.cancelled:
-        return f"Cancelled after {format_ms(report.duration_ms)}", "-cancelled"
-    took = format_ms(report.duration_ms)
-    failed = report.failed_step
-    if failed is not None:
-        return f"✖ FAILED at {failed.id} in {took}", "-fail"
-    warnings = sum(1 for s in report.steps if s.status == "warn")
-    if warnings:
-        return f"▲ Passed with {warnings} warning{'s' if warnings != 1 else ''} in {took}", "-warn"
-    return f"✔ Passed in {took}", "-ok"
-
-
-def detail_head(step: Any, index: int, count: int) -> Content:
-    """The detail's title bar: `AUTH  ✖ FAIL  5 ms  step 6 of 7, at 329 ms`."""
+def detail_head(step: Any, index: int, count: int, *, keys_of: Any) -> Content:
+    """The detail's title bar: `AUTH  ✖ FAIL  5 ms  step 6 of 7, at 329 ms  (PgDn: PowerShell; c copies)`; the
+    keys are named from the bindings `keys_of` answers with (the pane)."""
     when = f", at {format_ms(step.started_ms)}" if step.started_ms is not None else ""
+    if step.hint is not None and step.hint.command:
+        where = f"  ({first_key(keys_of, 'scroll_view(1)')}: PowerShell; {keys(keys_of, 'copy_fix')} copies)"
+    elif step.hint is not None:
+        where = f"  ({keys(keys_of, 'copy_fix')} copies the fix, {keys(keys_of, 'toggle_transcript')} transcript)"
+    elif step.id == "token":
+        where = f"  ({keys(keys_of, 'rerun_fresh_token')}: a new token)"
+    else:
+        where = f"  ({keys(keys_of, 'toggle_transcript')} transcript)"
     return Content.assemble(
         (step_title(step), "bold"), "  ",
         (STATE_WORDS.get(step.status, step.status), STATE_STYLES.get(step.status, "")),
         f"  {format_ms(step.duration_ms)}" if step.duration_ms is not None else "",
         f"  step {index + 1} of {count}{when}",
-        ("  (PgDn: PowerShell; c copies)" if step.hint.command else "  (c copies the fix, t transcript)")
-        if step.hint is not None else ("  (n: a new token)" if step.id == "token" else "  (t transcript)"),
+        where,
     )
 
 
@@ -208,17 +136,9 @@ def hint_content(hint: Any, copy_key: str) -> list[Content]:
     return parts
 
 
-def token_order_note(steps: list[Any], step: Any) -> str | None:
-    """The token step's note when it started before Settings ended: why its bar starts light (see waterfall_bar)."""
-    waited = token_waited_until(steps, step)
-    if waited is None:
-        return None
-    return (f"░ from {format_ms(step.started_ms)}: msal and the authority's discovery, nothing secret; █ the token "
-            f"request, sent once Settings passed (at {format_ms(waited)})")
-
-
-def detail_content(step: Any, note: str | None = None) -> Content:
-    """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell).
+def detail_content(step: Any, note: str | None = None, *, copy_key: str) -> Content:
+    """The selected step: state, time, detail lines, then the hint (cause, setup step, fix, PowerShell; `copy_key`
+    copies it). `note`: a line under the state (`run_text.token_order_note`).
 
     A run of more than 120 characters without a space (a value pasted into the form, echoed by the settings step) is
     cut to its start and its length (`tui.console.shorten.cut_words`); copies and the saved report keep it whole."""
@@ -243,7 +163,7 @@ def detail_content(step: Any, note: str | None = None) -> Content:
     if hint is not None:
         if hint.reply and hint.reply not in step.detail:
             parts.append(Content.assemble(("What went wrong: ", "bold"), hint.reply))
-        parts.extend(hint_content(hint, copy_key="c"))
+        parts.extend(hint_content(hint, copy_key=copy_key))
         if rest:
             parts.append(Content.styled("Details:", "bold"))
     for line in rest:
@@ -353,8 +273,9 @@ class StepList(OptionList):
 class DiagnosticsPane(Widget):
     """Runs the engine on the settings on screen in an async worker and shows every step as it happens.
 
-    The worker posts StepStarted / StepFinished / TranscriptAdded / DiagnosticsFinished (tui.console.messages) tagged
-    with the run's id; the handlers own the widgets, and events of an earlier (cancelled) run are ignored.
+    The worker posts each engine event as an `EngineEvent` (an unexpected error as `RunBroke`) tagged with the run's
+    id; the handler applies it to the run's `RunProgress` (`progress`) and redraws what changed; events of an earlier
+    (cancelled) run are ignored. `running`, `report`, `steps` and `transcript` read the current run's state.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -443,30 +364,48 @@ class DiagnosticsPane(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.token_cache = token_cache  # None: the engine's process-wide cache (a rerun takes the token from it)
         self.run_id = 0
-        self.running = False
-        self.report: Any = None  # the last run's Report (also built for a cancelled or broken run)
-        self.steps: list[Any] = []  # StepResult snapshots, in the engine's order
-        self.transcript: list[Any] = []  # TranscriptLine
+        self.progress: RunProgress | None = None  # the current (or last) run's state; None before the first run
         self.worker: Worker[None] | None = None
         self.showing_transcript = False
         self._settings: Any = None
-        self._started_at = 0.0
-        self._error: str | None = None
         self._detail_shown: Content | None = None
         self._detail_step_id: str | None = None  # the step whose detail is shown (its scroll position is kept)
-        self._engine_t0 = 0.0
+
+    # The current run's state, as the console and the setup guide read it (tui.console.app, guide_screen,
+    # propagation_wait).
+
+    @property
+    def running(self) -> bool:
+        return self.progress is not None and self.progress.running
+
+    @property
+    def report(self) -> Any:
+        """The last run's Report (also a partial one for a cancelled or broken run), or None."""
+        return self.progress.report if self.progress is not None else None
+
+    @property
+    def steps(self) -> list[Any]:
+        """StepResult snapshots of the current run, in the engine's order."""
+        return self.progress.steps if self.progress is not None else []
+
+    @property
+    def transcript(self) -> list[Any]:
+        """TranscriptLine of the current run so far."""
+        return self.progress.transcript if self.progress is not None else []
 
     # ------------------------------------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        yield Label("Diagnostics: press F5 to prove the settings on screen.", id="diag-summary", markup=False)
+        yield Label(f"Diagnostics: press {keys(self, 'diagnose')} to prove the settings on screen.", id="diag-summary",
+                    markup=False)
         with Horizontal(id="diag-buttons"):
-            yield PaneButton("x Cancel", id="diag-cancel", disabled=True)
-            yield PaneButton("F5 Rerun", id="diag-rerun")
-            yield PaneButton("c Copy fix", id="diag-copy-fix", disabled=True)
-            yield PaneButton("y Copy transcript", id="diag-copy-transcript", disabled=True)
-            yield PaneButton("s Save", id="diag-save", disabled=True)
-            yield PaneButton("t Transcript", id="diag-toggle")
+            yield PaneButton(key_before(self, "cancel_run", "Cancel"), id="diag-cancel", disabled=True)
+            yield PaneButton(key_before(self, "diagnose", "Rerun"), id="diag-rerun")
+            yield PaneButton(key_before(self, "copy_fix", "Copy fix"), id="diag-copy-fix", disabled=True)
+            yield PaneButton(key_before(self, "copy_transcript", "Copy transcript"), id="diag-copy-transcript",
+                             disabled=True)
+            yield PaneButton(key_before(self, "save_report", "Save"), id="diag-save", disabled=True)
+            yield PaneButton(key_before(self, "toggle_transcript", "Transcript"), id="diag-toggle")
         yield StepList(id="diag-steps", markup=False, compact=True)
         yield Label("", id="diag-detail-title", markup=False)
         with ContentSwitcher(initial="diag-detail-scroll", id="diag-views"):
@@ -488,7 +427,7 @@ class DiagnosticsPane(Widget):
     def _show_keys_help(self) -> None:
         set_help = getattr(self.screen, "set_help", None)
         if set_help is not None:  # None: a screen without a help line (a test harness)
-            set_help(KEYS_HELP)
+            set_help(keys_help(self))
 
     def _say(self, text: str, severity: str = "information") -> None:
         """What an action did, on the message line above the keys (OutmailApp.say), where it covers neither the
@@ -507,13 +446,7 @@ class DiagnosticsPane(Widget):
         for a run the admin did not start here (waiting out propagation while they edit the form)."""
         self.run_id += 1
         self._settings = settings
-        self.running = True
-        self.report = None
-        self._error = None
-        self.steps = []
-        self.transcript = []
-        self._started_at = time.perf_counter()
-        self._engine_t0 = 0.0
+        self.progress = RunProgress(begun_ms=clock_ms())
         steps_list = self.query_one(StepList)
         steps_list.clear_options()
         steps_list.user_moved = False
@@ -532,8 +465,9 @@ class DiagnosticsPane(Widget):
             self._show_keys_help()
 
     @work(exclusive=True, exit_on_error=False, group="diagnostics", description="outmail diagnostics")
-    async def _diagnose(self, settings: Any, run_id: int, fresh_token: bool = False) -> None:
-        """The engine in an async worker: its events become messages for this pane; nothing touches widgets."""
+    async def _diagnose(self, settings: Any, run_id: int, fresh_token: bool = False) -> Any:
+        """The engine in an async worker: each event becomes an EngineEvent for this pane; nothing touches widgets.
+        Returns the Report (the pane ends the run with it should the engine not have sent RunFinished)."""
         try:
             if "tui.diagnostics.engine" not in sys.modules:
                 # First run: load the engine off the event loop (tens of ms of imports would stall it in one go).
@@ -543,23 +477,14 @@ class DiagnosticsPane(Widget):
             from tui.diagnostics import engine
 
             def emit(event: Any) -> None:
-                if isinstance(event, engine.StepStarted):
-                    self.post_message(StepStarted(run_id, event.step))
-                elif isinstance(event, engine.StepFinished):
-                    self.post_message(StepFinished(run_id, event.step))
-                elif isinstance(event, engine.TranscriptAdded):
-                    self.post_message(TranscriptAdded(run_id, event.line))
-                elif isinstance(event, engine.RunStarted):
-                    self.post_message(DiagnosticsStarted(run_id, event.steps))
+                self.post_message(EngineEvent(run_id, event))
 
-            report = await engine.diagnose(settings, emit=emit, token_cache=self.token_cache,
-                                           fresh_token=fresh_token)
+            return await engine.diagnose(settings, emit=emit, token_cache=self.token_cache, fresh_token=fresh_token)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the pane, never a crash
-            self.post_message(DiagnosticsFinished(run_id, error=redacted_error(settings, exc)))
-            return
-        self.post_message(DiagnosticsFinished(run_id, report))
+            self.post_message(RunBroke(run_id, redacted_error(settings, exc)))
+            return None
 
     def action_cancel_run(self) -> None:
         worker = self.worker
@@ -567,7 +492,7 @@ class DiagnosticsPane(Widget):
             worker.cancel()
             self._set_summary("… Cancelling", "-running")
         else:
-            self._say("Nothing to cancel: no run is going (F5 starts one)")
+            self._say(f"Nothing to cancel: no run is going ({keys(self, 'diagnose')} starts one)")
 
     def action_rerun(self, fresh_token: bool = False) -> None:
         """Run again on the settings on screen, as F5 does (`fresh_token`: as shift+F5, with a new token)."""
@@ -586,104 +511,91 @@ class DiagnosticsPane(Widget):
             return  # an earlier run, replaced by a rerun
         if event.worker.is_finished:
             gc.unfreeze()
-        if event.state == WorkerState.CANCELLED and self.running:
-            self._end_without_report(cancelled=True)
-        elif event.state == WorkerState.ERROR and self.running:
+        progress = self.progress
+        if progress is None or not progress.running:
+            return
+        if event.state == WorkerState.CANCELLED:
+            progress.cancelled(now_ms=clock_ms())
+            self._ended(complete=False)
+        elif event.state == WorkerState.ERROR:
             error = event.worker.error
             text = redacted_error(self._settings, error) if isinstance(error, BaseException) else "unknown error"
-            self._error = text
-            self._end_without_report(cancelled=False)
+            progress.broke(text, now_ms=clock_ms())
+            self._ended(complete=False)
+        elif event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            # the engine ended without RunFinished (it always sends one): its returned report ends the run
+            from tui.diagnostics.events import RunFinished
+
+            self._apply(RunFinished(event.worker.result))
 
     # ------------------------------------------------------------------------------------------------ events
 
-    @on(DiagnosticsStarted)
-    def _run_started(self, message: DiagnosticsStarted) -> None:
-        if message.run_id != self.run_id:
+    @on(EngineEvent)
+    def _engine_event(self, message: EngineEvent) -> None:
+        if message.run_id == self.run_id:
+            self._apply(message.event)
+
+    @on(RunBroke)
+    def _run_broke(self, message: RunBroke) -> None:
+        if message.run_id == self.run_id and self.progress is not None and self.progress.running:
+            self.progress.broke(message.error, now_ms=clock_ms())
+            self._ended(complete=False)
+
+    def _apply(self, event: Any) -> None:
+        """One engine event of the current run: into the RunProgress, then redraw what it changed."""
+        progress = self.progress
+        if progress is None:
             return
-        self.steps = [step.copy() for step in message.steps]
-        self._engine_t0 = time.perf_counter()  # about the engine's own start: step times are offsets from it
         steps_list = self.query_one(StepList)
-        width = self._line_width()
-        steps_list.set_options([step_line(s, 0.0, width) for s in self.steps])
-        steps_list.highlighted = 0
-        self._set_summary(self._running_text(), "-running")
+        if steps_list.user_moved and not progress.admin_moved:
+            progress.choose(steps_list.highlighted)
+        change = progress.apply(event, now_ms=clock_ms())
+        if change.ignored:
+            return
+        if change.line is not None:
+            self.query_one("#diag-transcript", TranscriptView).add(change.line)
+            if self.showing_transcript:
+                self._show_detail_title()
+            return
+        if change.ended:
+            self._render_steps()
+            text, kind = progress.summary()
+            self._set_summary(text, f"-{kind}")
+            self._highlight(progress.selected)
+            self._update_buttons()
+            self._show_detail()
+            self._ended_hooks(complete=True)
+            return
+        if change.laid_out:
+            steps_list.set_options([step_line(s, 0.0, self._line_width()) for s in progress.steps])
+            steps_list.highlighted = progress.selected
+        elif change.step is not None:
+            if steps_list.option_count < len(progress.steps):  # a step RunStarted did not list (not expected)
+                highlighted = steps_list.highlighted
+                steps_list.set_options([step_line(s, 0.0, self._line_width()) for s in progress.steps])
+                steps_list.highlighted = highlighted
+            self._render_steps()
+            if steps_list.highlighted == change.step:
+                self._show_detail()
+            self._highlight(progress.selected)
+        self._set_summary(progress.running_text(keys(self, "cancel_run")), "-running")
 
-    @on(StepStarted)
-    def _step_started(self, message: StepStarted) -> None:
-        if message.run_id != self.run_id:
-            return
-        self._store(message.step)
-        self._follow(message.step.id)
-        self._set_summary(self._running_text(), "-running")
+    def _highlight(self, index: int | None) -> None:
+        steps_list = self.query_one(StepList)
+        if index is not None and steps_list.highlighted != index:
+            steps_list.highlighted = index
 
-    @on(StepFinished)
-    def _step_finished(self, message: StepFinished) -> None:
-        if message.run_id != self.run_id:
-            return
-        self._store(message.step)
-        if message.step.status != "skipped":
-            self._follow(message.step.id)
-        if self.running:
-            self._set_summary(self._running_text(), "-running")
-
-    @on(TranscriptAdded)
-    def _transcript_added(self, message: TranscriptAdded) -> None:
-        if message.run_id != self.run_id:
-            return
-        self.transcript.append(message.line)
-        self.query_one("#diag-transcript", TranscriptView).add(message.line)
-        if self.showing_transcript:
-            self._show_detail_title()
-
-    @on(DiagnosticsFinished)
-    def _run_finished(self, message: DiagnosticsFinished) -> None:
-        if message.run_id != self.run_id:
-            return
-        if message.report is None:
-            self._error = message.error
-            self._end_without_report(cancelled=message.cancelled)
-            return
-        self.running = False
-        report = message.report
-        self.report = report
-        self.steps = [s.copy() for s in report.steps]
+    def _ended(self, *, complete: bool) -> None:
+        """A run cancelled or broken by an unexpected error: what happened so far (a partial Report, to copy or
+        save)."""
         self._render_steps()
-        text, cls = summary_text(report)
-        self._set_summary(text, cls)
-        steps_list = self.query_one(StepList)
-        failed = next((i for i, s in enumerate(self.steps) if s.status == "fail"), None)
-        if failed is None and not steps_list.user_moved:
-            failed = next((i for i, s in enumerate(self.steps) if s.status == "warn"), None)
-        if failed is not None:
-            steps_list.highlighted = failed
+        text, kind = self.progress.summary() if self.progress is not None else ("", "running")
+        self._set_summary(text, f"-{kind}")
         self._update_buttons()
         self._show_detail()
-        self._run_ended(complete=True)
+        self._ended_hooks(complete=complete)
 
-    def _end_without_report(self, *, cancelled: bool) -> None:
-        """A run cancelled or broken by an unexpected error: what happened so far, as a Report (to copy or save)."""
-        elapsed = round((time.perf_counter() - (self._engine_t0 or self._started_at)) * 1000, 1)
-        self.running = False
-        for step in self.steps:
-            if step.status == "running":  # the engine's own "cancelled" StepFinished did not come (yet)
-                step.duration_ms = round(elapsed - (step.started_ms or 0.0), 1)
-            if step.status in ("pending", "running"):
-                step.status = "skipped"
-                step.detail.append("cancelled" if cancelled else "not run: the diagnostics stopped")
-        engine = sys.modules.get("tui.diagnostics.engine")
-        if engine is not None:
-            self.report = engine.Report(steps=[s.copy() for s in self.steps], transcript=list(self.transcript),
-                                        duration_ms=elapsed, cancelled=cancelled)
-        self._render_steps()
-        if cancelled:
-            self._set_summary(f"Cancelled after {format_ms(elapsed)}", "-cancelled")
-        else:
-            self._set_summary(f"✖ FAILED: the diagnostics stopped: {self._error or 'unknown error'}", "-fail")
-        self._update_buttons()
-        self._show_detail()
-        self._run_ended(complete=False)
-
-    def _run_ended(self, *, complete: bool) -> None:
+    def _ended_hooks(self, *, complete: bool) -> None:
         """A run ended: a complete one is the setup guide's evidence (OutmailApp.record_run), and a wait for
         Exchange learns its attempt's outcome (tui/console/propagation_wait.py)."""
         from tui.console.propagation_wait import run_ended
@@ -698,55 +610,25 @@ class DiagnosticsPane(Widget):
 
     # ------------------------------------------------------------------------------------------------ state → widgets
 
-    def _store(self, step: Any) -> None:
-        for i, known in enumerate(self.steps):
-            if known.id == step.id:
-                self.steps[i] = step
-                break
-        else:  # a step the engine added during the run (after_auth): before quit, as the engine orders it
-            at = next((i for i, s in enumerate(self.steps) if s.id == "quit"), len(self.steps))
-            self.steps.insert(at, step)
-            steps_list = self.query_one(StepList)
-            highlighted = steps_list.highlighted
-            steps_list.set_options([step_line(s, 0.0, self._line_width()) for s in self.steps])
-            steps_list.highlighted = highlighted
-        self._render_steps()
-        if self._selected() is step or (self._selected() is not None and self._selected().id == step.id):
-            self._show_detail()
-
-    def _follow(self, step_id: str) -> None:
-        """While the admin has not moved the selection, it follows the run's latest step."""
-        steps_list = self.query_one(StepList)
-        if steps_list.user_moved:
-            return
-        index = next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
-        if index is not None and steps_list.highlighted != index:
-            steps_list.highlighted = index
-
     def _line_width(self) -> int:
         width = self.query_one(StepList).content_region.width or self.size.width
         return max(width, 50)
 
     def _render_steps(self) -> None:
-        if not self.is_mounted:
+        if not self.is_mounted or self.progress is None:
             return
         steps_list = self.query_one(StepList)
-        if steps_list.option_count != len(self.steps):
+        steps = self.progress.steps
+        if steps_list.option_count != len(steps):
             return
         # While running, the axis reaches the time of this event (the pane redraws per event, not per tick).
-        now = (time.perf_counter() - self._engine_t0) * 1000 if self.running and self._engine_t0 else None
-        total = run_total_ms(self.steps, self.report, now)
+        now = self.progress.axis_now_ms(clock_ms())
+        total = run_total_ms(steps, self.report, now)
         width = self._line_width()
         highlighted = steps_list.highlighted
-        for i, step in enumerate(self.steps):
+        for i, step in enumerate(steps):
             steps_list.replace_option_prompt_at_index(i, step_line(
-                step, total, width, now, plain=i == highlighted, waited_until_ms=token_waited_until(self.steps, step)))
-
-    def _running_text(self) -> str:
-        done = sum(1 for s in self.steps if s.status not in ("pending", "running"))
-        running = [s.title for s in self.steps if s.status == "running"]
-        now = f"running {', '.join(running)}" if running else "running"
-        return f"… {now} ({done} of {len(self.steps)} steps done; x cancels)"
+                step, total, width, now, plain=i == highlighted, waited_until_ms=token_waited_until(steps, step)))
 
     def _set_summary(self, text: str, cls: str) -> None:
         summary = self.query_one("#diag-summary", Label)
@@ -755,30 +637,31 @@ class DiagnosticsPane(Widget):
             summary.set_class(name == cls, name)
 
     def _update_buttons(self) -> None:
+        progress = self.progress
         self.query_one("#diag-cancel", PaneButton).disabled = not self.running
-        has_hint = any(s.hint is not None for s in self.steps)
-        self.query_one("#diag-copy-fix", PaneButton).disabled = not has_hint
+        self.query_one("#diag-copy-fix", PaneButton).disabled = progress is None or not progress.has_fix
         self.query_one("#diag-copy-transcript", PaneButton).disabled = not self.transcript
         self.query_one("#diag-save", PaneButton).disabled = self.running or self.report is None
 
     def _selected(self) -> Any:
-        index = self.query_one(StepList).highlighted
-        if index is None or not 0 <= index < len(self.steps):
+        """The step shown: the one highlighted in the list."""
+        if self.progress is None:
             return None
-        return self.steps[index]
+        return self.progress.step_at(self.query_one(StepList).highlighted)
 
     def _show_detail(self) -> None:
         step = self._selected()
         detail = self.query_one("#diag-detail", Static)
         if step is None:
-            if self._error:
-                content = Content(f"The diagnostics stopped: {self._error}")
+            error = self.progress.error if self.progress is not None else None
+            if error:
+                content = Content(f"The diagnostics stopped: {error}")
             elif self.running:
                 content = Content.styled("Starting…", "$text-muted")
             else:
-                content = Content("Press F5 to run the diagnostics on the settings on screen.")
+                content = Content(f"Press {keys(self, 'diagnose')} to run the diagnostics on the settings on screen.")
         else:
-            content = detail_content(step, token_order_note(self.steps, step))
+            content = detail_content(step, token_order_note(self.steps, step), copy_key=keys(self, "copy_fix"))
         if content != self._detail_shown:  # a new text needs a layout pass (its height may change): only then
             self._detail_shown = content
             detail.update(content)
@@ -790,19 +673,23 @@ class DiagnosticsPane(Widget):
 
     def _show_detail_title(self) -> None:
         title = self.query_one("#diag-detail-title", Label)
+        toggle = keys(self, "toggle_transcript")
         if self.showing_transcript:
             text: Content | str = (f"Transcript: {len(self.transcript)} lines, secrets redacted "
-                                   "(y copies, t shows the step detail)")
+                                   f"({keys(self, 'copy_transcript')} copies, {toggle} shows the step detail)")
         else:
             step = self._selected()
             if step is None:
-                text = "Step detail and fix (t shows the transcript)"
+                text = f"Step detail and fix ({toggle} shows the transcript)"
             else:
-                text = detail_head(step, self.steps.index(step), len(self.steps))
+                text = detail_head(step, self.steps.index(step), len(self.steps), keys_of=self)
         title.update(text, layout=False)  # one row, full width
 
     @on(OptionList.OptionHighlighted, "#diag-steps")
     def _step_highlighted(self) -> None:
+        steps_list = self.query_one(StepList)
+        if steps_list.user_moved and self.progress is not None:
+            self.progress.choose(steps_list.highlighted)
         self._render_steps()  # the highlighted row without its colours (step_line's plain)
         self._show_detail()
 
@@ -849,40 +736,27 @@ class DiagnosticsPane(Widget):
         self.showing_transcript = not self.showing_transcript
         views = self.query_one("#diag-views", ContentSwitcher)
         views.current = "diag-transcript" if self.showing_transcript else "diag-detail-scroll"
-        self.query_one("#diag-toggle", PaneButton).update("t Detail" if self.showing_transcript else "t Transcript")
+        self.query_one("#diag-toggle", PaneButton).update(
+            key_before(self, "toggle_transcript", "Detail" if self.showing_transcript else "Transcript"))
         self._show_detail_title()
 
     def fix_step(self) -> Any:
         """The step whose fix `c` copies: the selected one if it has a hint, else the first failed, else warned."""
-        step = self._selected()
-        if step is not None and step.hint is not None:
-            return step
-        for status in ("fail", "warn"):
-            for s in self.steps:
-                if s.status == status and s.hint is not None:
-                    return s
-        return None
+        if self.progress is None:
+            return None
+        return self.progress.fix_step(self.query_one(StepList).highlighted)
 
     def action_copy_fix(self) -> None:
-        step = self.fix_step()
-        if step is None:
+        copy = self.progress.fix_copy(self.query_one(StepList).highlighted) if self.progress is not None else None
+        if copy is None:
             self._say("Nothing to copy: no step has a fix" + (" yet" if self.running or not self.steps else ""))
             return
-        hint = step.hint
-        if hint.command:
-            text = hint.command
-            lines = len(text.splitlines())
-            what = f"the PowerShell for {step_title(step)} ({lines} line{'s' if lines != 1 else ''})"
-        else:
-            text = hint.fix
-            what = f"the fix for {step_title(step)}"
+        text, what = copy
         self.app.copy_to_clipboard(text)
         self._say(f"✔ Copied {what} to the clipboard (OSC 52; where the terminal ignores it, select the text above)")
 
     def transcript_text(self) -> str:
-        if self.report is not None and self.report.transcript:
-            return self.report.transcript_text()
-        return "".join(line.render() + "\n" for line in self.transcript)
+        return self.progress.transcript_text() if self.progress is not None else ""
 
     def action_copy_transcript(self) -> None:
         text = self.transcript_text()
@@ -909,7 +783,8 @@ class DiagnosticsPane(Widget):
 
     def action_save_report(self) -> None:
         if self.running or self.report is None:
-            self._say("Nothing to save yet: " + ("the run is still going" if self.running else "press F5 first"))
+            self._say("Nothing to save yet: " + ("the run is still going" if self.running
+                                             else f"press {keys(self, 'diagnose')} first"))
             return
         path = self.report_path()
         try:
@@ -922,13 +797,3 @@ class DiagnosticsPane(Widget):
         self._say(f"✔ Saved the report (secrets redacted, readable by you only) to {path}"
                   + (f" (not next to the settings: {why})" if why else ""))
 
-
-def redacted_error(settings: Any, exc: BaseException) -> str:
-    """`TypeName: message` with the settings' secrets taken out."""
-    text = f"{type(exc).__name__}: {exc}"
-    try:
-        from tui.diagnostics.redact import Redactor
-
-        return Redactor([settings.client_secret.reveal(), settings.password.reveal()]).text(text)
-    except Exception:  # noqa: BLE001 - without a redactor, only the type is safe to show
-        return type(exc).__name__

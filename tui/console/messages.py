@@ -1,4 +1,4 @@
-"""Messages the console posts about settings, named for what already happened."""
+"""Messages the console posts about settings and runs, named for what already happened."""
 
 from __future__ import annotations
 
@@ -49,74 +49,27 @@ class SaveFailed(Message):
         self.reason = reason
 
 
-class DiagnosticsStarted(Message):
-    """A diagnostics run began; `steps` are the engine's StepResults, all pending. `run_id` tells runs apart."""
+class EngineEvent(Message):
+    """One engine event (tui.diagnostics.events: RunStarted, StepStarted, StepProgress, TranscriptAdded,
+    StepFinished, RunFinished) of the run `run_id`, posted by the worker that runs it to its own node (the
+    diagnostics pane, the test-send dialog), which applies it to its `tui.diagnostics.progress.RunProgress`. Events
+    of an earlier (cancelled) run are told apart by `run_id`. Every text in `event` is already redacted."""
 
-    def __init__(self, run_id: int, steps: tuple) -> None:
+    bubble = False
+
+    def __init__(self, run_id: int, event: object) -> None:
         super().__init__()
         self.run_id = run_id
-        self.steps = steps
+        self.event = event
 
 
-class StepStarted(Message):
-    """A diagnostics step began running; `step` is a snapshot of its engine StepResult."""
+class RunBroke(Message):
+    """The run `run_id` stopped with an unexpected error, without a report; `error` is its text with the secrets
+    taken out (`tui.diagnostics.progress.redacted_error`)."""
 
-    def __init__(self, run_id: int, step: object) -> None:
+    bubble = False
+
+    def __init__(self, run_id: int, error: str) -> None:
         super().__init__()
         self.run_id = run_id
-        self.step = step
-
-
-class StepFinished(Message):
-    """A diagnostics step ended ok, warn, fail or skipped; `step` is a snapshot with its detail and hint (redacted)."""
-
-    def __init__(self, run_id: int, step: object) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.step = step
-
-
-class TranscriptAdded(Message):
-    """A redacted transcript line (C:, S: or I:) was recorded during a diagnostics run."""
-
-    def __init__(self, run_id: int, line: object) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.line = line
-
-
-class DiagnosticsFinished(Message):
-    """A diagnostics run ended: `report` when it ran to the end, else `error` (redacted text) or `cancelled`."""
-
-    def __init__(self, run_id: int, report: object = None, *, error: str | None = None,
-                 cancelled: bool = False) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.report = report
-        self.error = error
-        self.cancelled = cancelled
-
-
-class SendCommandAnswered(Message):
-    """A test send's SMTP command (MAIL FROM, RCPT TO, DATA) got the server's `reply`; `step` is the send step so far.
-
-    The test-send dialog also reuses DiagnosticsStarted / StepStarted / StepFinished for the diagnostics steps that
-    run before the send, tagged with its own `run_id`.
-    """
-
-    def __init__(self, run_id: int, command: str, reply: str, step: object) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.command = command
-        self.reply = reply
-        self.step = step
-
-
-class SendFinished(Message):
-    """A test send ended: `report` (a SendReport) when it ran to the end, else `error` (redacted text)."""
-
-    def __init__(self, run_id: int, report: object = None, *, error: str | None = None) -> None:
-        super().__init__()
-        self.run_id = run_id
-        self.report = report
         self.error = error

@@ -17,31 +17,24 @@ from textual.worker import Worker, WorkerState
 
 from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message, default_body, from_address, split_recipients
 from tui.settings.model import Settings
-from tui.console.diagnostics_pane import (
-    STATE_STYLES,
-    STATE_WORDS,
-    redacted_error,
-    format_ms,
-    hint_content,
-    run_total_ms,
-    step_line,
-    step_title,
-    token_waited_until,
-)
-from tui.console.messages import (
-    DiagnosticsStarted,
-    SendCommandAnswered,
-    StepFinished,
-    StepStarted,
-    SendFinished,
-)
+from tui.console.diagnostics_pane import clock_ms, hint_content, step_line
+from tui.console.keytext import first_key, key_after, keys
+from tui.console.messages import EngineEvent, RunBroke
+from tui.diagnostics.progress import RunProgress, redacted_error
+from tui.diagnostics.run_text import run_total_ms, step_title, token_waited_until
 
 SEND_STEP_ID = "send"  # tui.mail.send.SEND_STEP_ID (not imported here: that module loads in the worker)
 ARROW = "→"
-READY_TEXT = "ctrl+t or F6 sends · Tab next field · Esc or ctrl+g closes"
 INTRO_TEXT = ("Send runs the diagnostics steps (token, connect, EHLO, STARTTLS, AUTH), then MAIL FROM, RCPT TO and DATA. "
               "A refusal shows the server's exact reply and the fix.")
 LABEL_WIDTH = 9
+
+
+def ready_text(dialog: Any) -> str:
+    """The status line before a send: "ctrl+t or F6 sends · Tab next field · Esc or ctrl+g closes", the keys named
+    from the dialog's bindings (and the screen's Tab)."""
+    return (f"{keys(dialog, 'send')} sends · {keys(dialog, 'focus_next')} next field · "
+            f"{keys(dialog, 'ts_close')} closes")
 
 
 def from_text(settings: Settings, send_as: str) -> str:
@@ -66,8 +59,9 @@ def command_lines(commands: list[tuple[str, str]], width: int = 0) -> list[Conte
     return lines
 
 
-def failure_content(step: Any, reply: str | None) -> Content:
-    """A failed step: what the server (or the token service) said, why, the setup step, the fix and the PowerShell."""
+def failure_content(step: Any, reply: str | None, *, copy_key: str) -> Content:
+    """A failed step: what the server (or the token service) said, why, the setup step, the fix and the PowerShell
+    (`copy_key` copies it)."""
     hint = step.hint
     what = "the server refused the message" if step.id == SEND_STEP_ID else f"the {step_title(step)} step failed"
     parts: list[Content] = [Content.styled(f"✖ Not sent: {what}", "bold $text-error")]
@@ -77,7 +71,7 @@ def failure_content(step: Any, reply: str | None) -> Content:
             else "What went wrong: "
         parts.append(Content.assemble((label, "bold"), said))
     if hint is not None:
-        parts.extend(hint_content(hint, copy_key="ctrl+o"))
+        parts.extend(hint_content(hint, copy_key=copy_key))
     rest = [line for line in step.detail if line != said and ARROW not in line]
     if rest:
         parts.append(Content.styled("Details:", "bold"))
@@ -189,13 +183,43 @@ class SendDialog(ModalScreen["Any | None"]):
         self.recipients = recipients  # None: the last ones used while the console runs (app.last_test_recipients)
         self.token_cache = token_cache  # None: the engine's process-wide cache (the diagnostics' token is reused)
         self.run_id = 0
-        self.running = False
-        self.worker: Worker[None] | None = None
-        self.report: Any = None  # the last send's SendReport
-        self.steps: list[Any] = []
-        self.commands: list[tuple[str, str]] = []
-        self.error: str | None = None
+        self.progress: RunProgress | None = None  # the current (or last) send's state; None before the first
+        self.worker: Worker[Any] | None = None
         self.message_error: str | None = None  # what is wrong with the message (To, Send as, Subject), shown in full
+
+    # The current send's state (tests and the console read these).
+
+    @property
+    def running(self) -> bool:
+        return self.progress is not None and self.progress.running
+
+    @property
+    def report(self) -> Any:
+        """The last send's SendReport (`report.send`: the SendOutcome) when it ran to the end (sent or refused), else
+        None; what the dialog dismisses with."""
+        progress = self.progress
+        if progress is None or not progress.complete:
+            return None
+        report = progress.report
+        if not hasattr(report, "send"):  # the engine's Report: the send's view of it (tui.mail.send, loaded by now)
+            from tui.mail.send import SendReport
+
+            report = SendReport(report)
+        return report
+
+    @property
+    def steps(self) -> list[Any]:
+        return self.progress.steps if self.progress is not None else []
+
+    @property
+    def commands(self) -> list[tuple[str, str]]:
+        """The send step's (command, reply) pairs so far."""
+        return self.progress.commands if self.progress is not None else []
+
+    @property
+    def error(self) -> str | None:
+        """The text of the unexpected error that stopped the last send (redacted), or None."""
+        return self.progress.error if self.progress is not None else None
 
     # ------------------------------------------------------------------------------------------------ layout
 
@@ -223,13 +247,14 @@ class SendDialog(ModalScreen["Any | None"]):
                 yield Label("Body", classes="ts-label")
                 yield TextArea(default_body(settings), id="ts-body", compact=True, soft_wrap=True,
                                highlight_cursor_line=False)
-            yield Label(READY_TEXT, id="ts-status", markup=False)
+            yield Label(ready_text(self), id="ts-status", markup=False)
             with VerticalScroll(id="ts-result", can_focus=True):
                 yield Static(Content.styled(INTRO_TEXT, "$text-muted"), id="ts-progress", markup=False)
             with Horizontal(id="ts-buttons"):
-                yield Button(Content("Send (ctrl+t)"), id="ts-send", variant="primary", compact=True)
-                yield Button(Content("Copy fix (ctrl+o)"), id="ts-copy", compact=True, disabled=True)
-                yield Button(Content("Cancel (Esc)"), id="ts-close", compact=True)
+                yield Button(Content(key_after(self, "send", "Send")), id="ts-send", variant="primary", compact=True)
+                yield Button(Content(key_after(self, "copy_fix", "Copy fix")), id="ts-copy", compact=True,
+                             disabled=True)
+                yield Button(Content(key_after(self, "ts_close", "Cancel")), id="ts-close", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#ts-to", Input).focus()
@@ -275,7 +300,8 @@ class SendDialog(ModalScreen["Any | None"]):
         if not self.is_attached:
             return  # closed before the focused field got here
         if self.running:
-            self._set_status("… A send is already running (Esc closes the dialog and cancels it)", "-running")
+            self._set_status(f"… A send is already running ({first_key(self, 'ts_close')} closes the dialog and "
+                             "cancels it)", "-running")
             return
         test = self._check_message()
         if test is None:
@@ -283,11 +309,7 @@ class SendDialog(ModalScreen["Any | None"]):
         to_text = self._values()[0]
         self.app.last_test_recipients = to_text.strip()  # type: ignore[attr-defined]
         self.run_id += 1
-        self.running = True
-        self.report = None
-        self.error = None
-        self.steps = []
-        self.commands = []
+        self.progress = RunProgress(begun_ms=clock_ms())
         self._set_status("… Starting the send", "-running")
         self._show_progress()
         self._update_buttons()
@@ -311,152 +333,106 @@ class SendDialog(ModalScreen["Any | None"]):
             self.query_one("#ts-progress", Static).update(Content("\n").join([
                 Content.styled(f"✖ {text}", "bold $text-error"),
                 Content(""),
-                Content("Correct it above (Tab moves between the fields); this goes as soon as it is right. "
-                        "Nothing was sent and nothing connected."),
+                Content(f"Correct it above ({keys(self, 'focus_next')} moves between the fields); this goes as soon "
+                        "as it is right. Nothing was sent and nothing connected."),
             ]))
             return None
         if self.message_error is not None:
             self.message_error = None
-            self._set_status(READY_TEXT, "")
-            if self.report is None and not self.steps:
+            self._set_status(ready_text(self), "")
+            if self.report is None and not self.steps:  # nothing sent yet (or a send that stopped before its steps)
                 self.query_one("#ts-progress", Static).update(Content.styled(INTRO_TEXT, "$text-muted"))
             else:
                 self._show_progress()
         return test
 
     @work(exclusive=True, exit_on_error=False, group="send", description="outmail test send")
-    async def _send(self, settings: Settings, test: Any, run_id: int) -> None:
-        """send_test in an async worker: its events become messages for this dialog; nothing touches widgets."""
+    async def _send(self, settings: Settings, test: Any, run_id: int) -> Any:
+        """send_test in an async worker: each engine event becomes an EngineEvent for this dialog (an unexpected
+        error a RunBroke); nothing touches widgets. Returns the SendReport."""
         try:
             if "tui.mail.send" not in sys.modules:
                 # First send: load the engine and the send module off the event loop.
                 import importlib
 
                 await asyncio.to_thread(importlib.import_module, "tui.mail.send")
-            from tui.diagnostics import engine
-            from tui.mail.send import SendProgress, send_test
+            from tui.diagnostics.events import StepProgress
+            from tui.mail import send
+
+            progress_type = getattr(send, "SendProgress", None)  # until mail.send emits StepProgress itself
 
             def emit(event: Any) -> None:
-                if isinstance(event, SendProgress):
-                    self.post_message(SendCommandAnswered(run_id, event.command, event.reply, event.step))
-                elif isinstance(event, engine.StepStarted):
-                    self.post_message(StepStarted(run_id, event.step))
-                elif isinstance(event, engine.StepFinished):
-                    self.post_message(StepFinished(run_id, event.step))
-                elif isinstance(event, engine.RunStarted):
-                    self.post_message(DiagnosticsStarted(run_id, event.steps))
+                if progress_type is not None and isinstance(event, progress_type):
+                    event = StepProgress(event.step, event.command, event.reply)
+                self.post_message(EngineEvent(run_id, event))
 
-            report = await send_test(settings, test, emit=emit, token_cache=self.token_cache)
+            return await send.send_test(settings, test, emit=emit, token_cache=self.token_cache)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the dialog, never a crash
-            self.post_message(SendFinished(run_id, error=redacted_error(settings, exc)))
-            return
-        self.post_message(SendFinished(run_id, report))
+            self.post_message(RunBroke(run_id, redacted_error(settings, exc)))
+            return None
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self.worker or not self.running or not self.is_attached:
             return  # an earlier send, or the dialog is closing (which is what cancelled it)
+        progress = self.progress
         if event.state == WorkerState.ERROR:
             error = event.worker.error
-            self._finish_without_report(
-                redacted_error(self.settings, error) if isinstance(error, BaseException) else "unknown error")
+            progress.broke(redacted_error(self.settings, error) if isinstance(error, BaseException)
+                           else "unknown error", now_ms=clock_ms())
+            self._ended()
         elif event.state == WorkerState.CANCELLED:
-            self._finish_without_report(None)
+            progress.cancelled(now_ms=clock_ms())
+            self._ended()
+        elif event.state == WorkerState.SUCCESS and event.worker.result is not None:
+            # the engine ended without RunFinished (it always sends one): the returned report ends the send
+            from tui.diagnostics.events import RunFinished
 
-    @on(DiagnosticsStarted)
-    def _run_started(self, message: DiagnosticsStarted) -> None:
-        message.stop()
-        if message.run_id != self.run_id:
-            return
-        self.steps = [step.copy() for step in message.steps]
-        self._progressed()
+            self._apply(RunFinished(event.worker.result))
 
-    @on(StepStarted)
-    @on(StepFinished)
-    def _step_changed(self, message: StepStarted | StepFinished) -> None:
+    @on(EngineEvent)
+    def _engine_event(self, message: EngineEvent) -> None:
         message.stop()
-        if message.run_id != self.run_id:
-            return
-        self._store(message.step)
-        self._progressed()
+        if message.run_id == self.run_id:
+            self._apply(message.event)
 
-    @on(SendCommandAnswered)
-    def _command_answered(self, message: SendCommandAnswered) -> None:
+    @on(RunBroke)
+    def _run_broke(self, message: RunBroke) -> None:
         message.stop()
-        if message.run_id != self.run_id:
-            return
-        self.commands.append((message.command, message.reply))
-        self._store(message.step)
-        self._progressed()
+        if message.run_id == self.run_id and self.running:
+            self.progress.broke(message.error, now_ms=clock_ms())
+            self._ended()
 
-    @on(SendFinished)
-    def _send_finished(self, message: SendFinished) -> None:
-        message.stop()
-        if message.run_id != self.run_id:
+    def _apply(self, event: Any) -> None:
+        """One engine event of the current send: into the RunProgress, then redraw the progress (the dialog shows
+        no transcript: a transcript line changes nothing on screen)."""
+        progress = self.progress
+        if progress is None:
             return
-        if message.report is None:
-            self._finish_without_report(message.error or "unknown error")
+        change = progress.apply(event, now_ms=clock_ms())
+        if change.ignored or change.line is not None:
             return
-        self.running = False
-        report = message.report
-        self.report = report
-        record = getattr(self.app, "record_run", None)
-        if record is not None:
-            record(report)  # the setup guide's evidence: a send accepted after DATA proves Send As (S7)
-        self.steps = [s.copy() for s in report.steps]
-        self.commands = list(report.send.commands)
-        if report.send.sent:
-            queue = f"queue id {report.send.queue_id}" if report.send.queue_id else "no queue id in the reply"
-            self._set_status(f"✔ Sent in {format_ms(report.duration_ms)}: {queue}", "-ok")
-        else:
-            failed = report.failed_step
-            where = f" at {failed.id}" if failed is not None else ""
-            self._set_status(f"✖ Not sent{where}: {report.send.reply or self._failure_summary(failed)}", "-error")
+        if change.ended:
+            record = getattr(self.app, "record_run", None)
+            if record is not None:
+                record(progress.report)  # the setup guide's evidence: a send accepted after DATA proves Send As (S7)
+            self._ended()
+            self.query_one("#ts-result").scroll_home(animate=False)
+            return
+        self._set_status(progress.running_text(first_key(self, "ts_close")), "-running")
+        self._show_progress()
+        self.query_one("#ts-result").scroll_end(animate=False)
+
+    def _ended(self) -> None:
+        """The send ended (sent, refused, cancelled or broken): the outcome on the status line and above the
+        steps."""
+        text, kind = self.progress.send_summary()
+        self._set_status(text, f"-{kind}")
         self._show_progress()
         self._update_buttons()
-        self.query_one("#ts-result").scroll_home(animate=False)
-
-    def _finish_without_report(self, error: str | None) -> None:
-        self.running = False
-        self.error = error
-        for step in self.steps:
-            if step.status in ("pending", "running"):
-                step.status = "skipped"
-        if error is None:
-            self._set_status("Cancelled: nothing was sent", "-cancelled")
-        else:
-            self._set_status(f"✖ The send stopped: {error}", "-error")
-        self._show_progress()
-        self._update_buttons()
-
-    @staticmethod
-    def _failure_summary(step: Any) -> str:
-        if step is None:
-            return "the send did not complete"
-        if step.hint is not None and step.hint.reply:
-            return step.hint.reply
-        return step.detail[0] if step.detail else f"the {step.id} step failed"
 
     # ------------------------------------------------------------------------------------------------ state → widgets
-
-    def _store(self, step: Any) -> None:
-        for i, known in enumerate(self.steps):
-            if known.id == step.id:
-                self.steps[i] = step
-                return
-        at = next((i for i, s in enumerate(self.steps) if s.id == "quit"), len(self.steps))
-        self.steps.insert(at, step)
-
-    def _progressed(self) -> None:
-        if self.running:
-            done = sum(1 for s in self.steps if s.status not in ("pending", "running"))
-            running = [step_title(s) for s in self.steps if s.status == "running"]
-            now = f"running {', '.join(running)}" if running else "running"
-            self._set_status(f"… {now} ({done} of {len(self.steps)} steps done; Esc cancels)", "-running")
-        self._show_progress()
-        if self.running:
-            self.query_one("#ts-result").scroll_end(animate=False)
 
     def _set_status(self, text: str, cls: str) -> None:
         status = self.query_one("#ts-status", Label)
@@ -471,6 +447,7 @@ class SendDialog(ModalScreen["Any | None"]):
     def _show_progress(self) -> None:
         parts: list[Content] = []
         report = self.report
+        progress = self.progress
         if report is not None and report.send.sent:
             parts.append(Content.styled("✔ Sent. The server replied:", "bold $text-success"))
             parts.append(Content("    " + (report.send.reply or "")))
@@ -479,14 +456,16 @@ class SendDialog(ModalScreen["Any | None"]):
             parts.append(Content(""))
         elif report is not None and report.failed_step is not None:
             failed = report.failed_step
-            parts.append(failure_content(failed, report.send.reply if failed.id == SEND_STEP_ID else None))
+            parts.append(failure_content(failed, report.send.reply if failed.id == SEND_STEP_ID else None,
+                                         copy_key=first_key(self, "copy_fix")))
             parts.append(Content(""))
         elif self.error is not None:
             parts.append(Content.styled(f"✖ The send stopped: {self.error}", "bold $text-error"))
-        total = run_total_ms(self.steps, report)
+        steps = self.steps
+        total = run_total_ms(steps, report)
         width = self._line_width()
-        for step in self.steps:
-            parts.append(step_line(step, total, width, waited_until_ms=token_waited_until(self.steps, step)))
+        for step in steps:
+            parts.append(step_line(step, total, width, waited_until_ms=token_waited_until(steps, step)))
             if step.id == SEND_STEP_ID and self.commands:
                 parts.extend(command_lines(self.commands, width))
         if not parts:
@@ -497,10 +476,10 @@ class SendDialog(ModalScreen["Any | None"]):
         self.query_one("#ts-send", Button).disabled = self.running
         copy = self.query_one("#ts-copy", Button)
         copy.disabled = self._copy_text() is None
-        copy.label = Content("Copy reply (ctrl+o)" if self.report is not None and self.report.send.sent
-                             else "Copy fix (ctrl+o)")
+        sent = self.progress is not None and self.progress.sent
+        copy.label = Content(key_after(self, "copy_fix", "Copy reply" if sent else "Copy fix"))
         close = self.query_one("#ts-close", Button)
-        close.label = Content("Cancel (Esc)" if self.running or self.report is None else "Close (Esc)")
+        close.label = Content(key_after(self, "ts_close", "Cancel" if self.running or self.report is None else "Close"))
         if not self.running:
             self.query_one("#ts-result").focus()  # arrows and PgUp/PgDn scroll the result; Tab returns to the fields
 
@@ -508,18 +487,7 @@ class SendDialog(ModalScreen["Any | None"]):
 
     def _copy_text(self) -> tuple[str, str] | None:
         """(text, what) that ctrl+o copies: the failure's PowerShell or fix, or the server's reply after a success."""
-        report = self.report
-        if report is None:
-            return None
-        if report.send.sent:
-            return report.send.reply or "", "the server's reply"
-        failed = report.failed_step
-        if failed is None or failed.hint is None:
-            return None
-        if failed.hint.command:
-            lines = len(failed.hint.command.splitlines())
-            return failed.hint.command, f"the PowerShell for {step_title(failed)} ({lines} line{'s' if lines != 1 else ''})"
-        return failed.hint.fix, f"the fix for {step_title(failed)}"
+        return self.progress.send_copy() if self.progress is not None else None
 
     def action_copy_fix(self) -> None:
         copy = self._copy_text()
@@ -556,4 +524,4 @@ class SendDialog(ModalScreen["Any | None"]):
         self.action_close()
 
 
-__all__ = ["SendDialog", "from_text", "failure_content", "command_lines", "STATE_WORDS", "STATE_STYLES"]
+__all__ = ["SendDialog", "from_text", "failure_content", "command_lines", "ready_text"]
