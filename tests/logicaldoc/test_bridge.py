@@ -283,7 +283,6 @@ def test_logicaldoc_warnings(tmp_path: Path) -> None:
     plan = plan_export(config, props, ["acme"], env=NO_ENV)
     text = "\n".join(map(str, plan.warnings))
     assert "smtp.nosend=true" in text
-    assert "ignores Connection Security, Use secure authentication and Password" in text
     # each ignored value is named once, in the words of the form and of `check` (tui.settings.validate)
     assert "Password is ignored by LogicalDOC with SMTP Microsoft 365" in text
     assert "Connection Security is None: LogicalDOC ignores it with SMTP Microsoft 365" in text
@@ -718,7 +717,7 @@ def test_google_protocol_is_kept_and_never_overwritten(tmp_path: Path) -> None:
     assert ("tenants.acme.smtp.protocol", "remove") in [(c.key, c.action) for c in plan.changes]
     apply_import(plan)
     assert "protocol" not in store.parse(config.read_text())["tenants"]["acme"]["smtp"]
-    assert "ignores Connection Security" not in shown  # no Microsoft 365 advice for a Google tenant
+    assert "Microsoft 365" not in shown and "Send As" not in shown  # no Microsoft 365 advice for a Google tenant
     plan = plan_export(config, props, env=NO_ENV)
     assert plan.new_bytes == source and not plan.changed
     assert any("acme.smtp.protocol='smtpgoogle' kept" in str(w) for w in plan.warnings)

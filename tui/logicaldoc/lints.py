@@ -2,11 +2,11 @@
 
 The lints themselves (what LogicalDOC does with a value) live once, in `tui.settings.validate.logicaldoc_lints`: the
 form, `check`'s settings step and these warnings say the same words (tests/logicaldoc/test_lints.py). Here they
-become BridgeWarnings naming the property key, and two notes explain the mapping (as the form's greyed rows and
-section title do): with smtpmicrosoft365 LogicalDOC ignores Connection Security, Use secure authentication and
-Password; outmail's own authority host is never LogicalDOC's. What only the properties file can show stays here: a
-missing `<tenant>.smtp.userasfrom` (LogicalDOC's sender and its settings screen read it differently, reference 1.3).
-A tenant whose protocol outmail does not handle (`smtpgoogle`) gets no Microsoft 365 advice.
+become BridgeWarnings naming the property key (a value LogicalDOC ignores with smtpmicrosoft365 is one of them, as
+the form's greyed rows say), and a note says that outmail's own authority host is never LogicalDOC's (as the form's
+section title does). What only the properties file can show stays here: a missing `<tenant>.smtp.userasfrom`
+(LogicalDOC's sender and its settings screen read it differently, reference 1.3). A tenant whose protocol outmail
+does not handle (`smtpgoogle`) gets no Microsoft 365 advice.
 """
 
 from __future__ import annotations
@@ -17,10 +17,6 @@ from tui.logicaldoc.plans import BridgeWarning
 from tui.settings.fields import FIELDS_BY_ATTR, GLOBAL_AUTHORITY_HOST, PROTOCOL_M365
 from tui.settings.model import Settings
 from tui.settings.validate import SOVEREIGN_AUTHORITY_HOSTS, Problem, logicaldoc_lints
-
-M365_IGNORES_NOTE = ("with smtpmicrosoft365 LogicalDOC ignores Connection Security, Use secure authentication and "
-                     "Password (it always uses opportunistic STARTTLS and XOAUTH2)")
-
 
 def lint_key(tenant: str, problem: Problem) -> str | None:
     """The property key a lint is about (`<tenant>.smtp.<key>`), or None for an outmail-only field."""
@@ -34,10 +30,10 @@ def settings_warnings(tenant: str, settings: Settings) -> list[BridgeWarning]:
 
 
 def mapping_notes(tenant: str, settings: Settings) -> list[BridgeWarning]:
-    """Notes on values LogicalDOC does not use with Microsoft 365 (none for another protocol)."""
+    """A note on an authority host LogicalDOC does not use (Microsoft 365 only; a sovereign cloud's is a lint)."""
     if settings.protocol != PROTOCOL_M365:
         return []
-    notes = [BridgeWarning(M365_IGNORES_NOTE, tenant, "note")]
+    notes: list[BridgeWarning] = []
     authority = urlsplit(str(settings.authority_host).strip())
     if str(settings.authority_host).rstrip("/") != GLOBAL_AUTHORITY_HOST and \
             authority.hostname not in SOVEREIGN_AUTHORITY_HOSTS:  # a sovereign one is a lint
