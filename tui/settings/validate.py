@@ -99,8 +99,9 @@ def _email_problem(attr: str, value: str, required: bool, *, display_name: bool 
 
 
 def validate(settings: Settings) -> list[Problem]:
-    """Every error and warning for these settings: the field checks (errors, and outmail's own warnings), then
-    `logicaldoc_lints`. Never raises for any Settings (an unreadable number is None: an error)."""
+    """Every error and warning for these settings: the LogicalDOC fields' checks (errors, and a client secret's
+    spaces), `logicaldoc_lints`, then outmail's own options (timeout, CA file). Never raises for any Settings (an
+    unreadable number is None: an error)."""
     problems: list[Problem] = []
     add = problems.append
     m365 = settings.protocol == PROTOCOL_M365
@@ -153,6 +154,8 @@ def validate(settings: Settings) -> list[Problem]:
         elif scope.startswith("https://graph.microsoft"):
             add(Problem("scope", "error", "A Graph scope cannot be used for SMTP; use https://outlook.office365.com/.default"))
 
+    problems += logicaldoc_lints(settings)
+    # outmail's own options
     if isinstance(settings.timeout_seconds, bool) or not isinstance(settings.timeout_seconds, (int, float)) \
             or not 0 < settings.timeout_seconds <= 600:
         add(Problem("timeout_seconds", "error", "Timeout must be a number of seconds more than 0 and at most 600"))
@@ -163,7 +166,7 @@ def validate(settings: Settings) -> list[Problem]:
         add(Problem("ca_file", "error" if uses_tls else "warning",
                     f"CA file {settings.ca_file.strip()} does not exist or is not a file"
                     + ("" if uses_tls else " (not used here: no TLS)")))
-    return problems + logicaldoc_lints(settings)
+    return problems
 
 
 # ------------------------------------------------------------------------------------------------ LogicalDOC lints
