@@ -347,12 +347,14 @@ def _smtp_tables_on_disk(settings: Mapping[str, Settings]
 
 
 def apply_export(plan: ExportPlan, *, backup: bool = True) -> Path | None:
-    """Write the plan's file: backup `<name>.bak-YYYYmmdd-HHMMSS` next to it (what the file held, written privately
-    and atomically with the file's mode and owner), then an atomic replace that keeps the owner and mode. Returns the
-    backup's path (None when nothing changed or no backup was asked). Stale temporary files of an earlier killed
-    export are removed.
+    """Write the plan's file: backup `<name>.bak-YYYYmmdd-HHMMSS` next to it (`-2`, `-3`, ... within one second;
+    what the file held, written privately and atomically with the file's mode and owner: tui.files.write_backup),
+    then an atomic replace that keeps the owner and mode (through a symlink: the link stays). Returns the backup's
+    path (None when nothing changed or no backup was asked). Stale temporary files of an earlier killed export are
+    removed.
 
-    Raises BridgeError when the file changed on disk since the plan was made (nothing is written).
+    Raises BridgeError when the file cannot be read or changed on disk since the plan was made (nothing is written),
+    OSError when a write fails (the file is then as it was).
     """
     if plan.path is None:
         raise BridgeError("the plan has no file path")

@@ -108,6 +108,9 @@ class ImportPlan:
 
 
 def read_config(config_path: Path, *, must_exist: bool) -> tuple[str, bool, dict[str, Any]]:
+    """(the settings file's text, whether it exists, its parsed data) for a plan to start from; a missing file is the
+    example (`settings.example.toml`'s text), or SettingsFileError when `must_exist`. Raises SettingsFileError for a
+    file that cannot be read or parsed (with its line and column)."""
     from tui.settings import store
 
     text = store.read_text(Path(config_path))
