@@ -1,8 +1,9 @@
 """Load and save the settings file: tomllib to read, tomlkit to write back only the values that changed.
 
 Nothing is ever lost: a malformed file is reported with its line and column and never overwritten, saves are
-atomic (temporary file in the same folder, fsync, os.replace), a file holding a secret is written with mode 0600,
-and a file that changed on disk since it was loaded is not overwritten without being asked (SettingsConflictError).
+atomic (`tui.files.atomic_write`: a private temporary file in the same folder, fsync, os.replace), a file holding a
+secret (`holds_secret`: the field table's secrets, or a credential-looking key) is written with mode 0600, and a file
+that changed on disk since it was loaded is not overwritten without being asked (SettingsConflictError).
 A UTF-8 byte order mark (Windows editors write one) is accepted and kept. A changed value keeps its trailing comment
 in its column; a new key goes after its table's last key, above the comments that introduce the next table.
 """
