@@ -69,8 +69,9 @@ from tui.diagnostics.steps_smtp import envelope_step, step_auth, step_ehlo, step
 from tui.diagnostics.steps_token import step_token
 from tui.diagnostics.token import TokenCache
 
-# Shim: the console (tui/console/diagnostics_pane.py, send_dialog.py, tests/console) still reaches these through
-# `engine.`; their home is tui.diagnostics.events and tui.diagnostics.report. Goes once the console imports them there.
+# Shim: tests/console (test_diagnostics_pane.py, test_guide_screen.py), tests/guide/test_guide_until_pass.py and
+# tests/diagnostics/test_monitor.py still reach these through `engine`; their home is tui.diagnostics.events and
+# tui.diagnostics.report. Goes once those import them there.
 from tui.diagnostics.events import StepFinished, StepStarted, TranscriptAdded  # noqa: F401
 from tui.diagnostics.report import StepResult, TokenInfo  # noqa: F401
 
@@ -147,14 +148,15 @@ async def _smtp_path(run: Run) -> bool:
 
 
 async def _after_auth(run: Run, extra_steps: Sequence[ExtraStep]) -> None:
-    """The extra steps in order on the authenticated connection; after one that did not end ok or warn (or a read
-    that timed out) the rest are skipped."""
+    """The extra steps in order on the authenticated connection; after one that did not end ok or warn the rest
+    are skipped."""
     session = Session(run)
     for i, x in enumerate(extra_steps):
         ok = await run.run_step(x.id, functools.partial(x.run, session), round_trips=x.round_trips,
                                 explain=run.explainer())
         if not ok:
-            _skip_extra(run, extra_steps[i + 1:], f"the {x.id} step failed")
+            ended = "failed" if run.result(x.id).status == "fail" else "was skipped"
+            _skip_extra(run, extra_steps[i + 1:], f"the {x.id} step {ended}")
             return
 
 
