@@ -13,13 +13,16 @@ Owners (where the bindings are read):
   the first that binds the name answers, as Textual looks a key up from the focused widget outward; the app's
   keymap (`App.set_keymap` / `update_keymap`: binding id -> keys) is applied, so a rebinding changes the text.
 - a list of `BindingType` (e.g. a `HELP_KEYS` list of widget keys that F1 names but nothing binds here).
+- a tuple of owners: a chain looked up in order, e.g. `(MainScreen, OutmailApp)` for a screen's strings outside a
+  running app (plain tests); the keymap is the first running app's among them.
 Class tables are cached per class (`functools.cache`); a lookup is a scan of that tuple, the keymap applied to the
 few bindings found. Nothing here is recomputed per render beyond that scan.
 
 Names: an action as written in the binding (`"cancel_run"`, `"diagnose(True)"`, `"choose('save')"`), a binding
 id (`"diagnose_fresh"`), or an action's bare name (`"scroll_view"` matches `scroll_view(1)` and `scroll_view(-1)`,
-`"focus_next"` matches `app.focus_next`) when nothing matches exactly. Exact action and id matches are both taken (`"test_send"` is the id of ctrl+t and the
-action of ctrl+t and F6: "ctrl+t or F6"), in the order the bindings are declared, each key once.
+`"focus_next"` matches `app.focus_next`) when nothing matches exactly. Exact action and id matches are both
+taken (`"test_send"` is the id of ctrl+t and the action of ctrl+t and F6: "ctrl+t or F6"), in the order the
+bindings are declared, each key once.
 
 Display form (`display(key)`): a binding's `key_display` when set (unless the keymap rebound it, as Textual does);
 else F-keys upper case (`f5` -> `F5`, `shift+f5` -> `shift+F5`), modifiers spelled out (`ctrl+t`, not Textual's
@@ -35,25 +38,32 @@ is not bound fails in the tests, not silently on screen):
   "Esc, q or F1"; with `joiner=", "`: "Esc, q, F1"), several names joined by `between` ("PgDn/PgUp").
 - `first_key(owner, name) -> str`: the first key only ("Esc" for `escape,ctrl+g`), for a button's label.
 - `key_before(owner, name, label) -> str`: "F5 Run"; `key_after(owner, name, label) -> str`: "Send (ctrl+t)".
-- `binding_table(owner) -> tuple[Binding, ...]`: a class's (or list's) whole table, one Binding per key, in order
-  (for F1 and the palette); `expand(bindings)`: Textual's expansion that keeps `ConsoleBinding` fields.
+- `binding_table(owner, textual=True) -> tuple[Binding, ...]`: a class's (or list's) whole table, one Binding per
+  key, in order (for F1 and the palette; `textual=False`: only what the console's classes declare); `expand(bindings)`: Textual's expansion that keeps `ConsoleBinding` fields.
 - `described(owner, *names, description=..., tooltip="") -> list[Binding]`: the owner's bindings of `names` with
   the console's own description, for F1 to list keys a widget or Textual binds (Tab, an Input's Enter).
-- `ConsoleBinding(..., palette="Save settings")`: a Binding that also names its command palette entry.
+- `keymap_of(owner) -> Mapping[str, str]`, `with_keymap(bindings, keymap) -> list[Binding]`: the running app's
+  keymap and the bindings as it makes them (F1 lists the keys in force).
+- `fill(owner, text) -> str`: each `{name}` in `text` replaced by `keys(owner, name)` ("{cancel_run} cancels").
+- `ConsoleBinding(..., palette="Save settings")`: a Binding that also names its command palette entry; its tooltip
+  may name another key as `{name}`: `BINDINGS = fill_tooltips([...], *also)` fills it from the same list, then
+  from the owners `also` (for Textual's footer and Keys panel) and `tooltip(owner, binding)` with the keys in force (F1, the palette).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from textual.binding import Binding, BindingType
 from textual.keys import _character_to_key, format_key
 
-__all__ = ["ConsoleBinding", "binding_table", "bindings_for", "described", "display", "expand", "first_key",
-           "key_after", "key_before", "key_list", "keys", "natural"]
+__all__ = ["ConsoleBinding", "binding_table", "bindings_for", "described", "display", "expand", "fill",
+           "fill_tooltips", "first_key", "key_after", "key_before", "key_list", "keymap_of", "keys", "natural",
+           "tooltip", "with_keymap"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +73,8 @@ class ConsoleBinding(Binding):
     it), so the palette is read from the same declaration as the key, the footer and F1."""
 
     palette: str = ""
+    template: str = ""  # the tooltip as written, `{name}` naming another action's key (fill_tooltips)
+    refs: tuple[tuple[str, tuple[Binding, ...]], ...] = ()  # each `{name}` and the bindings it names
 
 
 def expand(bindings: Iterable[BindingType]) -> Iterable[Binding]:
@@ -125,11 +137,16 @@ def _is_class(owner: Any) -> bool:
     return isinstance(owner, type)
 
 
+def _is_textual(cls: type) -> bool:
+    return cls.__module__.split(".", 1)[0] == "textual"
+
+
 @functools.cache
-def _class_table(cls: type) -> tuple[Binding, ...]:
+def _class_table(cls: type, textual: bool = True) -> tuple[Binding, ...]:
     """The class's bindings as Textual merges them (a key bound by a subclass replaces the bases' bindings of that
     key; `inherit_bindings=False` stops at that class), one per key, the most derived class's first, each class's
-    in the order declared; an App gets the command palette's binding that Textual adds to each instance."""
+    in the order declared; an App gets the command palette's binding that Textual adds to each instance.
+    `textual=False`: without the bindings Textual's own classes declare (Screen's Tab, the palette's key)."""
     from textual.app import App
     from textual.dom import DOMNode
 
@@ -141,11 +158,12 @@ def _class_table(cls: type) -> tuple[Binding, ...]:
         if not (isinstance(base, type) and issubclass(base, DOMNode)):
             continue
         own = list(expand(base.__dict__.get("BINDINGS", [])))
-        table.extend(b for b in own if b.key not in bound)
+        if textual or not _is_textual(base):
+            table.extend(b for b in own if b.key not in bound)
         bound.update(b.key for b in own)
         if not base._inherit_bindings:
             break
-    if (issubclass(cls, App) and getattr(cls, "ENABLE_COMMAND_PALETTE", False)
+    if (textual and issubclass(cls, App) and getattr(cls, "ENABLE_COMMAND_PALETTE", False)
             and not any(b.action in ("command_palette", "app.command_palette") for b in table)):
         table.append(Binding(cls.COMMAND_PALETTE_BINDING, "command_palette", "palette", show=False,
                              key_display=cls.COMMAND_PALETTE_DISPLAY, priority=True,
@@ -153,13 +171,14 @@ def _class_table(cls: type) -> tuple[Binding, ...]:
     return tuple(table)
 
 
-def binding_table(owner: Any) -> tuple[Binding, ...]:
+def binding_table(owner: Any, *, textual: bool = True) -> tuple[Binding, ...]:
     """The whole table of a class (cached), of a node's class, or of a list of `BindingType` (not cached); one
-    Binding per key (comma-separated keys expanded), without the keymap."""
+    Binding per key (comma-separated keys expanded), without the keymap. `textual=False` leaves out what
+    Textual's own classes bind (Screen's Tab, ctrl+c; the palette's key): the console's own declarations."""
     if _is_class(owner):
-        return _class_table(owner)
+        return _class_table(owner, textual)
     if _is_node(owner):
-        return _class_table(type(owner))
+        return _class_table(type(owner), textual)
     return tuple(expand(owner))
 
 
@@ -182,7 +201,13 @@ def _match(table: tuple[Binding, ...], name: str) -> list[Binding]:
 
 
 def _keymap(owner: Any) -> Mapping[str, str]:
-    """The running app's keymap (binding id -> keys), or {} for a class or a node without an app."""
+    """The app's keymap (binding id -> keys) for an App or a node of a running app; {} for a class or a list."""
+    from textual.app import App
+
+    if _owners(owner):
+        return next((k for k in map(_keymap, owner) if k), {})
+    if isinstance(owner, App):
+        return owner._keymap
     if not _is_node(owner):
         return {}
     try:
@@ -190,6 +215,16 @@ def _keymap(owner: Any) -> Mapping[str, str]:
     except Exception:  # noqa: BLE001 - a node not attached to a running app: no keymap
         return {}
     return getattr(app, "_keymap", None) or {}
+
+
+def keymap_of(owner: Any) -> Mapping[str, str]:
+    """The keymap that applies to `owner` (a node of a running app): binding id -> keys; {} otherwise."""
+    return _keymap(owner)
+
+
+def with_keymap(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> list[Binding]:
+    """The bindings as a keymap makes them (one per key): Textual's rule, see `bindings_for`."""
+    return _apply_keymap(list(bindings), keymap)
 
 
 def _apply_keymap(bindings: list[Binding], keymap: Mapping[str, str]) -> list[Binding]:
@@ -209,7 +244,14 @@ def _apply_keymap(bindings: list[Binding], keymap: Mapping[str, str]) -> list[Bi
     return result
 
 
+def _owners(owner: Any) -> bool:
+    """A tuple of owners (a chain), not a tuple of bindings."""
+    return isinstance(owner, tuple) and not any(isinstance(o, (Binding, str)) for o in owner)
+
+
 def _chain(owner: Any) -> list[tuple[Binding, ...]]:
+    if _owners(owner):
+        return [table for one in owner for table in _chain(one)]
     if _is_class(owner):
         return [_class_table(owner)]
     if _is_node(owner):
@@ -224,8 +266,13 @@ def bindings_for(owner: Any, name: str) -> tuple[Binding, ...]:
         found = _match(table, name)
         if found:
             return tuple(_apply_keymap(found, _keymap(owner)))
-    where = owner.__name__ if _is_class(owner) else type(owner).__name__
-    raise LookupError(f"no binding for {name!r} in {where}")
+    raise LookupError(f"no binding for {name!r} in {_name(owner)}")
+
+
+def _name(owner: Any) -> str:
+    if _owners(owner):
+        return " or ".join(map(_name, owner))
+    return owner.__name__ if _is_class(owner) else "a list" if isinstance(owner, (list, tuple)) else type(owner).__name__
 
 
 def key_list(owner: Any, name: str) -> tuple[str, ...]:
@@ -266,3 +313,53 @@ def key_before(owner: Any, name: str, label: str) -> str:
 def key_after(owner: Any, name: str, label: str) -> str:
     """`"Send (ctrl+t)"`: the label, then the first key in parentheses (the dialogs' buttons)."""
     return f"{label} ({first_key(owner, name)})"
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][\w.]*(?:\([^{}]*\))?)\}")
+
+
+def fill(owner: Any, text: str) -> str:
+    """`text` with each `{name}` replaced by `keys(owner, name)`: `fill(pane, "{cancel_run} cancels")` is
+    "x cancels". Raises LookupError for a name not bound."""
+    return _PLACEHOLDER.sub(lambda m: keys(owner, m.group(1)), text)
+
+
+def fill_tooltips(bindings: list[BindingType], *also: Any) -> list[BindingType]:
+    """A BINDINGS list whose ConsoleBinding tooltips name other keys as `{name}` (`"As {diagnose}, but ..."`),
+    filled from the list itself, then from the owners `also` (e.g. OutmailApp, for a pane's tooltip that names
+    the app's F5), so Textual's footer and Keys panel show keys; the words as written stay in `template` (and the
+    bindings each name refers to in `refs`), which `tooltip(owner, binding)` fills again with the keys in force
+    (a subclass's, the app's keymap)."""
+    source = (bindings, *also)
+    result: list[BindingType] = []
+    for binding in bindings:
+        if isinstance(binding, ConsoleBinding) and "{" in binding.tooltip:
+            names = dict.fromkeys(m.group(1) for m in _PLACEHOLDER.finditer(binding.tooltip))
+            refs = tuple((name, bindings_for(source, name)) for name in names)
+            binding = dataclasses.replace(binding, tooltip=fill(source, binding.tooltip),
+                                          template=binding.tooltip, refs=refs)
+        result.append(binding)
+    return result
+
+
+def tooltip(owner: Any, binding: Binding) -> str:
+    """The binding's tooltip with the keys in force: each `{name}` of a ConsoleBinding's `template` as `owner`
+    binds it (a subclass's or the keymap's key), else (the binding is another class's, e.g. the guide's listed by
+    F1 for the app) the bindings it named where it was declared (`refs`), the keymap applied. Any other binding's
+    tooltip as it is. Placeholders name binding ids, so that another class's binding is not taken for them."""
+    template = getattr(binding, "template", "")
+    if not template:
+        return binding.tooltip
+    refs = dict(getattr(binding, "refs", ()))
+
+    def shown(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if owner is not None:
+            try:
+                return keys(owner, name)
+            except LookupError:
+                pass
+        found = _apply_keymap(list(refs[name]), _keymap(owner))
+        return natural(dict.fromkeys(b.key_display or display(b.key) for b in found))
+
+    return _PLACEHOLDER.sub(shown, template)
