@@ -14,6 +14,8 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 
+from tui.console.keytext import ConsoleBinding, fill_tooltips, keys
+
 from tui.settings.fields import FIELDS
 from tui.settings.model import Settings
 from tui.settings.store import (
@@ -35,14 +37,13 @@ if TYPE_CHECKING:
 # tests can prove that the crash report never prints it (tests/console/test_crash.py). Unset in normal use.
 TEST_CRASH_ENV = "OUTMAIL_TEST_CRASH"
 
-# Keys that belong to widgets (Input, Select, Checkbox) or Textual itself; listed in help, not bound here.
-FORM_KEYS: list[BindingType] = [
-    Binding("tab", "focus_next", "Next field"),
-    Binding("shift+tab", "focus_previous", "Previous field"),
-    Binding("enter,space", "select", "Open a choice list / toggle a checkbox"),
-    Binding("up,down", "move", "Move in an open choice list"),
-    Binding("ctrl+p", "command_palette", "Command palette: every action by name"),
-]
+# Actions that exist in `outmail demo` only (app.demo set): hidden from the footer, F1 and the palette otherwise.
+DEMO_ACTIONS = frozenset({"sandbox"})
+
+
+def demo_only(action: str) -> bool:
+    """Whether `action` (`"sandbox('mailbox')"` too) exists in `outmail demo` only."""
+    return action.split("(", 1)[0] in DEMO_ACTIONS
 
 
 def _outmail_commands() -> Any:
@@ -66,72 +67,70 @@ class OutmailApp(App[None], inherit_bindings=False):
     TITLE = "outmail"
     COMMANDS = App.COMMANDS | {_outmail_commands}
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help", id="help", key_display="F1", tooltip="Every key and every field's help."),
-        Binding("ctrl+s", "save", "Save", id="save",
-                tooltip="Write the changed values to the settings file; comments and other lines stay."),
-        Binding("f5", "diagnose", "Diagnose", id="diagnose", key_display="F5",
-                tooltip="Prove the settings on screen step by step (token, connect, EHLO, STARTTLS, AUTH, "
-                        "envelope)."),
-        # shift+F5 is xterm's ESC [15;2~ (tmux sends it too); the palette has it as "Diagnose with a new token".
-        Binding("shift+f5", "diagnose(True)", "Diagnose with a new token", show=False, id="diagnose_fresh",
-                key_display="shift+F5",
-                tooltip="As F5, but ask Entra ID for a new token instead of the cached one (after a change of "
-                        "permissions, roles or consent)."),
-        Binding("ctrl+t", "test_send", "Test send", id="test_send", tooltip="Send a test message."),
-        Binding("f6", "test_send", "Test send", show=False, id="test_send_f6", key_display="F6", tooltip="Send a test message."),
-        Binding("ctrl+r", "reveal_secrets", "Reveal", show=False, id="reveal",
-                tooltip="Show or hide the client secret and the password."),
-        Binding("f3", "switch_tenant", "Tenant", show=False, id="tenant", key_display="F3",
-                tooltip="Switch to another tenant of the file."),
-        # outmail demo only (check_action hides them otherwise): tui/console/sandbox_panel.py.
-        Binding("f7", "sandbox", "Sandbox", id="sandbox", key_display="F7",
-                tooltip="outmail demo: switch the sandbox's fault and read the sandbox mailbox."),
-        Binding("f8", "sandbox('mailbox')", "Mailbox", show=False, id="sandbox_mailbox", key_display="F8",
-                tooltip="outmail demo: the messages the sandbox received, newest first."),
+    # Every action of the console, declared once: key(s), footer/F1 description, tooltip (F1, the palette's help),
+    # the palette's title (`palette`; tui/console/commands.py). Strings that name a key read it from here
+    # (tui/console/keytext.py), so a rebinding (the keymap, by id) changes them too.
+    BINDINGS: ClassVar[list[BindingType]] = fill_tooltips([
+        ConsoleBinding("f1", "help", "Help", id="help", key_display="F1", tooltip="Every key and every field's help.",
+                       palette="Help: keys and fields"),
+        ConsoleBinding("ctrl+s", "save", "Save", id="save",
+                       tooltip="Write the changed values to the settings file; comments and other lines stay.",
+                       palette="Save settings"),
+        ConsoleBinding("f5", "diagnose", "Diagnose", id="diagnose", key_display="F5",
+                       tooltip="Prove the settings on screen step by step (token, connect, EHLO, STARTTLS, AUTH, "
+                               "envelope).",
+                       palette="Diagnose the settings"),
+        # shift+F5 is xterm's ESC [15;2~ (tmux sends it too).
+        ConsoleBinding("shift+f5", "diagnose(True)", "Diagnose with a new token", show=False, id="diagnose_fresh",
+                       key_display="shift+F5",
+                       tooltip="As {diagnose}, but ask Entra ID for a new token instead of the cached one (after a "
+                               "change of permissions, roles or consent).",
+                       palette="Diagnose with a new token"),
+        # One palette entry for both keys: it names "ctrl+t or F6".
+        ConsoleBinding("ctrl+t", "test_send", "Test send", id="test_send", tooltip="Send a test message.",
+                       palette="Send a test message"),
+        Binding("f6", "test_send", "Test send", show=False, id="test_send_f6", key_display="F6",
+                tooltip="Send a test message."),
+        ConsoleBinding("ctrl+r", "reveal_secrets", "Reveal", show=False, id="reveal",
+                       tooltip="Show or hide the client secret and the password.", palette="Reveal or hide secrets"),
+        ConsoleBinding("f3", "switch_tenant", "Tenant", show=False, id="tenant", key_display="F3",
+                       tooltip="Switch to another tenant of the file.", palette="Switch tenant"),
+        # outmail demo only (DEMO_ACTIONS: check_action, F1 and the palette leave them out otherwise):
+        # tui/console/sandbox_panel.py.
+        ConsoleBinding("f7", "sandbox", "Sandbox", id="sandbox", key_display="F7",
+                       tooltip="outmail demo: switch the sandbox's fault and read the sandbox mailbox.",
+                       palette="Sandbox: switch the fault"),
+        ConsoleBinding("f8", "sandbox('mailbox')", "Mailbox", show=False, id="sandbox_mailbox", key_display="F8",
+                       tooltip="outmail demo: the messages the sandbox received, newest first.",
+                       palette="Sandbox: show the mailbox"),
         # LogicalDOC's context.properties: tui/console/bridge_dialogs.py (a diff to confirm before anything is written).
-        Binding("f4", "import_properties", "Import", show=False, id="import", key_display="F4",
-                tooltip="Read this tenant's Outgoing Email keys from LogicalDOC's context.properties into the "
-                        "settings file (diff first), then reload the form."),
-        Binding("f9", "export_properties", "Export", show=False, id="export", key_display="F9",
-                tooltip="Write the settings on screen into LogicalDOC's context.properties (diff first, backup kept)."),
+        ConsoleBinding("f4", "import_properties", "Import", show=False, id="import", key_display="F4",
+                       tooltip="Read this tenant's Outgoing Email keys from LogicalDOC's context.properties into the "
+                               "settings file (diff first), then reload the form.",
+                       palette="Import from LogicalDOC's context.properties"),
+        ConsoleBinding("f9", "export_properties", "Export", show=False, id="export", key_display="F9",
+                       tooltip="Write the settings on screen into LogicalDOC's context.properties (diff first, "
+                               "backup kept).",
+                       palette="Export to LogicalDOC's context.properties"),
         # Not in the footer (no room at 80 columns): F1 and the palette name it. tui/console/explain_dialog.py.
-        Binding("f10", "explain", "Explain an error", show=False, id="explain", key_display="F10",
-                tooltip="Paste error text (a LogicalDOC log excerpt, an SMTP reply, an AADSTS error, a bounce) and "
-                        "get the diagnostics' cause, setup step and fix for each error, with the line it matched."),
-        # Not in the footer either: F1 and the palette ("Setup guide") name it. tui/console/guide_screen.py.
-        Binding("f12", "guide", "Setup guide", show=False, id="guide", key_display="F12",
-                tooltip="The Microsoft 365 setup steps as a checklist, each proven, failed or not known from the last "
-                        "run (F5) and a pasted verification, with the PowerShell filled in; the setup and verification "
-                        "scripts."),
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="quit",
-                tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes."),
+        ConsoleBinding("f10", "explain", "Explain an error", show=False, id="explain", key_display="F10",
+                       tooltip="Paste error text (a LogicalDOC log excerpt, an SMTP reply, an AADSTS error, a bounce) "
+                               "and get the diagnostics' cause, setup step and fix for each error, with the line it "
+                               "matched.",
+                       palette="Explain an error"),
+        # Not in the footer either: F1 and the palette name it. tui/console/guide_screen.py.
+        ConsoleBinding("f12", "guide", "Setup guide", show=False, id="guide", key_display="F12",
+                       tooltip="The Microsoft 365 setup steps as a checklist, each proven, failed or not known from "
+                               "the last run ({diagnose}) and a pasted verification, with the PowerShell filled in; "
+                               "the setup and verification scripts.",
+                       palette="Setup guide"),
+        ConsoleBinding("ctrl+q", "quit", "Quit", priority=True, id="quit",
+                       tooltip="Quit; asks Save / Discard / Cancel when there are unsaved changes.", palette="Quit"),
         # The palette's "Keys" panel (Textual's HelpPanel) has no key of its own to close it.
         Binding("escape", "hide_help_panel", "Close the palette's Keys panel", show=False, id="hide_keys"),
         # Not inherited from App (so the footer keeps this order): Textual's ctrl+c hint "press ctrl+q to quit".
         Binding("ctrl+c", "help_quit", show=False, system=True),
-    ]
-    # Command palette entries: (binding id, title). Keys and help come from the bindings above.
-    PALETTE_COMMANDS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("save", "Save settings"),
-        ("help", "Help: keys and fields"),
-        ("reveal", "Reveal or hide secrets"),
-        ("tenant", "Switch tenant"),
-        ("diagnose", "Diagnose the settings"),
-        ("diagnose_fresh", "Diagnose with a new token"),
-        ("test_send", "Send a test message"),
-        ("import", "Import from LogicalDOC's context.properties"),
-        ("export", "Export to LogicalDOC's context.properties"),
-        ("explain", "Explain an error"),
-        ("guide", "Setup guide"),
-        ("show_settings", "Show the settings form"),
-        ("quit", "Quit"),
-    )
-    # Added to the palette in `outmail demo` only (app.demo is set).
-    DEMO_PALETTE_COMMANDS: ClassVar[tuple[tuple[str, str], ...]] = (
-        ("sandbox", "Sandbox: switch the fault"),
-        ("sandbox_mailbox", "Sandbox: show the mailbox"),
-    )
+    ])
 
     def __init__(
         self,
@@ -219,7 +218,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         if not self.settings_file.exists:
             self.push_screen(_dialogs().NewFileDialog(
                 f"{self.settings_file.path} does not exist yet.\n\nStart from the example settings? The file is "
-                "created when you first save (ctrl+s); nothing is written before that."), self._new_file_answered)
+                f"created when you first save ({keys(self, 'save')}); nothing is written before that."),
+                self._new_file_answered)
         elif self._pick_tenant_on_start:
             self._pick_tenant("No tenant was given (--tenant) and none is named 'default'.")
         crash = os.environ.get(TEST_CRASH_ENV, "")
@@ -250,7 +250,7 @@ class OutmailApp(App[None], inherit_bindings=False):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hide_help_panel":
             return bool(self.screen.query("HelpPanel"))  # Esc means nothing else here
-        if action == "sandbox" and self.demo is None:
+        if self.demo is None and demo_only(action):
             return False  # the sandbox panel exists in `outmail demo` only
         if action in self._FORM_ACTIONS and isinstance(self.screen, ModalScreen):
             return False
@@ -260,13 +260,6 @@ class OutmailApp(App[None], inherit_bindings=False):
     def dirty(self) -> bool:
         """Values on screen differ from the loaded file."""
         return bool(changed_attrs(self.loaded_settings, self.current_settings))
-
-    def binding_by_id(self, binding_id: str) -> Binding | None:
-        for source in (self.BINDINGS, MainScreen.BINDINGS):
-            for binding in Binding.make_bindings(source):
-                if binding.id == binding_id:
-                    return binding
-        return None
 
     def on_settings_edited(self, message: SettingsEdited) -> None:
         if not self.screen_stack or self._exit:
@@ -430,49 +423,19 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.exit()
 
     def action_help(self) -> None:
-        from tui.console.help_screen import HelpScreen
+        from tui.console.help_screen import HelpScreen, help_groups
 
         if isinstance(self.screen, HelpScreen):
             return
-        groups = [
-            ("Everywhere", list(self.BINDINGS)),
-            ("Settings form", list(MainScreen.BINDINGS) + FORM_KEYS),
-            ("Quit with unsaved changes (also when switching tenant)", _dialogs().QuitDialog.BINDINGS),
-            ("File changed on disk while saving", _dialogs().ConflictDialog.BINDINGS),
-            ("New settings file", _dialogs().NewFileDialog.BINDINGS),
-            ("Tenant picker", _dialogs().TenantPickerDialog.BINDINGS + [Binding("enter", "open", "Open the tenant")]),
-            ("Help", HelpScreen.BINDINGS),
-        ]
-        from tui.console.diagnostics_pane import DiagnosticsPane
-
-        groups.insert(2, ("Diagnostics pane (F5)", DiagnosticsPane.BINDINGS + DiagnosticsPane.HELP_KEYS))
-        from tui.console.send_dialog import SendDialog
-
-        groups.insert(3, ("Test send dialog (ctrl+t, F6)", SendDialog.BINDINGS + SendDialog.HELP_KEYS))
-        from tui.console.bridge_dialogs import PlanPreviewDialog
-
-        groups.insert(4, ("Import (F4) / Export (F9): the changes before writing", PlanPreviewDialog.BINDINGS))
-        from tui.console.explain_dialog import ExplainDialog
-
-        groups.insert(5, ("Explain an error (F10)", ExplainDialog.BINDINGS + ExplainDialog.HELP_KEYS))
-        from tui.console.guide_screen import GuideScreen
-
-        groups.insert(6, ("Setup guide (F12)", GuideScreen.BINDINGS + GuideScreen.HELP_KEYS))
-        if self.demo is not None:
-            from tui.console.sandbox_panel import SandboxPanel
-
-            groups.insert(3, ("Sandbox panel (outmail demo, F7)", SandboxPanel.BINDINGS + SandboxPanel.HELP_KEYS))
-        else:  # the sandbox keys exist in `outmail demo` only
-            groups[0] = ("Everywhere", [b for b in self.BINDINGS
-                                        if not (isinstance(b, Binding) and b.id in ("sandbox", "sandbox_mailbox"))])
-        self.push_screen(HelpScreen(groups))
+        self.push_screen(HelpScreen(help_groups(self, demo=self.demo is not None)))
 
     def action_reveal_secrets(self) -> None:
         if not self.form_ready.is_set():
             return
         self.secrets_revealed = not self.secrets_revealed
         self.form.set_revealed(self.secrets_revealed)
-        self.say("Secrets shown (ctrl+r hides them)" if self.secrets_revealed else "Secrets hidden")
+        self.say(f"Secrets shown ({keys(self, 'reveal_secrets')} hides them)" if self.secrets_revealed
+                 else "Secrets hidden")
 
     def action_switch_tenant(self) -> None:
         self.sync_form()
@@ -519,7 +482,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         except ModuleNotFoundError as exc:
             if exc.name != "tui.console.diagnostics_pane":
                 raise
-            self.say("Diagnostics are not available yet (F2 returns to the settings)")
+            self.say(f"Diagnostics are not available yet ({keys(screen, 'show_settings')} returns to the settings)")
             return
         container = screen.query_one(f"#{DIAGNOSTICS_PANE}")
         panes = container.query(DiagnosticsPane)

@@ -16,9 +16,12 @@ from textual.content import Content
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.console.keytext import key_after
+
 
 class Choice(NamedTuple):
-    """One answer of a ChoiceDialog: its button says `label (key)`; `keys` (the first is shown) choose it too."""
+    """One answer of a ChoiceDialog, declared once: the dialog's binding is made from it (`keys`, `description`
+    for F1) and its button says `label (key)`, the key read back from that binding (tui/console/keytext.py)."""
 
     value: str
     label: str
@@ -27,8 +30,9 @@ class Choice(NamedTuple):
     description: str  # what F1 help says the key does
 
     @property
-    def key(self) -> str:
-        return self.keys.split(",")[0]
+    def action(self) -> str:
+        """The dialog's action for this answer: `choose('save')`."""
+        return f"choose('{self.value}')"
 
 
 class ChoiceDialog(ModalScreen[str]):
@@ -39,11 +43,15 @@ class ChoiceDialog(ModalScreen[str]):
     # The answers; each subclass's key bindings are made from them (so F1 help lists them).
     CHOICES: ClassVar[tuple[Choice, ...]] = ()
     DEFAULT: ClassVar[str] = "cancel"  # the button focused first (Enter), the choice that changes nothing
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('cancel')", "Cancel", show=False)]
+    # What Esc does when no answer binds it (F1 says it): a subclass may say it in its own words.
+    ESCAPE_TEXT: ClassVar[str] = "Cancel"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "choose('cancel')", ESCAPE_TEXT, show=False)]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if "CHOICES" in cls.__dict__:  # before Textual merges the class's bindings
-            cls.BINDINGS = [Binding(c.keys, f"choose('{c.value}')", c.description, show=False) for c in cls.CHOICES]
+            cls.BINDINGS = [Binding(c.keys, c.action, c.description, show=False) for c in cls.CHOICES]
+            if "ESCAPE_TEXT" in cls.__dict__:
+                cls.BINDINGS.append(Binding("escape", "choose('cancel')", cls.ESCAPE_TEXT, show=False))
         super().__init_subclass__(**kwargs)
 
     def __init__(self, body: str, title: str | None = None) -> None:
@@ -57,7 +65,7 @@ class ChoiceDialog(ModalScreen[str]):
             yield Static(self.body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for choice in self.CHOICES:
-                    yield Button(f"{choice.label} ({choice.key})", id=f"choice-{choice.value}",
+                    yield Button(key_after(self, choice.action, choice.label), id=f"choice-{choice.value}",
                                  variant=choice.variant, compact=True)
 
     def on_mount(self) -> None:
@@ -120,7 +128,7 @@ class ErrorDialog(ChoiceDialog):
 class TenantPickerDialog(ModalScreen[str]):
     """Choose one of the file's tenants (arrows, Enter); dismisses with its name, or "" for Cancel."""
 
-    BINDINGS = [Binding("escape,c", "cancel", "Cancel", show=False)]
+    BINDINGS = [Binding("c,escape", "cancel", "Cancel", show=False)]
 
     def __init__(self, tenants: tuple[str, ...], current: str | None = None, reason: str = "") -> None:
         super().__init__()
@@ -136,7 +144,7 @@ class TenantPickerDialog(ModalScreen[str]):
             # Option prompts are markup-free Content: tenant names come from the file.
             yield OptionList(*[Option(Content(name), id=name) for name in self.tenants], id="tenant-choice")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel (c)", id="cancel", compact=True)
+                yield Button(key_after(self, "cancel", "Cancel"), id="cancel", compact=True)
 
     def on_mount(self) -> None:
         options = self.query_one("#tenant-choice", OptionList)

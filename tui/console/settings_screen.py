@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
@@ -13,13 +12,16 @@ from textual.widgets import ContentSwitcher, Footer, Label, Static
 
 from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, PROTOCOL_M365
 from tui.settings.model import Settings
+from tui.console.keytext import ConsoleBinding, fill
 
 if TYPE_CHECKING:
     from tui.console.form import SettingsForm
 
 IGNORED_NOTE = "(ignored by LogicalDOC with SMTP Microsoft 365)"
 SETTINGS_PANE = "settings-pane"
-DEFAULT_HELP = "Tab moves between fields. F1 lists every key; ctrl+p finds every action by name."
+# The help line's words; `{name}` is the key of that action (tui/console/keytext.py, read from the bindings).
+DEFAULT_HELP = ("{focus_next} moves between fields. {help} lists every key; {command_palette} finds every action by "
+                "name.")
 DIAGNOSTICS_PANE = "diagnostics-pane"
 
 
@@ -107,7 +109,8 @@ class StatusLine(Horizontal):
         self.query_one(PathLabel).set_path(path)
         tenant_text = f"tenant {tenant}"
         if len(tenants) > 1:
-            tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, F3)" if tenant in tenants else " (F3)"
+            key = fill(self, "{switch_tenant}")
+            tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, {key})" if tenant in tenants else f" ({key})"
         self._say("status-tenant", tenant_text)
         if dirty:
             dirty_label = self._say("status-dirty", "● unsaved changes")
@@ -134,14 +137,15 @@ class MainScreen(Screen[None]):
 
     AUTO_FOCUS = "#f-protocol"
     BINDINGS = [
-        Binding("f2", "app.show_settings", "Settings form", show=False, id="show_settings", key_display="F2",
-                tooltip="Back to the settings form from the diagnostics pane."),
+        ConsoleBinding("f2", "app.show_settings", "Settings form", show=False, id="show_settings", key_display="F2",
+                       tooltip="Back to the settings form from the diagnostics pane.",
+                       palette="Show the settings form"),
     ]
 
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self._settings = settings
-        self._help = DEFAULT_HELP
+        self._help = ""
         self._message: tuple[str, str] | None = None  # (text, severity) shown above the help line
         self._message_focus: Any = None  # the widget focused when it was said (focus coming back keeps it)
         self._focus_coming_back = False  # a dialog closed: the next focus is the screen giving it back
@@ -152,12 +156,13 @@ class MainScreen(Screen[None]):
             with Vertical(id=SETTINGS_PANE):
                 yield Static(preview_text(self._settings), id="form-preview", markup=False)
             with Vertical(id=DIAGNOSTICS_PANE):
-                yield Static("Diagnostics (F5) are not available in this build yet. F2 returns to the settings.",
+                yield Static(fill(self, "Diagnostics ({diagnose}) are not available in this build yet. "
+                                        "{show_settings} returns to the settings."),
                              id="diagnostics-placeholder", markup=False)
         message = Static("", id="message-line", markup=False)
         message.display = False
         yield message
-        yield Static(DEFAULT_HELP, id="help-line", markup=False)
+        yield Static(self.default_help, id="help-line", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -187,9 +192,14 @@ class MainScreen(Screen[None]):
         self.clear_message()  # another pane, or a new run: what was said is about the last one
         if pane != SETTINGS_PANE:
             self.set_focus(None)
-            self.set_help("Diagnostics of the settings on screen. F2 returns to the form.")
+            self.set_help(fill(self, "Diagnostics of the settings on screen. {show_settings} returns to the form."))
 
     # ------------------------------------------------------------------------------------------------ help line
+
+    @property
+    def default_help(self) -> str:
+        """The help line when no field has the focus: DEFAULT_HELP with the keys in force."""
+        return fill(self, DEFAULT_HELP)
 
     def set_help(self, text: str) -> None:
         """What the keys do here (the focused field's help, the pane's keys): the help line under the form."""
@@ -254,9 +264,9 @@ class MainScreen(Screen[None]):
             node_id = getattr(node, "id", None) or ""
             if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
                 field = FIELDS_BY_ATTR[node_id[2:]]
-                extra = " ctrl+r shows or hides it." if field.kind == "secret" else ""
+                extra = fill(self, " {reveal_secrets} shows or hides it.") if field.kind == "secret" else ""
                 self.set_help(f"{field.label}: {field.help}{extra}")
                 return
-        self.set_help(DEFAULT_HELP)
+        self.set_help(self.default_help)
 
 
