@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui.console.keytext import first_key, key_after, keys
 DEFAULT_PROPERTIES_PATH = "/opt/logicaldoc/conf/context.properties"
 Direction = Literal["import", "export"]
 
@@ -95,11 +96,13 @@ class PropertiesPathDialog(ModalScreen[str]):
             yield Label(f"{verb} LogicalDOC's context.properties", classes="dialog-title", markup=False)
             yield Static(self.intro, classes="dialog-body", markup=False)
             yield Input(self.default, placeholder=DEFAULT_PROPERTIES_PATH, id="bridge-path", compact=True)
-            yield Label("Enter shows the changes; nothing is written before you confirm.", id="bridge-path-status",
-                        markup=False)
+            # Enter is the Input's own key (submit); the dialog's keys are its bindings.
+            yield Label(f"{first_key(Input, 'submit')} shows the changes; nothing is written before you confirm.",
+                        id="bridge-path-status", markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Show changes (Enter)", id="bridge-path-ok", variant="primary", compact=True)
-                yield Button("Cancel (Esc)", id="bridge-path-cancel", compact=True)
+                yield Button(key_after(Input, "submit", "Show changes"), id="bridge-path-ok", variant="primary",
+                             compact=True)
+                yield Button(key_after(self, "cancel", "Cancel"), id="bridge-path-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#bridge-path", Input).focus()
@@ -138,6 +141,19 @@ class PropertiesPathDialog(ModalScreen[str]):
 
     def action_cancel(self) -> None:
         self.dismiss("")
+
+
+WRITE, CANCEL = "choose('write')", "choose('cancel')"  # PlanPreviewDialog's two actions
+
+
+def preview_keys(changed: bool) -> str:
+    """The preview's keys in words: `↑↓ PgUp PgDn scroll; w writes, c cancels` (or `c closes`); the scroll keys
+    are the diff view's (a VerticalScroll's own bindings)."""
+    scroll = (keys(VerticalScroll, "scroll_up", "scroll_down", between="") + " "
+              + keys(VerticalScroll, "page_up", "page_down", between=" "))
+    cancel = first_key(PlanPreviewDialog, CANCEL)
+    what = f"{first_key(PlanPreviewDialog, WRITE)} writes, {cancel} cancels" if changed else f"{cancel} closes"
+    return f"{scroll} scroll; {what}"
 
 
 class PlanPreviewDialog(ModalScreen[str]):
@@ -181,8 +197,8 @@ class PlanPreviewDialog(ModalScreen[str]):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("w", "choose('write')", "Write the changes (a backup of context.properties is kept)", show=False),
-        Binding("c,escape", "choose('cancel')", "Cancel: nothing is written", show=False),
+        Binding("w", WRITE, "Write the changes (a backup of context.properties is kept)", show=False),
+        Binding("c,escape", CANCEL, "Cancel: nothing is written", show=False),
     ]
 
     def __init__(self, title: str, plan: Any, summary: str) -> None:
@@ -206,8 +222,9 @@ class PlanPreviewDialog(ModalScreen[str]):
                              id="bridge-diff", markup=False)
             with Horizontal(id="bridge-buttons"):
                 if plan.changed:
-                    yield Button("Write (w)", id="choice-write", variant="primary", compact=True)
-                yield Button("Cancel (c)" if plan.changed else "Close (c)", id="choice-cancel", compact=True)
+                    yield Button(key_after(self, WRITE, "Write"), id="choice-write", variant="primary", compact=True)
+                yield Button(key_after(self, CANCEL, "Cancel" if plan.changed else "Close"), id="choice-cancel",
+                             compact=True)
 
     def on_mount(self) -> None:
         # The diff has the focus: arrows and PgUp/PgDn scroll it; Cancel is the default, so Enter writes nothing.
@@ -315,8 +332,7 @@ class BridgeFlow:
             title = f"Import from {path}"
             what = f"{_values(len(plan.changes))} in {app.settings_file.path}" if plan.changed else "Nothing changes"
         warnings = _counted(plan.warnings)
-        keys = "w writes, c cancels" if plan.changed else "c closes"
-        summary = f"{what}{warnings}. Secrets show as ***. ↑↓ PgUp PgDn scroll; {keys}."
+        summary = f"{what}{warnings}. Secrets show as ***. {preview_keys(plan.changed)}."
         app.push_screen(PlanPreviewDialog(title, plan, summary), lambda choice: self._confirmed(choice, plan))
 
     def _plan(self) -> Any:

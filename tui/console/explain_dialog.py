@@ -20,17 +20,34 @@ from tui.diagnostics.explain import explain
 from tui.diagnostics.explain_cli import MAX_INPUT
 from tui.settings.model import Settings
 from tui.console.diagnostics_pane import hint_content
+from tui.console.keytext import described, fill, first_key, key_after, keys
 
 DEBOUNCE_SECONDS = 0.4  # explain once the text has stopped changing for this long (typing, a paste in pieces)
 MAX_TEXT = MAX_INPUT  # characters, as `outmail explain`: a log excerpt, not a whole log
 MAX_FINDINGS_SHOWN = 20  # errors shown in the dialog; ctrl+l copies them all
 MATCHED_SHOWN = 140  # characters of a matched line shown (two rows at 80 columns); the rest is cut with "…"
 KIND_WORDS = {"smtp-reply": "SMTP reply", "aadsts": "Entra ID error", "exception": "Java exception"}
-READY_TEXT = "Paste the error text above: it is explained as it changes (F10: now)"
+READY_TEXT = "Paste the error text above: it is explained as it changes ({explain}: now)"  # keytext.fill
 PLACEHOLDER = ("Paste here (your terminal's paste: ctrl+shift+v, shift+insert, right click or cmd+v): a LogicalDOC "
                "log entry with its stack trace, an SMTP reply (535 5.7.3 ...), an AADSTS error or a bounce.")
 # Control characters (an escape sequence in a pasted log) are never written to the terminal as they are.
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def key_words(owner: Any = None) -> dict[str, str]:
+    """The keys the explanation names, read from the bindings: `copy` (ctrl+o), `copy_all` (ctrl+l), `page` (PgDn),
+    `diagnose` (the console's F5), `explain` (F10). `owner`: the dialog on screen (the app's keymap applies), or
+    None for the ExplainDialog and OutmailApp classes."""
+    if owner is None:
+        from tui.console.app import OutmailApp
+
+        dialog: Any = ExplainDialog
+        app: Any = OutmailApp
+    else:
+        dialog = app = owner
+    return {"copy": first_key(dialog, "copy_fix"), "copy_all": first_key(dialog, "copy_all"),
+            "page": first_key(dialog, "scroll_findings(1)"), "diagnose": keys(app, "diagnose"),
+            "explain": keys(dialog, "explain")}
 
 
 def printable(text: str) -> str:
@@ -59,53 +76,60 @@ def matched_lines(matched: str, width: int) -> list[Content]:
     return [Content.assemble(("  │ ", "$text-muted"), (row, "$text-accent")) for row in rows]
 
 
-def finding_content(number: int, finding: Any, width: int = 74, copy_key: str = "ctrl+o") -> Content:
-    """One finding: its title, the line it matched (cut), then the hint as the diagnostics pane shows it."""
+def finding_content(number: int, finding: Any, width: int = 74, words: dict[str, str] | None = None) -> Content:
+    """One finding: its title, the line it matched (cut), then the hint as the diagnostics pane shows it.
+    `words`: the keys named (`key_words`)."""
+    words = words or key_words()
     parts = [finding_title(number, finding), *matched_lines(finding.matched, width)]
     hint = finding.hint
     if hint is None:
-        parts.append(Content("Not known: outmail's table has no explanation for this text. Press F5 to diagnose the "
-                             "settings step by step."))
+        parts.append(Content(f"Not known: outmail's table has no explanation for this text. Press {words['diagnose']} "
+                             "to diagnose the settings step by step."))
     else:
         if not finding.known:
             parts.append(Content(f"Not known: a {finding.klass or 'server'} error outmail's table does not have. "
                                  "What its class says:"))
-        parts.extend(hint_content(hint.redacted(printable), copy_key=copy_key))
+        parts.extend(hint_content(hint.redacted(printable), copy_key=words["copy"]))
     return Content("\n").join(parts)
 
 
-def explanation_content(explanation: Any, settings: Settings, width: int = 74) -> Content:
-    """Every finding in the order of the paste, or in words why nothing was found."""
+def explanation_content(explanation: Any, settings: Settings, width: int = 74,
+                        words: dict[str, str] | None = None) -> Content:
+    """Every finding in the order of the paste, or in words why nothing was found. `words`: the keys named
+    (`key_words`)."""
+    words = words or key_words()
     if not explanation.findings:
         return Content("\n").join([
             Content.styled("▲ Not known: no SMTP reply, Entra ID error or known Java exception in this text.",
                            "bold $text-warning"),
-            Content("Paste the lines around the error (the log entry and its stack trace), or press F5 to diagnose "
-                    "the settings step by step."),
+            Content("Paste the lines around the error (the log entry and its stack trace), or press "
+                    f"{words['diagnose']} to diagnose the settings step by step."),
         ])
     shown = explanation.findings[:MAX_FINDINGS_SHOWN]
-    blocks = [finding_content(i, f, width) for i, f in enumerate(shown, 1)]
+    blocks = [finding_content(i, f, width, words) for i, f in enumerate(shown, 1)]
     if len(explanation.findings) > len(shown):
         more = len(explanation.findings) - len(shown)
-        blocks.append(Content.styled(f"… and {more} more error{'' if more == 1 else 's'} not shown here: ctrl+l copies "
-                                     "the whole explanation.", "bold $text-warning"))
+        blocks.append(Content.styled(f"… and {more} more error{'' if more == 1 else 's'} not shown here: "
+                                     f"{words['copy_all']} copies the whole explanation.", "bold $text-warning"))
     blocks.append(Content.styled(f"The fixes use the settings on screen (tenant {settings.tenant}, unsaved edits "
                                  "too). Secrets in the paste are redacted here.", "$text-muted"))
     return Content("\n\n").join(blocks)
 
 
-def summary(explanation: Any) -> tuple[str, str]:
-    """The status line's words and its class: how many errors were found and whether each is known."""
+def summary(explanation: Any, words: dict[str, str] | None = None) -> tuple[str, str]:
+    """The status line's words and its class: how many errors were found and whether each is known. `words`: the
+    keys named (`key_words`)."""
+    words = words or key_words()
     found = explanation.findings
     if not found:
         return "▲ Nothing known in this text: paste the lines around the error", "-warn"
     n = len(found)
     errors = f"{n} error{'' if n == 1 else 's'} found"
     unknown = sum(1 for f in found if not f.known)
-    keys = "ctrl+o copies the fix, PgDn scrolls"
+    named = f"{words['copy']} copies the fix, {words['page']} scrolls"
     if unknown:
-        return f"▲ {errors}, {unknown} not known: {keys}", "-warn"
-    return f"✔ {errors}, {'explained' if n == 1 else 'each explained'}: {keys}", "-ok"
+        return f"▲ {errors}, {unknown} not known: {named}", "-warn"
+    return f"✔ {errors}, {'explained' if n == 1 else 'each explained'}: {named}", "-ok"
 
 
 class ExplainDialog(ModalScreen[None]):
@@ -143,9 +167,9 @@ class ExplainDialog(ModalScreen[None]):
         Binding("q", "close", "Close (when the focus is not in the text)", show=False, id="ex_close_q"),
     ]
     # Listed in F1 with the dialog's own keys.
-    HELP_KEYS: ClassVar[list[BindingType]] = [
-        Binding("tab,shift+tab", "focus_next", "Move between the text, the explanation and the buttons"),
-    ]
+    HELP_KEYS: ClassVar[list[BindingType]] = described(
+        ModalScreen, "focus_next", "focus_previous",
+        description="Move between the text, the explanation and the buttons")
 
     DEFAULT_CSS = """
     ExplainDialog {
@@ -218,20 +242,24 @@ class ExplainDialog(ModalScreen[None]):
                         id="ex-title", markup=False)
             yield TextArea(self.initial_text, id="ex-text", compact=True, soft_wrap=True,
                            highlight_cursor_line=False, placeholder=PLACEHOLDER)
-            yield Label(READY_TEXT, id="ex-status", markup=False)
+            yield Label(fill(self, READY_TEXT), id="ex-status", markup=False)
             with VerticalScroll(id="ex-result", can_focus=True):
                 yield Static(self._intro(), id="ex-findings", markup=False)
             with Horizontal(id="ex-buttons"):
-                yield Button(Content("Explain (F10)"), id="ex-explain", variant="primary", compact=True)
-                yield Button(Content("Copy fix (ctrl+o)"), id="ex-copy", compact=True, disabled=True)
-                yield Button(Content("Copy all (ctrl+l)"), id="ex-copy-all", compact=True, disabled=True)
-                yield Button(Content("Close (Esc)"), id="ex-close", compact=True)
+                yield Button(Content(key_after(self, "explain", "Explain")), id="ex-explain", variant="primary",
+                             compact=True)
+                yield Button(Content(key_after(self, "copy_fix", "Copy fix")), id="ex-copy", compact=True,
+                             disabled=True)
+                yield Button(Content(key_after(self, "copy_all", "Copy all")), id="ex-copy-all", compact=True,
+                             disabled=True)
+                yield Button(Content(key_after(self, "close", "Close")), id="ex-close", compact=True)
 
     def _intro(self) -> Content:
         return Content.styled(
-            "The same cause, setup step and fix as the diagnostics (F5), for every error in the text, each with the "
-            f"line it matched. The fixes use the settings on screen (tenant {self.settings.tenant}, unsaved edits "
-            "too); secrets in the paste are redacted before anything is shown here.", "$text-muted")
+            f"The same cause, setup step and fix as the diagnostics ({keys(self, 'diagnose')}), for every error in the "
+            f"text, each with the line it matched. The fixes use the settings on screen (tenant "
+            f"{self.settings.tenant}, unsaved edits too); secrets in the paste are redacted before anything is shown "
+            "here.", "$text-muted")
 
     def on_mount(self) -> None:
         self.query_one("#ex-text", TextArea).focus()
@@ -261,7 +289,7 @@ class ExplainDialog(ModalScreen[None]):
         text = self.query_one("#ex-text", TextArea).text
         self.serial += 1
         if not text.strip():
-            self._show(None, READY_TEXT, "")
+            self._show(None, fill(self, READY_TEXT), "")
             self.explained_serial = self.serial
             return
         if len(text) > MAX_TEXT:
@@ -290,8 +318,8 @@ class ExplainDialog(ModalScreen[None]):
         if message.explanation is None:
             self._show(None, f"✖ explain failed ({message.error}); `outmail explain -` reads the same text", "-error")
             return
-        words, cls = summary(message.explanation)
-        self._show(message.explanation, words, cls)
+        said, cls = summary(message.explanation, key_words(self))
+        self._show(message.explanation, said, cls)
 
     # ------------------------------------------------------------------------------------------------ state → widgets
 
@@ -308,7 +336,8 @@ class ExplainDialog(ModalScreen[None]):
         if self.explanation is None:
             findings.update(self._intro())
         else:
-            findings.update(explanation_content(self.explanation, self.settings, self._line_width()))
+            findings.update(explanation_content(self.explanation, self.settings, self._line_width(),
+                                                key_words(self)))
 
     def _line_width(self) -> int:
         width = self.query_one("#ex-result").scrollable_content_region.width
@@ -411,4 +440,4 @@ class ExplainDialog(ModalScreen[None]):
         self.action_close()
 
 
-__all__ = ["ExplainDialog", "explanation_content", "finding_content", "summary", "printable", "cut"]
+__all__ = ["ExplainDialog", "explanation_content", "finding_content", "key_words", "summary", "printable", "cut"]

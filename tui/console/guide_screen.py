@@ -24,6 +24,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from tui.console.dialogs import Choice, ChoiceDialog
+from tui.console.keytext import ConsoleBinding, described, fill_tooltips, first_key, key_after, keys
 
 # A step's state in words first, with a mark that reads without colour (NO_COLOR), then its colour.
 STATE_WORDS = {"proven": "✔ proven", "failed": "✖ FAILED", "unknown": "· not known", "not-needed": "– not needed"}
@@ -34,8 +35,12 @@ ID_WIDTH = 3
 TITLE_WIDTH = 22
 FINDINGS = "findings"  # the list's last row: the cause, least privilege and the notes
 FINDINGS_TITLE = "≡ Cause, least privilege and notes"
-KEYS_TEXT = ("c copy PowerShell  a copy setup script  v copy verify script  s save scripts\n"
-             "p paste verification  m model  f From  F5 run  w wait  PgDn scroll  Esc back")
+# The keys line at the bottom, two rows of (action or binding id, what it does): the keys are read from GuideScreen's
+# bindings (`c copy PowerShell  a copy setup script ...`).
+KEYS_ROWS = ((("guide_copy_step", "copy PowerShell"), ("guide_copy_setup", "copy setup script"),
+              ("guide_copy_verify", "copy verify script"), ("guide_save", "save scripts")),
+             (("guide_paste", "paste verification"), ("guide_model", "model"), ("guide_from", "From"),
+              ("guide_run", "run"), ("guide_wait", "wait"), ("scroll_detail(1)", "scroll"), ("guide_close", "back")))
 MODEL_WORDS = {"classic": "classic (Entra permission SMTP.SendAsApp)",
                "rbac": "RBAC for Applications (Exchange role assignment)"}
 MODEL_SHORT = {"classic": "Classic model", "rbac": "RBAC for Applications"}
@@ -80,18 +85,39 @@ def step_row(step: Any, width: int, *, plain: bool = False) -> Content:
                             (evidence, "$text-muted"))
 
 
-def step_detail(step: Any) -> Content:
-    """The selected step: its evidence (newest first), where and what to do, what proves it, the PowerShell."""
+def key_words(owner: Any = None) -> dict[str, str]:
+    """The keys the guide's texts name, read from GuideScreen's bindings (and the console's test send): `run` (F5),
+    `paste` (p), `copy_step` (c), `copy_setup` (a), `copy_verify` (v), `save` (s), `model` (m), `page` (PgDn),
+    `send` (ctrl+t). `owner`: the guide on screen (the app's keymap applies), or None for the classes."""
+    if owner is None:
+        from tui.console.app import OutmailApp
+
+        guide: Any = GuideScreen
+        app: Any = OutmailApp
+    else:
+        guide = app = owner
+    return {"run": keys(guide, "guide_run"), "paste": first_key(guide, "guide_paste"),
+            "copy_step": first_key(guide, "guide_copy_step"), "copy_setup": first_key(guide, "guide_copy_setup"),
+            "copy_verify": first_key(guide, "guide_copy_verify"), "save": first_key(guide, "guide_save"),
+            "model": first_key(guide, "guide_model"), "page": first_key(guide, "scroll_detail(1)"),
+            "send": first_key(app, "test_send")}
+
+
+def step_detail(step: Any, words: dict[str, str] | None = None) -> Content:
+    """The selected step: its evidence (newest first), where and what to do, what proves it, the PowerShell.
+    `words`: the keys named (`key_words`)."""
+    words = words or key_words()
     parts: list[Content] = [Content.styled("Evidence (newest first):", "bold")]
     if step.evidence:
         for e in step.evidence:
             parts.append(Content(f"  {EVIDENCE_MARKS.get(e.verdict, '·')} {e.text}"))
     else:
-        parts.append(Content("  none yet: F5 runs the diagnostics, p pastes the verification script's JSON"))
+        parts.append(Content(f"  none yet: {words['run']} runs the diagnostics, {words['paste']} pastes the "
+                             "verification script's JSON"))
     parts.append(Content.assemble(("Where: ", "bold"), step.where))
     parts.append(Content.assemble(("Do: ", "bold"), step.what))
     if step.command:
-        parts.append(Content.styled("PowerShell (c copies it):", "bold"))
+        parts.append(Content.styled(f"PowerShell ({words['copy_step']} copies it):", "bold"))
         parts.extend(Content.styled("    " + line, "$text-accent") for line in step.command.splitlines())
     else:
         parts.append(Content.styled("No PowerShell: this step is done in the portal (or the settings); the setup "
@@ -100,8 +126,11 @@ def step_detail(step: Any) -> Content:
     return Content("\n").join(parts)
 
 
-def findings_detail(guide: Any, saved: list[Path], saved_why: str = "") -> Content:
-    """The cause of the last failure, least privilege, the notes, the values the PowerShell is filled with."""
+def findings_detail(guide: Any, saved: list[Path], saved_why: str = "",
+                    words: dict[str, str] | None = None) -> Content:
+    """The cause of the last failure, least privilege, the notes, the values the PowerShell is filled with.
+    `words`: the keys named (`key_words`)."""
+    words = words or key_words()
     parts: list[Content] = []
     if guide.cause:
         parts.append(Content.assemble(("Cause: ", "bold $text-error"), guide.cause))
@@ -128,7 +157,7 @@ def findings_detail(guide: Any, saved: list[Path], saved_why: str = "") -> Conte
                                  f"({', '.join(p.scope_addresses) or 'the mailbox'}):"))
             parts.append(Content.styled("    " + p.scope_command, "$text-accent"))
     else:
-        parts.append(Content.assemble(("Least privilege: ", "bold"), "not known without a token (F5)."))
+        parts.append(Content.assemble(("Least privilege: ", "bold"), f"not known without a token ({words['run']})."))
     if guide.notes:
         parts.append(Content.styled("Notes:", "bold"))
         parts.extend(Content(f"  • {note}") for note in guide.notes)
@@ -142,9 +171,10 @@ def findings_detail(guide: Any, saved: list[Path], saved_why: str = "") -> Conte
                                   f"{v.tenant or '(not set)'}, object id {oid}, mailbox {v.mailbox or '(not set)'}"
                                   + (f", From {', '.join(v.from_addresses)}" if v.from_addresses else "")))
     pending = len(guide.pending)
-    parts.append(Content.assemble(("Scripts: ", "bold"), f"a copies the setup script ({pending} step"
-                                  f"{'s' if pending != 1 else ''} not proven), v the read-only verification script; "
-                                  "s saves both next to the settings file. No secret is in either."))
+    parts.append(Content.assemble(("Scripts: ", "bold"), f"{words['copy_setup']} copies the setup script ({pending} "
+                                  f"step{'s' if pending != 1 else ''} not proven), {words['copy_verify']} the "
+                                  f"read-only verification script; {words['save']} saves both next to the settings "
+                                  "file. No secret is in either."))
     if saved:
         parts.append(Content.assemble(("Saved: ", "bold"), ", ".join(str(path) for path in saved),
                                       " (readable by you only" + (f"; not next to the settings: {saved_why})"
@@ -178,18 +208,25 @@ class ModelDialog(ChoiceDialog):
     focus (Enter), Esc keeps it."""
 
     TITLE_TEXT = "Setup guide: which authorization model?"
+    ESCAPE_TEXT = "Keep the preselected model"
     CHOICES = (Choice("classic", "Classic", "c", "primary", "Classic: Entra permission SMTP.SendAsApp, FullAccess"),
                Choice("rbac", "RBAC for Applications", "r", "primary",
                       "RBAC for Applications: an Exchange role assignment scoped to the mailboxes"))
 
-    def __init__(self, preselected: str, why: str) -> None:
+    def __init__(self, preselected: str, why: str, change_key: str | None = None) -> None:
+        """`change_key`: the guide's key that asks again (default: GuideScreen's choose_model binding)."""
+        from textual.widgets import Button
+
+        classic, rbac = (first_key(type(self), choice.action) for choice in self.CHOICES)
+        change_key = change_key or first_key(GuideScreen, "choose_model")
         super().__init__(
             "How does Exchange authorize the app?\n\n"
-            "Classic (c): the Entra permission SMTP.SendAsApp with admin consent, then a service principal and "
-            "FullAccess on the mailbox (LogicalDOC's guide: S3-S6).\n\n"
-            "RBAC for Applications (r): no Entra permission; an Exchange role assignment \"Application "
+            f"Classic ({classic}): the Entra permission SMTP.SendAsApp with admin consent, then a service principal "
+            "and FullAccess on the mailbox (LogicalDOC's guide: S3-S6).\n\n"
+            f"RBAC for Applications ({rbac}): no Entra permission; an Exchange role assignment \"Application "
             "SMTP.SendAsApp\" scoped to the mailboxes LogicalDOC sends from (least privilege: S5, R1-R3).\n\n"
-            f"Preselected: {MODEL_WORDS[preselected].split(' (')[0]}, {why}. Enter takes it; m changes it later.")
+            f"Preselected: {MODEL_WORDS[preselected].split(' (')[0]}, {why}. {first_key(Button, 'press')} takes it; "
+            f"{change_key} changes it later.")
         self.DEFAULT = preselected  # type: ignore[misc]  # the button focused first
         self.preselected = preselected
 
@@ -249,16 +286,19 @@ class VerificationDialog(ModalScreen["Any | None"]):
     """
     DEBOUNCE_SECONDS = 0.3
 
-    def __init__(self, check: Callable[[str], Any]) -> None:
+    def __init__(self, check: Callable[[str], Any], script_key: str | None = None) -> None:
+        """`script_key`: the guide's key that copies the verification script (default: GuideScreen's binding)."""
         super().__init__()
         self.check = check  # text -> Verification; raises VerificationError naming what is wrong or missing
+        self.script_key = script_key or first_key(GuideScreen, "guide_copy_verify")
         self.verification: Any = None
         self.error: str | None = None
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="verify-dialog"):
-            yield Label("Paste the verification script's JSON (v copies the script)", id="verify-title")
+            yield Label(f"Paste the verification script's JSON ({self.script_key} copies the script)",
+                        id="verify-title", markup=False)
             yield Static("Run the verification script in PowerShell (read-only), then paste the one line of JSON it "
                          "prints. Nothing is guessed: a missing or wrong key is named, and the paste is refused.",
                          markup=False)
@@ -267,8 +307,8 @@ class VerificationDialog(ModalScreen["Any | None"]):
                                        "cmd+v) the line that starts with {\"outmail_verify\"")
             yield Static("Waiting for the paste", id="verify-status", markup=False)
             with Horizontal(id="verify-buttons"):
-                yield Button(Content("Use (ctrl+s)"), id="verify-use", compact=True, disabled=True)
-                yield Button(Content("Cancel (Esc)"), id="verify-cancel", compact=True)
+                yield Button(Content(key_after(self, "use", "Use")), id="verify-use", compact=True, disabled=True)
+                yield Button(Content(key_after(self, "cancel", "Cancel")), id="verify-cancel", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#verify-text", TextArea).focus()
@@ -300,7 +340,7 @@ class VerificationDialog(ModalScreen["Any | None"]):
 
             v = self.verification
             status.update(f"✔ Can be used: {verification_summary(v)}, client id {v.client_id}, mailbox {v.mailbox}"
-                          " (ctrl+s uses it)")
+                          f" ({first_key(self, 'use')} uses it)")
         else:
             status.update(f"✖ Cannot be used: {self.error}")
         status.set_class(self.verification is not None, "-ok")
@@ -360,8 +400,8 @@ class FromAddressesDialog(ModalScreen["tuple[str, ...] | None"]):
             yield Label("From addresses (Send As, S7)", id="from-title")
             yield Static("The addresses LogicalDOC sends From besides the Sender Email (with 'Use user's email as "
                          "sender': the users' own), comma separated, such as sales@contoso.com, jane@contoso.com. The "
-                         "PowerShell is filled with them and S7 checks each. Enter takes them, Esc keeps the old "
-                         "ones.", markup=False)
+                         f"PowerShell is filled with them and S7 checks each. {first_key(Input, 'submit')} takes "
+                         f"them, {first_key(self, 'cancel')} keeps the old ones.", markup=False)
             yield Input(", ".join(self.addresses), id="from-input", compact=True)
             yield Static("", id="from-error", markup=False)
 
@@ -397,13 +437,14 @@ class GuideScreen(Screen[None]):
     """The checklist: a title (the model), the evidence, the result and the cause, the steps (state in words, the
     evidence it comes from), the selected step's evidence, where, what and PowerShell, a message line and the keys."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
+    BINDINGS: ClassVar[list[BindingType]] = fill_tooltips([
         Binding("c", "copy_step", "Copy the step's PowerShell", show=False, id="guide_copy_step",
                 tooltip="Copy the selected step's PowerShell (filled in) to the clipboard (OSC 52)."),
         Binding("a", "copy_script('setup')", "Copy the setup script", show=False, id="guide_copy_setup",
                 tooltip="Copy the one idempotent PowerShell script for every step not proven (OSC 52)."),
-        Binding("v", "copy_script('verify')", "Copy the verification script", show=False, id="guide_copy_verify",
-                tooltip="Copy the read-only verification script, whose JSON p reads back (OSC 52)."),
+        ConsoleBinding("v", "copy_script('verify')", "Copy the verification script", show=False,
+                       id="guide_copy_verify",
+                       tooltip="Copy the read-only verification script, whose JSON {guide_paste} reads back (OSC 52)."),
         Binding("y", "copy_text", "Copy the guide as text", show=False, id="guide_copy_text",
                 tooltip="Copy the whole guide as `outmail guide` prints it (for a ticket)."),
         Binding("s", "save_scripts", "Save the scripts", show=False, id="guide_save",
@@ -417,8 +458,9 @@ class GuideScreen(Screen[None]):
                 tooltip="The From addresses beyond the Sender Email ('Use user's email as sender'), for S7."),
         Binding("f5", "run", "Run the diagnostics", show=False, id="guide_run", key_display="F5",
                 tooltip="Run the diagnostics on the settings on screen (nothing is sent); the guide follows."),
-        Binding("w", "toggle_wait", "Wait out propagation", show=False, id="guide_wait",
-                tooltip="Rerun the diagnostics every 5 min until they pass (at most 2 h); w again stops."),
+        ConsoleBinding("w", "toggle_wait", "Wait out propagation", show=False, id="guide_wait",
+                       tooltip="Rerun the diagnostics every 5 min until they pass (at most 2 h); {guide_wait} again "
+                               "stops."),
         # Priority: the step list (an OptionList) would take PgDn for itself.
         Binding("pagedown", "scroll_detail(1)", "Scroll the step's detail down", show=False, priority=True,
                 key_display="PgDn"),
@@ -426,10 +468,11 @@ class GuideScreen(Screen[None]):
                 key_display="PgUp"),
         Binding("escape,q", "close", "Back to the console", show=False, id="guide_close"),
         Binding("f12", "close", "Back to the console", show=False, id="guide_close_f12", key_display="F12"),
-    ]
-    HELP_KEYS: ClassVar[list[BindingType]] = [
-        Binding("up,down", "select", "Select a step: its evidence, where, what and PowerShell show below"),
-    ]
+    ])
+    # For F1: the step list's own keys (an OptionList's), with what they do here.
+    HELP_KEYS: ClassVar[list[BindingType]] = described(
+        OptionList, "cursor_up", "cursor_down",
+        description="Select a step: its evidence, where, what and PowerShell show below")
 
     DEFAULT_CSS = """
     GuideScreen {
@@ -508,6 +551,7 @@ class GuideScreen(Screen[None]):
         self._message: tuple[str, str] | None = None
         self._detail_id: str | None = None  # the row whose detail is shown (a new row starts at its top)
         self._ask_after_run = False  # the model question waits for the run going when the guide opened
+        self.words = key_words()  # the keys its texts name; read again with the app's keymap once mounted
 
     # ------------------------------------------------------------------------------------------------ layout
 
@@ -526,9 +570,14 @@ class GuideScreen(Screen[None]):
         message = Static("", id="guide-message", markup=False)
         message.display = False
         yield message
-        yield Static(KEYS_TEXT, id="guide-keys", markup=False)
+        yield Static(self.keys_text(), id="guide-keys", markup=False)
+
+    def keys_text(self) -> str:
+        """The two rows of keys at the bottom (KEYS_ROWS), each key read from the bindings."""
+        return "\n".join("  ".join(f"{first_key(self, name)} {what}" for name, what in row) for row in KEYS_ROWS)
 
     def on_mount(self) -> None:
+        self.words = key_words(self)
         self.rebuild()
         self.query_one("#guide-steps", OptionList).focus()
         # a run may end while the guide is open (F5 here, a wait's attempt, a test send): follow it
@@ -584,7 +633,8 @@ class GuideScreen(Screen[None]):
                                 from_addresses=froms)
         except VerificationError as exc:  # the settings on screen are now about another app or mailbox
             app.guide_verification = None
-            self.say(f"The pasted verification was dropped: {exc.message}. p pastes a new one.", "warning")
+            self.say(f"The pasted verification was dropped: {exc.message}. {self.words['paste']} pastes a new one.",
+                     "warning")
             guide = build_guide(settings, last_run=last, model=model, from_addresses=froms)
         self.guide = guide
         self._built_from = self._inputs()
@@ -614,7 +664,7 @@ class GuideScreen(Screen[None]):
         tenant = self.app.current_settings.tenant
         self.query_one("#guide-title", Label).update(
             f"Setup guide · {MODEL_SHORT.get(guide.model, guide.model)}, {SOURCE_WORDS.get(guide.model_source, '')} "
-            f"(m) · tenant {tenant}" if guide.applicable else f"Setup guide · tenant {tenant}")
+            f"({self.words['model']}) · tenant {tenant}" if guide.applicable else f"Setup guide · tenant {tenant}")
         self._show_evidence()
         self._show_wait()
         result = self.query_one("#guide-result", Label)
@@ -631,11 +681,11 @@ class GuideScreen(Screen[None]):
             elif any(s.state == "failed" for s in guide.steps):
                 cause.update(Content.styled("✖ A step failed: select it for its evidence and fix", "bold $text-error"))
             elif guide.last_run is None and guide.verification is None:
-                cause.update(Content("No evidence yet: F5 runs the diagnostics (nothing is sent); until then every "
-                                     "step is not known."))
+                cause.update(Content(f"No evidence yet: {self.words['run']} runs the diagnostics (nothing is sent); "
+                                     "until then every step is not known."))
             elif any(s.state == "unknown" for s in guide.steps):
-                cause.update(Content("Nothing failed; the steps not known need more evidence: p pastes the "
-                                     "verification, ctrl+t sends a test mail."))
+                cause.update(Content(f"Nothing failed; the steps not known need more evidence: {self.words['paste']} "
+                                     f"pastes the verification, {self.words['send']} sends a test mail."))
             else:
                 cause.update(Content.styled("✔ Every step is proven or not needed", "bold $text-success"))
         self._show_steps()
@@ -649,7 +699,7 @@ class GuideScreen(Screen[None]):
         if pane is not None and pane.running:
             run = "… the diagnostics are running (the guide follows)"
         elif last is None:
-            run = "no run yet (F5 runs the diagnostics, nothing is sent)"
+            run = f"no run yet ({self.words['run']} runs the diagnostics, nothing is sent)"
         else:
             run = f"run {run_words(last)}"
         verification = getattr(self.app, "guide_verification", None)
@@ -658,7 +708,7 @@ class GuideScreen(Screen[None]):
 
             seen = f"verification at {clock_text(verification.collected_at)}"
         else:
-            seen = "no verification (p pastes it)"
+            seen = f"no verification ({self.words['paste']} pastes it)"
         label = self.query_one("#guide-evidence", Label)
         text = f"Evidence: {run} · {seen}"
         if str(label.content) != text:
@@ -733,13 +783,14 @@ class GuideScreen(Screen[None]):
             detail.update(Content("\n\n").join(Content(note) for note in guide.notes))
         elif step is None:
             title.update(Content.styled("Cause, least privilege, notes and the values filled in", "bold"))
-            detail.update(findings_detail(guide, self.saved, self.saved_why))
+            detail.update(findings_detail(guide, self.saved, self.saved_why, self.words))
         else:
             title.update(Content.assemble(
                 (f"{step.id} {step.title}", "bold"), "  ",
                 (STATE_WORDS.get(step.state, step.state), STATE_STYLES.get(step.state, "")),
-                "  (PgDn: PowerShell; c copies)" if step.command else "  (a portal step)"))
-            detail.update(step_detail(step))
+                f"  ({self.words['page']}: PowerShell; {self.words['copy_step']} copies)" if step.command
+                else "  (a portal step)"))
+            detail.update(step_detail(step, self.words))
         if selected != self._detail_id:  # another row: its detail from the top
             self._detail_id = selected
             self.query_one("#guide-detail-scroll", VerticalScroll).scroll_home(animate=False, immediate=True)
@@ -795,7 +846,8 @@ class GuideScreen(Screen[None]):
                 self.app.copy_to_clipboard(p.scope_command)
                 self.say("✔ Copied the RBAC scope's PowerShell (1 line) to the clipboard (OSC 52)")
             else:
-                self.say("Nothing to copy here: select a step (a copies the whole setup script)", "warning")
+                self.say(f"Nothing to copy here: select a step ({self.words['copy_setup']} copies the whole setup "
+                         "script)", "warning")
             return
         if not step.command:
             self.say(f"{step.id} {step.title} has no PowerShell: it is done in the portal (Where: above)", "warning")
@@ -812,7 +864,8 @@ class GuideScreen(Screen[None]):
         text = self.guide.setup_script() if which == "setup" else self.guide.verify_script()
         what = "setup script" if which == "setup" else "verification script (read-only)"
         self.app.copy_to_clipboard(text)
-        self.say(f"✔ Copied the {what} ({len(text.splitlines())} lines) to the clipboard (OSC 52; s saves it)")
+        self.say(f"✔ Copied the {what} ({len(text.splitlines())} lines) to the clipboard (OSC 52; {self.words['save']} "
+                 "saves it)")
 
     def action_copy_text(self) -> None:
         text = self.guide.to_text()
@@ -870,7 +923,7 @@ class GuideScreen(Screen[None]):
             build_guide(settings, last_run=last, verification=verification, model=model, from_addresses=froms)
             return verification  # about this client id and mailbox (build_guide refuses another)
 
-        self.app.push_screen(VerificationDialog(check), self._verification_pasted)
+        self.app.push_screen(VerificationDialog(check, self.words["copy_verify"]), self._verification_pasted)
 
     def _verification_pasted(self, verification: Any) -> None:
         if verification is None:
@@ -906,7 +959,7 @@ class GuideScreen(Screen[None]):
             why = ("from the last token (it carries SMTP.SendAsApp)" if preselected == "classic" else
                    "from the last token (it has no SMTP.SendAsApp role)") if source == "token" else \
                 "LogicalDOC's guide (no token yet)"
-        self.app.push_screen(ModelDialog(preselected, why), self._model_chosen)
+        self.app.push_screen(ModelDialog(preselected, why, self.words["model"]), self._model_chosen)
 
     def _model_chosen(self, model: str | None) -> None:
         if model not in ("classic", "rbac"):

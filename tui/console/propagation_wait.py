@@ -22,6 +22,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from tui.console.keytext import first_key
+
 EVERY = 300.0  # seconds from one run's start to the next (as `outmail check --until-pass --every 5m`)
 LIMIT = 7200.0  # no run starts later than this after the first (`--for 2h`)
 CLOCK = time.time  # until_pass's clock (Unix seconds); the status row counts with it too
@@ -87,6 +89,7 @@ class PropagationWait(Static):
         self._future: asyncio.Future[Any] | None = None  # the attempt's report, set by run_ended
         self._target_run: int | None = None  # the pane's run_id of the attempt's run
         self.worker: Any = None
+        self._stop_key: str | None = None  # read once from the pane's bindings (the rows change every second)
 
     # ------------------------------------------------------------------------------------------------ the runner
 
@@ -158,7 +161,9 @@ class PropagationWait(Static):
         if complete:
             future.set_result(report)
         elif report is not None and getattr(report, "cancelled", False):
-            future.set_exception(RunStopped("the run was cancelled (x)"))
+            pane = self.parent
+            cancel = f" ({first_key(pane, 'cancel_run')})" if pane is not None else ""
+            future.set_exception(RunStopped(f"the run was cancelled{cancel}"))
         else:
             future.set_exception(RunStopped("the diagnostics stopped with an error (see the pane)"))
 
@@ -218,19 +223,27 @@ class PropagationWait(Static):
         now = CLOCK()
         status = self.status
         head = "… Waiting out propagation"
+        stops = f"({self.stop_key} stops)"
         if status is None:
-            first = f"{head}: starting (w stops)"
+            first = f"{head}: starting {stops}"
         elif status.phase == "running":
-            first = f"{head}: attempt {status.attempt} running (w stops)"
+            first = f"{head}: attempt {status.attempt} running {stops}"
         elif status.phase == "waiting" and status.next_run_at is not None:
             first = f"{head}: attempt {status.attempt} failed; next run in {countdown(status.next_run_at - now)} " \
-                    "(w stops)"
+                    f"{stops}"
         else:
-            first = f"{head}: attempt {status.attempt} (w stops)"
+            first = f"{head}: attempt {status.attempt} {stops}"
         since = duration_words(now - (status.changed_at if status is not None else self.started_at))
         second = (f"  {since} after the change · every {duration_words(self.every)}, up to "
                   f"{duration_words(self.limit)}, until it passes")
         return first, second
+
+    @property
+    def stop_key(self) -> str:
+        """The pane's key that stops the wait (its toggle_wait binding: w)."""
+        if self._stop_key is None:
+            self._stop_key = first_key(self.parent if self.parent is not None else self, "toggle_wait")
+        return self._stop_key
 
     def _refresh_rows(self) -> None:
         if self.finished:

@@ -13,6 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.console.keytext import described, fill, first_key, key_before, keys
+
 NO_FAULT = "none"  # the option id of "no fault" (fault names never take this value)
 LINE_WIDTH = 72
 
@@ -31,10 +33,15 @@ def fault_prompt(name: str | None, description: str, current: bool) -> Content:
     return Content.assemble((f"{mark} ", "bold"), (text, "bold" if current else ""), (tail, "bold"))
 
 
-def mailbox_content(messages: list[Any]) -> Content:
-    """The sandbox mailbox, newest first: one block per message with Date, From, To and Subject (as received)."""
+def mailbox_content(messages: list[Any], send_key: str | None = None) -> Content:
+    """The sandbox mailbox, newest first: one block per message with Date, From, To and Subject (as received).
+    `send_key`: the test send's key in words (default: OutmailApp's binding)."""
     if not messages:
-        return Content.styled("No message received yet. A test send (ctrl+t) delivers here.", "$text-muted")
+        if send_key is None:
+            from tui.console.app import OutmailApp
+
+            send_key = first_key(OutmailApp, "test_send")
+        return Content.styled(f"No message received yet. A test send ({send_key}) delivers here.", "$text-muted")
     parts: list[Content] = []
     for msg in reversed(messages):
         subject = _clip(msg.get("Subject", "") or "(no subject)", LINE_WIDTH - 9)
@@ -50,17 +57,16 @@ class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
     Dismisses with (what to say, run the diagnostics) once a fault is chosen (Enter, n, F5), or None (q, Esc)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "close", "Close the sandbox panel", show=False),
+        Binding("q,escape", "close", "Close the sandbox panel", show=False),
         Binding("n", "no_fault", "No fault: the sandbox works normally again (closes the panel)", show=False),
         Binding("m", "refresh_mailbox", "Read the sandbox mailbox again", show=False),
         Binding("f5", "run", "Choose the highlighted fault, close the panel and run the diagnostics", show=False,
                 key_display="F5"),
     ]
-    # For F1: Enter on a fault chooses it (the OptionList's own key).
-    HELP_KEYS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Choose the highlighted fault and close the panel: the next token request and "
-                                   "SMTP connection meet it"),
-    ]
+    # For F1: Enter on a fault chooses it (the OptionList's own key, read from its binding).
+    HELP_KEYS: ClassVar[list[BindingType]] = described(
+        OptionList, "select", description="Choose the highlighted fault and close the panel: the next token request "
+                                          "and SMTP connection meet it")
 
     DEFAULT_CSS = """
     SandboxPanel {
@@ -111,18 +117,19 @@ class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="sandbox-dialog"):
-            yield Label("Sandbox fault (Enter chooses and closes, F5 runs; the next run meets it)",
-                        classes="sandbox-heading", markup=False)
+            yield Label(f"Sandbox fault ({first_key(OptionList, 'select')} chooses and closes, {keys(self, 'run')} "
+                        "runs; the next run meets it)", classes="sandbox-heading", markup=False)
             yield OptionList(id="sandbox-faults", compact=True, markup=False)
             yield Static("", id="sandbox-fault-detail", markup=False)
             yield Label("", id="sandbox-mailbox-title", classes="sandbox-heading", markup=False)
             with VerticalScroll(id="sandbox-mailbox"):
                 yield Static("", id="sandbox-messages", markup=False)
             with Horizontal(id="sandbox-buttons"):
-                yield Button(Content("F5 Run"), id="sandbox-run", compact=True)
-                yield Button(Content("n No fault"), id="sandbox-no-fault", compact=True)
-                yield Button(Content("m Refresh mailbox"), id="sandbox-refresh", compact=True)
-                yield Button(Content("q Close"), id="sandbox-close", compact=True)
+                yield Button(Content(key_before(self, "run", "Run")), id="sandbox-run", compact=True)
+                yield Button(Content(key_before(self, "no_fault", "No fault")), id="sandbox-no-fault", compact=True)
+                yield Button(Content(key_before(self, "refresh_mailbox", "Refresh mailbox")), id="sandbox-refresh",
+                             compact=True)
+                yield Button(Content(key_before(self, "close", "Close")), id="sandbox-close", compact=True)
 
     def on_mount(self) -> None:
         self.show_faults()
@@ -172,7 +179,7 @@ class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
         panel) and, with `run` (F5), runs the diagnostics (OutmailApp._sandbox_closed)."""
         said = self.choose(name)
         if said is not None:
-            self.dismiss((said if run else said + " F5 runs the diagnostics.", run))
+            self.dismiss((said if run else said + fill(self.app, " {diagnose} runs the diagnostics."), run))
 
     @on(OptionList.OptionHighlighted, "#sandbox-faults")
     def _fault_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -210,13 +217,16 @@ class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
             messages = self.sandbox.messages()
         except Exception as exc:  # noqa: BLE001 - an unreadable message file must not close the console
             self.query_one("#sandbox-mailbox-title", Label).update(
-                f"✖ Could not read the sandbox mailbox: {type(exc).__name__} (m tries again)")
+                f"✖ Could not read the sandbox mailbox: {type(exc).__name__} ({first_key(self, 'refresh_mailbox')} "
+                "tries again)")
             self.query_one("#sandbox-messages", Static).update("")
             return
         count = len(messages)
         self.query_one("#sandbox-mailbox-title", Label).update(
-            f"Sandbox mailbox: {count} message{'s' if count != 1 else ''} received, newest first (m refreshes)")
-        self.query_one("#sandbox-messages", Static).update(mailbox_content(messages))
+            f"Sandbox mailbox: {count} message{'s' if count != 1 else ''} received, newest first "
+            f"({first_key(self, 'refresh_mailbox')} refreshes)")
+        self.query_one("#sandbox-messages", Static).update(
+            mailbox_content(messages, send_key=first_key(self.app, "test_send")))
 
     def action_close(self) -> None:
         self.dismiss(None)
