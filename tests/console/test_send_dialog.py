@@ -13,7 +13,7 @@ from textual.worker import WorkerState
 from tests.console.contrast import screen_text
 from tests.console.conftest import help_text, ready
 from tui.console.launch import build_app
-from tui.console.send_dialog import SendDialog
+from tui.console.send_dialog import SendDialog, failure_content
 
 SIZE = (80, 24)
 
@@ -58,14 +58,15 @@ async def open_dialog(pilot, key: str = "ctrl+t") -> SendDialog:
 
 
 async def set_field(pilot, selector: str, value: str) -> None:
+    """Put `value` in a field, as a paste does (Input.Changed follows; keys typed one by one go through the console's
+    key pacer, tested in tests/console/test_settings_pilot.py and by the typing below where it matters)."""
     dialog = dialog_of(pilot.app)
     widget = dialog.query_one(selector)
     if isinstance(widget, TextArea):
         widget.text = value
     else:
         widget.focus()
-        widget.value = ""
-        await pilot.press(*value)
+        widget.value = value
     await pilot.pause()
 
 
@@ -80,6 +81,8 @@ async def send_and_wait(pilot) -> SendDialog:
 
 
 async def test_send_delivers_the_typed_message_and_shows_the_queue_id(demo_settings: Path, sandbox_clean) -> None:
+    """The typed message to two recipients: the reply, the queue id, each command; the result takes the focus; the
+    recipients are remembered for the next dialog (Esc and ctrl+g close it)."""
     before = len(sandbox_clean.messages())
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
@@ -95,7 +98,7 @@ async def test_send_delivers_the_typed_message_and_shows_the_queue_id(demo_setti
         for button in dialog.query(Button):
             region = button.region
             assert region.width > 0 and region.bottom <= SIZE[1], (button.id, region)
-        await set_field(pilot, "#ts-to", "alice@example.com")
+        await set_field(pilot, "#ts-to", "alice@example.com, bob@example.com")
         await set_field(pilot, "#ts-subject", "Pilot subject ünïcode")
         await set_field(pilot, "#ts-body", "Pilot body line one\nline two [b]not markup[/]\n")
         await send_and_wait(pilot)
@@ -106,14 +109,24 @@ async def test_send_delivers_the_typed_message_and_shows_the_queue_id(demo_setti
         assert f"queue id {report.send.queue_id}" in text and report.send.queue_id
         assert status(app).startswith("✔ Sent in ") and f"queue id {report.send.queue_id}" in status(app)
         assert "MAIL FROM:<" in text and "RCPT TO:<alice@example.com>" in text and "DATA (" in text
+        assert "RCPT TO:<bob@example.com>" in text
         assert "✔ ok" in text and "Send test message" in text
         assert sandbox_clean.info.client_secret not in text
         assert str(dialog.query_one("#ts-close", Button).label) == "Close (Esc)"
+        assert str(dialog.query_one("#ts-copy", Button).label) == "Copy reply (ctrl+o)"
+        assert dialog.focused is dialog.query_one("#ts-result")  # arrows and PgDn scroll the result
+        # the recipients are remembered while the console runs
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
+        dialog = await open_dialog(pilot, "f6")
+        assert dialog.query_one("#ts-to", Input).value == "alice@example.com, bob@example.com"
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
     messages = sandbox_clean.messages()
     assert len(messages) == before + 1
     received = messages[-1]
     assert received["Subject"] == "Pilot subject ünïcode"
-    assert received["To"] == "alice@example.com"
+    assert received["To"] == "alice@example.com, bob@example.com"
     assert received.get_content() == "Pilot body line one\nline two [b]not markup[/]\n"
 
 
@@ -169,6 +182,9 @@ async def test_a_bad_address_is_shown_and_nothing_connects(demo_settings: Path, 
         await ready(pilot)
         dialog = await open_dialog(pilot)
         events_before = len(sandbox_clean.smtp_events())
+        await pilot.press("enter")  # Enter in To moves to Subject; it does not send
+        await pilot.pause()
+        assert dialog.focused is dialog.query_one("#ts-subject", Input) and dialog.worker is None
         await pilot.press("ctrl+t")  # To is empty
         await pilot.pause()
         assert status(app) == "✖ To (more below); nothing was sent"
@@ -234,23 +250,6 @@ async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean) -
     assert not any(c.startswith("DATA") or c == "(END OF DATA)" for c in commands), commands
 
 
-async def test_the_last_recipients_are_remembered(demo_settings: Path, sandbox_clean) -> None:
-    app = build_app(demo_settings, demo=sandbox_clean)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await open_dialog(pilot)
-        await set_field(pilot, "#ts-to", "alice@example.com, bob@example.com")
-        await send_and_wait(pilot)
-        assert dialog_of(app).report.send.sent
-        await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
-        dialog = await open_dialog(pilot, "f6")
-        assert dialog.query_one("#ts-to", Input).value == "alice@example.com, bob@example.com"
-        await pilot.press("ctrl+g")
-        await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")
-    assert sandbox_clean.messages()[-1]["To"] == "alice@example.com, bob@example.com"
-
-
 async def test_help_lists_the_dialogs_keys(demo_settings: Path, sandbox_clean) -> None:
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:
@@ -281,26 +280,21 @@ def test_snapshot_dialog_with_send_as(snap_compare, tmp_path: Path, monkeypatch:
     assert snap_compare(build_app(Path("settings.toml")), terminal_size=SIZE, run_before=open_and_fill)
 
 
-async def test_an_auth_failure_shows_the_reply_and_the_fix_and_sends_nothing(demo_settings: Path,
-                                                                            sandbox_clean) -> None:
-    sandbox_clean.set_fault("no-mailbox-permission")
-    before = len(sandbox_clean.messages())
-    app = build_app(demo_settings, demo=sandbox_clean)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        dialog = await open_dialog(pilot)
-        await set_field(pilot, "#ts-to", "alice@example.com")
-        await pilot.press("enter")  # Enter moves to Subject; it does not send
-        await pilot.pause()
-        assert dialog.focused is dialog.query_one("#ts-subject", Input) and dialog.worker is None
-        await send_and_wait(pilot)
-        report = dialog.report
-        assert report.failed_step.id == "auth" and not report.send.sent
-        assert status(app).startswith("✖ Not sent at auth: 535 5.7.3 Authentication unsuccessful"), status(app)
-        text = shown(app)
-        assert "✖ Not sent: the AUTH step failed" in text
-        assert "Server reply: 535 5.7.3 Authentication unsuccessful" in text
-        assert "Why: " in text and "Fix: " in text and "Setup step: " in text
-        assert "– skipped" in text and "Send test message" in text  # the send step never ran
-        assert dialog.focused is dialog.query_one("#ts-result")  # arrows and PgDn scroll the result
-    assert len(sandbox_clean.messages()) == before
+def test_an_auth_failure_shows_the_reply_and_the_fix(sandbox) -> None:
+    """A send refused at AUTH (535 5.7.3): what the dialog shows above the steps, from the send's real events; the
+    send step skipped (its status line: tests/diagnostics/test_progress.py)."""
+    from tests.diagnostics.test_progress import applied, recorded
+    from tui.console.diagnostics_pane import step_line
+    from tui.diagnostics.run_text import run_total_ms
+
+    progress = applied(recorded(sandbox, "send-auth-failed").events)
+    failed = progress.report.failed_step
+    assert failed.id == "auth"
+    text = str(failure_content(failed, None, copy_key="ctrl+o"))
+    assert text.startswith("✖ Not sent: the AUTH step failed\n")
+    assert "Server reply: 535 5.7.3 Authentication unsuccessful" in text
+    assert "Why: " in text and "Fix: " in text and "Setup step: " in text and "(ctrl+o copies it)" in text
+    total = run_total_ms(progress.steps, progress.report)
+    send = str(step_line(progress.steps[6], total, 74))
+    assert send.startswith("– skipped") and "Send test message" in send  # the send step never ran
+    assert sandbox.info.client_secret not in text

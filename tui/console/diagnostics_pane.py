@@ -786,9 +786,11 @@ class DiagnosticsPane(Widget):
             self._say("Nothing to save yet: " + ("the run is still going" if self.running
                                              else f"press {keys(self, 'diagnose')} first"))
             return
+        from tui.diagnostics.text import save_report
+
         path = self.report_path()
         try:
-            self.report.save(path)
+            save_report(self.report, path)
         except OSError as exc:
             self._say(f"Could not save the report to {path}: {exc.strerror or type(exc).__name__}", "error")
             return

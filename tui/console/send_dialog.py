@@ -356,17 +356,12 @@ class SendDialog(ModalScreen["Any | None"]):
                 import importlib
 
                 await asyncio.to_thread(importlib.import_module, "tui.mail.send")
-            from tui.diagnostics.events import StepProgress
-            from tui.mail import send
-
-            progress_type = getattr(send, "SendProgress", None)  # until mail.send emits StepProgress itself
+            from tui.mail.send import send_test
 
             def emit(event: Any) -> None:
-                if progress_type is not None and isinstance(event, progress_type):
-                    event = StepProgress(event.step, event.command, event.reply)
                 self.post_message(EngineEvent(run_id, event))
 
-            return await send.send_test(settings, test, emit=emit, token_cache=self.token_cache)
+            return await send_test(settings, test, emit=emit, token_cache=self.token_cache)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the worker boundary: any failure is shown in the dialog, never a crash
