@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE_MODULES = ["tui.settings.fields", "tui.settings.model", "tui.settings.validate", "tui.settings.store",
-                "tui.settings.example", "tui.secret", "tui.addresses", "tui.cli"]
+                "tui.settings.example", "tui.secret", "tui.addresses", "tui.cli", "tui.files", "tui.invocation"]
 TEXTUAL_FREE_PACKAGES = ["diagnostics", "sandbox", "logicaldoc", "mail", "guide", "settings"]
 HEAVY = ["msal", "aiosmtplib", "requests", "tomlkit"]
 

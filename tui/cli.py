@@ -207,32 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def load_invocation(command: str, args: argparse.Namespace) -> "Invocation":
-    """Resolve the settings file of `command` and load what it needs (`SETTINGS_NEEDS`). Never raises for a file
-    that cannot be used: that is `Invocation.error` (kind "settings"), for the command to render in its format."""
+    """Resolve the settings file of `command` and load what it needs (`SETTINGS_NEEDS`,
+    `tui.invocation.load_invocation`): a file that cannot be used is `Invocation.error`, for the command to render
+    in its format."""
     import os
 
-    from tui.invocation import Invocation
+    from tui.invocation import load_invocation as load
 
     config = getattr(args, "config", None)
-    path = resolve_config_path(config)
-    explicit = bool(config or os.environ.get(ENV_CONFIG))
     tenant = getattr(args, "tenant", None)
-    need = SETTINGS_NEEDS.get(command, "path")
-    if need == "path" or (need == "if-any" and not explicit and not path.is_file()):
-        return Invocation(path, explicit, tenant if isinstance(tenant, str) else None)
-    from tui.diagnostics.unusable import Unusable
-    from tui.settings.store import SettingsFileError, load_settings
-
-    try:
-        if need == "tenants" and getattr(args, "all_tenants", False):
-            from tui.diagnostics.monitor import load_tenants
-
-            return Invocation(path, explicit, tenant, tenants=tuple(load_tenants(path)))
-        return Invocation(path, explicit, tenant, settings=load_settings(path, tenant=tenant))
-    except SettingsFileError as exc:
-        return Invocation(path, explicit, tenant, error=Unusable.from_settings_error(exc))
-    except OSError as exc:
-        return Invocation(path, explicit, tenant, error=Unusable.from_os_error(path, exc))
+    return load(resolve_config_path(config), SETTINGS_NEEDS.get(command, "path"),
+                explicit=bool(config or os.environ.get(ENV_CONFIG)), tenant=tenant if isinstance(tenant, str) else None,
+                all_tenants=bool(getattr(args, "all_tenants", False)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "edit":
         from tui.console.launch import run_console
 
-        return run_console(resolve_config_path(args.config), tenant=args.tenant, theme=args.theme)
+        return run_console(load_invocation(command, args).path, tenant=args.tenant, theme=args.theme)
     if command == "demo":
         from tui.demo import run_demo
 
@@ -271,11 +257,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check":
         from tui.diagnostics.cli import run_check
 
-        return run_check(args)
+        return run_check(args, load_invocation(command, args))
     if command == "send":
         from tui.mail.cli import run_send
 
-        return run_send(args)
+        return run_send(args, load_invocation(command, args))
     if command == "guide":
         from tui.guide.cli import run_guide
 
@@ -287,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     if command in ("import", "export"):
         from tui.logicaldoc import cli as ld_cli
 
-        return ld_cli.run_import(args) if command == "import" else ld_cli.run_export(args)
+        invocation = load_invocation(command, args)
+        return ld_cli.run_import(args, invocation) if command == "import" else ld_cli.run_export(args, invocation)
     print(f"outmail: error: unknown command {command}", file=sys.stderr)
     return EXIT_UNUSABLE
 

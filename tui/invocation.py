@@ -40,3 +40,31 @@ class Invocation:
     settings: Any = None
     tenants: tuple[tuple[str, Any], ...] = ()
     error: Any = None
+
+
+def load_invocation(path: Path, need: str, *, explicit: bool = False, tenant: str | None = None,
+                    all_tenants: bool = False) -> Invocation:
+    """Load what a command needs from the settings file at `path` (already resolved):
+
+    - "path": nothing (the console, import, export read the file their own way);
+    - "tenant": one tenant, `tenant` or 'default' or the only one (`tui.settings.store.load_settings`);
+    - "tenants": as "tenant", or every tenant with `all_tenants` (`tui.diagnostics.monitor.load_tenants`);
+    - "if-any": as "tenant" when the file is `explicit` or exists, else nothing (the fixes keep placeholders).
+
+    Never raises for a file that cannot be used: that is `Invocation.error` (kind "settings").
+    """
+    if need == "path" or (need == "if-any" and not explicit and not Path(path).is_file()):
+        return Invocation(path, explicit, tenant)
+    from tui.diagnostics.unusable import Unusable
+    from tui.settings.store import SettingsFileError, load_settings
+
+    try:
+        if need == "tenants" and all_tenants:
+            from tui.diagnostics.monitor import load_tenants
+
+            return Invocation(path, explicit, tenant, tenants=tuple(load_tenants(path)))
+        return Invocation(path, explicit, tenant, settings=load_settings(path, tenant=tenant))
+    except SettingsFileError as exc:
+        return Invocation(path, explicit, tenant, error=Unusable.from_settings_error(exc))
+    except OSError as exc:
+        return Invocation(path, explicit, tenant, error=Unusable.from_os_error(path, exc))

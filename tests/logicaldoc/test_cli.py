@@ -13,6 +13,7 @@ from pathlib import Path
 
 
 from tests.logicaldoc.conftest import FIXTURE, edit_smtp
+from tui.invocation import Invocation
 from tui.logicaldoc import cli as ld_cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -151,11 +152,11 @@ def test_confirmation_prompt(tmp_path: Path, monkeypatch) -> None:
     edit_smtp(config, "acme", username="mailer@acme.example")
     before = props.read_bytes()
     out, err = io.StringIO(), io.StringIO()
-    assert ld_cli.run_export(_args(props, config), out=out, err=err, stdin=_Tty("n\n")) == 1
+    assert ld_cli.run_export(_args(props, config), Invocation(config), out=out, err=err, stdin=_Tty("n\n")) == 1
     assert f"Write these changes to {props}? [y/N]" in out.getvalue()
     assert props.read_bytes() == before
     out = io.StringIO()
-    assert ld_cli.run_export(_args(props, config), out=out, err=err, stdin=_Tty("y\n")) == 0
+    assert ld_cli.run_export(_args(props, config), Invocation(config), out=out, err=err, stdin=_Tty("y\n")) == 0
     assert b"acme.smtp.username=mailer@acme.example" in props.read_bytes()
 
 

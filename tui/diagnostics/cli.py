@@ -79,9 +79,9 @@ def _argument_problem(args: Any, fmt: str) -> str | None:
     return None
 
 
-def run_check(args: Any) -> int:
-    from tui.settings.location import resolve_config_path
-
+def run_check(args: Any, invocation: Any) -> int:
+    """`outmail check`; `invocation` (tui.invocation.Invocation): the tenant (or with --all-tenants every tenant)
+    loaded by the top-level CLI, or why the file cannot be used."""
     fmt = output_format(args)
     if fmt not in FORMATS:
         return report_unusable(Unusable.arguments(f"--format {fmt}: use one of {', '.join(FORMATS)}"), "text")
@@ -101,14 +101,12 @@ def run_check(args: Any) -> int:
     if getattr(args, "until_pass", False) or getattr(args, "every", None) or getattr(args, "until_for", None):
         from tui.guide.until_pass_cli import run_check_until_pass  # rerun until it passes (tui.guide.until_pass)
 
-        return run_check_until_pass(args, fmt)
+        return run_check_until_pass(args, fmt, invocation)
 
-    from tui.diagnostics.monitor import DEFAULT_JOBS, run_monitor
+    from tui.diagnostics.monitor import DEFAULT_JOBS, run_monitor_loaded
 
-    path = resolve_config_path(getattr(args, "config", None))
     try:
-        run = run_monitor(path, tenant=getattr(args, "tenant", None),
-                          all_tenants=bool(getattr(args, "all_tenants", False)),
+        run = run_monitor_loaded(invocation, all_tenants=bool(getattr(args, "all_tenants", False)),
                           jobs=getattr(args, "jobs", None) or DEFAULT_JOBS, rcpt=rcpt,
                           fresh_token=bool(getattr(args, "fresh_token", False)),
                           deadline=getattr(args, "deadline", None))
@@ -139,7 +137,7 @@ def run_check(args: Any) -> int:
         text = prometheus.render(run)
         output = getattr(args, "output", None)
         if output:
-            from tui.settings.store import atomic_write
+            from tui.files import atomic_write
 
             try:
                 atomic_write(Path(output).expanduser(), text)  # new file 0644, an existing one keeps its mode

@@ -312,30 +312,36 @@ async def check_tenants(entries: Sequence[tuple[str, Any]], *, jobs: int = DEFAU
 
 async def monitor(path: Path, *, tenant: str | None = None, all_tenants: bool = False, jobs: int = DEFAULT_JOBS,
                   rcpt: str = "", fresh_token: bool = False, deadline: float | None = None,
-                  env: Mapping[str, str] | None = None, token_cache: TokenCache | None = None) -> MonitorRun:
-    """Load the file (every tenant, or the one `tenant` picks as the console does) and check. A file that cannot be
-    used is `MonitorRun.error`, never an exception."""
-    from tui.settings.store import SettingsFileError, load_settings
+                  token_cache: TokenCache | None = None) -> MonitorRun:
+    """Load the file (every tenant, or the one `tenant` picks as the console does: `tui.invocation.load_invocation`)
+    and check. A file that cannot be used is `MonitorRun.error`, never an exception."""
+    from tui.invocation import load_invocation
 
-    path = Path(path)
+    invocation = load_invocation(Path(path), "tenants", tenant=tenant, all_tenants=all_tenants)
+    return await monitor_loaded(invocation, all_tenants=all_tenants, jobs=jobs, rcpt=rcpt, fresh_token=fresh_token,
+                                deadline=deadline, token_cache=token_cache)
+
+
+async def monitor_loaded(invocation: Any, *, all_tenants: bool = False, jobs: int = DEFAULT_JOBS, rcpt: str = "",
+                         fresh_token: bool = False, deadline: float | None = None,
+                         token_cache: TokenCache | None = None) -> MonitorRun:
+    """Check what the top-level CLI loaded (`tui.invocation.Invocation`: one tenant's `settings`, every tenant's
+    `tenants` with `all_tenants`, or the file's `error`, which becomes `MonitorRun.error`)."""
+    path = Path(invocation.path)
     started = time.time()
-    try:
-        if all_tenants:
-            entries = load_tenants(path, env=env)
-        else:
-            settings = load_settings(path, tenant=tenant, env=env)
-            entries = [(settings.tenant, settings)]
-    except SettingsFileError as exc:
-        return MonitorRun(path, all_tenants, error=Unusable.from_settings_error(exc), started=started,
-                          finished=time.time())
-    except OSError as exc:
-        return MonitorRun(path, all_tenants, error=Unusable.from_os_error(path, exc), started=started,
-                          finished=time.time())
+    if invocation.error is not None:
+        return MonitorRun(path, all_tenants, error=invocation.error, started=started, finished=time.time())
+    entries = list(invocation.tenants) if all_tenants else [(invocation.settings.tenant, invocation.settings)]
     results = await check_tenants(entries, jobs=jobs, rcpt=rcpt, fresh_token=fresh_token, deadline=deadline,
                                   token_cache=token_cache)
     return MonitorRun(path, all_tenants, tuple(results), None, started, time.time())
 
 
 def run_monitor(path: Path, **kwargs: Any) -> MonitorRun:
-    """`monitor(path, **kwargs)` in a new event loop (the CLI)."""
+    """`monitor(path, **kwargs)` in a new event loop."""
     return asyncio.run(monitor(path, **kwargs))
+
+
+def run_monitor_loaded(invocation: Any, **kwargs: Any) -> MonitorRun:
+    """`monitor_loaded(invocation, **kwargs)` in a new event loop (the CLI)."""
+    return asyncio.run(monitor_loaded(invocation, **kwargs))

@@ -12,7 +12,6 @@ No Textual, no network. Every text in a Report is already redacted, so is everyt
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 MARKS = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skipped": "skip", "pending": "-", "running": "..."}
@@ -52,9 +51,8 @@ def saved_text(report: Any) -> str:
 
 
 def save_report(report: Any, path: Any) -> None:
-    """Write saved_text(report) to `path` (str or PathLike), readable by the owner only: a new file is created
-    0600, so no other user can read it even while it is written; an existing file is truncated."""
-    text = saved_text(report)
-    fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+    """Write saved_text(report) to `path` (str or PathLike), readable by the owner only (`tui.files.atomic_write`:
+    0600 from the first byte, whole or not at all; an existing file is replaced). Raises OSError."""
+    from tui.files import PRIVATE_MODE, atomic_write
+
+    atomic_write(path, saved_text(report), mode=PRIVATE_MODE)

@@ -23,7 +23,7 @@ For a console screen:
     guide.cause                                       # the one named cause of the last failure, or None
     guide.privilege                                   # least privilege: .extra roles with .allows and .remove
     guide.notes                                       # basic-auth deadline, Exchange's delay, userasfrom
-    guide.setup_script(), guide.verify_script()       # the PowerShell (copy, or save with store.atomic_write 0600)
+    guide.setup_script(), guide.verify_script()       # the PowerShell (copy, or save with tui.files.atomic_write 0600)
     guide.to_json(), guide.to_text()
 
     result = await until_pass(lambda: diagnose(settings), every=300, limit=7200, changed_at=t,

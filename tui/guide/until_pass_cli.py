@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from tui.diagnostics.unusable import Unusable
@@ -26,9 +25,9 @@ class _Crashed(Exception):
     pass
 
 
-def run_check_until_pass(args: Any, fmt: str) -> int:
-    """check's branch for --until-pass (also reached with --every or --for alone, which is refused)."""
-    from tui.settings.location import resolve_config_path
+def run_check_until_pass(args: Any, fmt: str, invocation: Any) -> int:
+    """check's branch for --until-pass (also reached with --every or --for alone, which is refused); `invocation`
+    (tui.invocation.Invocation): the tenant loaded by the top-level CLI, or why the file cannot be used."""
     from tui.diagnostics.cli import report_unusable
     from tui.guide.until_pass import DEFAULT_EVERY, DEFAULT_LIMIT, until_pass
 
@@ -42,15 +41,9 @@ def run_check_until_pass(args: Any, fmt: str) -> int:
     every = getattr(args, "every", None) or DEFAULT_EVERY
     limit = getattr(args, "until_for", None) or DEFAULT_LIMIT
 
-    from tui.settings.store import SettingsFileError, load_settings
-
-    path = resolve_config_path(getattr(args, "config", None))
-    try:
-        settings = load_settings(Path(path), tenant=getattr(args, "tenant", None))
-    except SettingsFileError as exc:
-        return report_unusable(Unusable.from_settings_error(exc), fmt)
-    except OSError as exc:
-        return report_unusable(Unusable.from_os_error(path, exc), fmt)
+    if invocation.error is not None:
+        return report_unusable(invocation.error, fmt)
+    settings = invocation.settings
 
     from tui.diagnostics.monitor import check_tenant
 

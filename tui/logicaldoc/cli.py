@@ -36,12 +36,6 @@ def _print_warnings(warnings: tuple[BridgeWarning, ...], err: TextIO) -> None:
         print(str(w), file=err)
 
 
-def _config_path(args) -> Path:
-    from tui.settings.location import resolve_config_path
-
-    return resolve_config_path(getattr(args, "config", None))
-
-
 def _tenants(args) -> list[str] | None:
     value = getattr(args, "tenant", None)
     if value is None:
@@ -69,12 +63,12 @@ def _preview(command: str, make_plan: Callable[[], Any], target: Path, nothing: 
     return plan
 
 
-def run_import(args, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Read PROPERTIES' smtp keys into the settings file (no question asked: the settings file is outmail's own;
-    --dry-run prints the diff and writes nothing)."""
+def run_import(args, invocation: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Read PROPERTIES' smtp keys into the settings file `invocation.path` (resolved by the top-level CLI; no
+    question asked: the settings file is outmail's own; --dry-run prints the diff and writes nothing)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    config = _config_path(args)
+    config = Path(invocation.path)
     plan = _preview("import", lambda: plan_import(args.properties, config, _tenants(args)), config, "nothing written",
                     "value", args, out, err)
     if isinstance(plan, int):
@@ -95,12 +89,14 @@ def _confirm(question: str, stdin: TextIO, out: TextIO) -> bool:
     return answer.strip().lower() in ("y", "yes")
 
 
-def run_export(args, out: TextIO | None = None, err: TextIO | None = None, stdin: TextIO | None = None) -> int:
-    """Write the settings file's values into PROPERTIES after showing the diff and asking (unless --yes)."""
+def run_export(args, invocation: Any, out: TextIO | None = None, err: TextIO | None = None,
+               stdin: TextIO | None = None) -> int:
+    """Write the values of the settings file `invocation.path` (resolved by the top-level CLI) into PROPERTIES after
+    showing the diff and asking (unless --yes)."""
     out = out or sys.stdout
     err = err or sys.stderr
     stdin = stdin or sys.stdin
-    config = _config_path(args)
+    config = Path(invocation.path)
     path = Path(args.properties)
     plan = _preview("export", lambda: plan_export(config, path, _tenants(args)), path, "nothing to write",
                     "change", args, out, err)

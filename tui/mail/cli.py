@@ -55,18 +55,14 @@ def read_body(args: Any) -> str | None:
         return f.read().decode("utf-8")
 
 
-def run_send(args: Any) -> int:
-    from tui.settings.location import resolve_config_path
+def run_send(args: Any, invocation: Any) -> int:
+    """`outmail send`; `invocation` (tui.invocation.Invocation): the tenant loaded by the top-level CLI, or why the
+    file cannot be used."""
     from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message
-    from tui.settings.store import SettingsFileError, load_settings
 
-    path = resolve_config_path(getattr(args, "config", None))
-    try:
-        settings = load_settings(path, tenant=getattr(args, "tenant", None))
-    except SettingsFileError as exc:
-        return _unusable(args, Unusable.from_settings_error(exc))
-    except OSError as exc:
-        return _unusable(args, Unusable.from_os_error(path, exc))
+    if invocation.error is not None:
+        return _unusable(args, invocation.error)
+    settings = invocation.settings
 
     try:
         body = read_body(args)
