@@ -599,10 +599,10 @@ class OutmailApp(App[None], inherit_bindings=False):
             folder, why = self.lasting_folder()
             why = f"no {downloads} here" + (f"; {why}" if why else "")
         target = folder / (filename or generate_datetime_filename(self.title, ".svg", time_format))
-        try:
-            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as svg:
-                svg.write(self.export_screenshot())
+        from tui.files import PRIVATE_MODE, atomic_write
+
+        try:  # 0600 from the first byte, whole or not at all, never over another file
+            atomic_write(target, self.export_screenshot(), mode=PRIVATE_MODE, exclusive=True)
         except OSError as exc:
             self.say(f"Could not save the screenshot to {target}: {exc.strerror or type(exc).__name__}", "error")
             return None

@@ -45,7 +45,6 @@ MODEL_WORDS = {"classic": "classic (Entra permission SMTP.SendAsApp)",
                "rbac": "RBAC for Applications (Exchange role assignment)"}
 MODEL_SHORT = {"classic": "Classic model", "rbac": "RBAC for Applications"}
 SOURCE_WORDS = {"chosen": "as chosen", "token": "from the last token", "default": "no token yet"}
-SCRIPT_NAMES = {"setup": "outmail-setup-{stamp}.ps1", "verify": "outmail-verify-{stamp}.ps1"}
 
 
 def cut(text: str, width: int) -> str:
@@ -882,26 +881,19 @@ class GuideScreen(Screen[None]):
     def action_save_scripts(self) -> None:
         if not self._applicable():
             return
-        from tui.settings.store import atomic_write
+        from tui.files import write_new
 
         folder, why = self.script_folder()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
+        now = time.time()
         texts = {"setup": self.guide.setup_script(), "verify": self.guide.verify_script()}
         written: list[Path] = []
         for which, text in texts.items():
-            serial = 1
-            path = folder / SCRIPT_NAMES[which].format(stamp=stamp)
-            while True:
-                try:
-                    atomic_write(path, text, mode=0o600, exclusive=True)  # never over another file
-                    break
-                except FileExistsError:
-                    serial += 1
-                    path = folder / SCRIPT_NAMES[which].format(stamp=f"{stamp}-{serial}")
-                except OSError as exc:
-                    self.say(f"Could not save the {which} script to {path}: {exc.strerror or type(exc).__name__}",
-                             "error")
-                    return
+            try:  # outmail-<which>-YYYYmmdd-HHMMSS[-N].ps1, 0600, never over another file
+                path = write_new(folder, f"outmail-{which}-", ".ps1", text, now=now)
+            except OSError as exc:
+                self.say(f"Could not save the {which} script in {folder}: {exc.strerror or type(exc).__name__}",
+                         "error")
+                return
             written.append(path)
         self.saved = written
         self.saved_why = why
