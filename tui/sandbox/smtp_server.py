@@ -26,7 +26,6 @@ import binascii
 import collections
 import itertools
 import logging
-import os
 import re
 import secrets
 import threading
@@ -40,6 +39,7 @@ from typing import Any, Callable
 
 from aiosmtpd.smtp import SMTP, TLSSetupException
 
+from tui.files import PRIVATE_MODE, atomic_write
 from tui.sandbox.certs import SandboxCerts
 from tui.sandbox.identity import SandboxIdentity
 from tui.sandbox.tokens import TokenIssuer
@@ -269,9 +269,8 @@ class SmtpServer:
         name = f"{datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S.%f')}-{seq:05d}-{secrets.token_hex(4)}.eml"
         head = f"Return-Path: <{mail_from}>\r\nX-Sandbox-Rcpt-To: {', '.join(rcpt_tos)}\r\n".encode()
         path = self.mail_dir / name
-        tmp = self.mail_dir / (name + ".tmp")
-        tmp.write_bytes(head + content)
-        os.replace(tmp, path)
+        # Whole or not at all, readable by the owner only (a test message may be private), never over another file.
+        atomic_write(path, head + content, mode=PRIVATE_MODE, exclusive=True)
         return path
 
 
