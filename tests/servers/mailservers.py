@@ -402,6 +402,11 @@ smtpd_relay_restrictions = permit_sasl_authenticated, reject_unauth_destination
             lines.append(f"{HOST}:{self.ports[name]} inet n - n - - smtpd\n")
             lines.extend(f"  -o {k}={v}\n" for k, v in opts.items())
         (conf / "master.cf").write_text("".join(lines))
+        # Postfix reads no configuration file changed in the last second or two (it could be half written): it
+        # sleeps and reads again, some 2 s at every start. These files are complete: dated a minute back.
+        minute_ago = time.time() - 60
+        for written in (conf / "main.cf", conf / "master.cf"):
+            os.utime(written, (minute_ago, minute_ago))
 
     def _write_dovecot_config(self) -> None:
         d = self._base / "dovecot"

@@ -9,6 +9,7 @@ outmail's verdict.
     ])
     assert results[0].ok and results[1].ok
 
+Many cases can run at once in that JVM (`threads`); the results come back in the cases' order.
 The class is compiled once per process (with the JRE's own compiler module, `java -m jdk.compiler/...`, so a
 JRE is enough) into a temporary directory removed at exit. Plain dicts with the same field names work as cases.
 """
@@ -20,6 +21,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import threading
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,10 +95,18 @@ class StandinResult:
 
 
 _compiled: Path | None = None
+_compiling = threading.Lock()
 
 
 def compile_standin() -> Path:
-    """Compile LogicalDocSender.java once per process; the directory holding its classes."""
+    """Compile LogicalDocSender.java once per process; the directory holding its classes. Thread-safe (a fixture
+    may compile in the background while the mail servers start): a second caller waits for the first; after a
+    failure the next call compiles again and raises `StandinError` itself."""
+    with _compiling:
+        return _compile_once()
+
+
+def _compile_once() -> Path:
     global _compiled
     if _compiled is not None:
         return _compiled
@@ -117,15 +127,19 @@ def compile_standin() -> Path:
     return out
 
 
-def run_logicaldoc_sender(cases, *, timeout: float = 120.0) -> list[StandinResult]:
-    """Each case's result, in order, from one JVM. Cases are `StandinCase`s or dicts of its fields."""
+def run_logicaldoc_sender(cases, *, timeout: float = 120.0, threads: int = 1) -> list[StandinResult]:
+    """Each case's result, in order, from one JVM. Cases are `StandinCase`s or dicts of its fields.
+
+    `threads`: how many cases the JVM runs at once (each its own Jakarta Mail Session and connection; consecutive
+    cases with the same `trust_ca` share the JVM's default trust store, set between batches). `timeout`: seconds for
+    the whole batch. Raises `StandinError` when the JVM does not answer every case."""
     cases = [c if isinstance(c, StandinCase) else StandinCase(**c) for c in cases]
     if not cases:
         return []
     classes = compile_standin()
     stdin = "".join(c.encoded() + "\n" for c in cases)
-    proc = subprocess.run(["java", "-cp", f"{classes}:{_classpath()}", "LogicalDocSender"], input=stdin,
-                          capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(["java", "-cp", f"{classes}:{_classpath()}", "LogicalDocSender", str(max(1, threads))],
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or len(lines) != len(cases):
         raise StandinError(f"the stand-in answered {len(lines)} of {len(cases)} cases (exit {proc.returncode}):\n"

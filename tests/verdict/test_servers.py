@@ -270,7 +270,7 @@ def test_stop_ends_every_process_and_removes_the_directory():
 # ---- the LogicalDOC stand-in ----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def standin(mail_servers):
-    """Every stand-in case of this module, run in one JVM; name -> StandinResult."""
+    """Every stand-in case of this module, run in one JVM, all at once; name -> StandinResult."""
     P, ms = mail_servers.ports, mail_servers
     svc = {"username": ms.sasl_user, "password": ms.sasl_password}
     cases = {
@@ -307,7 +307,7 @@ def standin(mail_servers):
         "clear_cs1": StandinCase(H, P["auth_in_clear"], connection_security=1, **svc),
         "clear_cs2": StandinCase(H, P["auth_in_clear"], connection_security=2, **svc),
     }
-    return dict(zip(cases, run_logicaldoc_sender(cases.values())))
+    return dict(zip(cases, run_logicaldoc_sender(cases.values(), threads=len(cases))))
 
 
 def queue_id_of(result) -> str:

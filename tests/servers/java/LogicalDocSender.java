@@ -7,6 +7,7 @@
  *   host, port, connectionSecurity (0..3), authEncrypted (true/false), username, password, sender, to (comma
  *   separated), subject, body, timeout (ms, default 5000), trustCa (optional: a PEM file added to the JVM's default
  *   trust store for this case, as if the admin had imported the CA into LogicalDOC's JVM), debug (true/false).
+ * Argument: how many cases run at once (default 1); the results are printed in the input's order all the same.
  * Output (stdout): one JSON object a line per case, in order:
  *   {"ok": bool, "exception": class|null, "message": str|null, "chain": [{"class":..,"message":..}, ...],
  *    "reply": last server response|null, "transcript": Jakarta Mail's debug output (with debug=true) or ""}
@@ -45,7 +46,11 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -53,19 +58,40 @@ import javax.net.ssl.TrustManagerFactory;
 public class LogicalDocSender {
 
     public static void main(String[] args) throws Exception {
+        // args: [threads] (default 1): how many cases run at once. Consecutive cases with the same trustCa form a
+        // batch: the JVM-wide default SSLContext is set once per batch, and changed only when no case is running.
+        int threads = args.length > 0 ? Math.max(1, Integer.parseInt(args[0])) : 1;
         SSLContext jvmDefault = SSLContext.getDefault();
         Map<String, SSLContext> trusting = new HashMap<>();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
         PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
+        List<Map<String, String>> cases = new ArrayList<>();
         String line;
         while ((line = in.readLine()) != null) {
-            if (line.isBlank())
-                continue;
-            Map<String, String> c = parse(line);
-            String ca = c.get("trustCa");
-            SSLContext.setDefault(isEmpty(ca) ? jvmDefault : trusting.computeIfAbsent(ca, LogicalDocSender::trusting));
-            out.println(runCase(c));
-            out.flush();
+            if (!line.isBlank())
+                cases.add(parse(line));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            int i = 0;
+            while (i < cases.size()) {
+                String ca = cases.get(i).get("trustCa");
+                int end = i;
+                while (end < cases.size() && Objects.equals(cases.get(end).get("trustCa"), ca))
+                    end++;
+                SSLContext.setDefault(isEmpty(ca) ? jvmDefault
+                        : trusting.computeIfAbsent(ca, LogicalDocSender::trusting));
+                List<Future<String>> results = new ArrayList<>();
+                for (Map<String, String> c : cases.subList(i, end))
+                    results.add(pool.submit(() -> runCase(c)));
+                for (Future<String> r : results) {
+                    out.println(r.get());
+                    out.flush();
+                }
+                i = end;
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
