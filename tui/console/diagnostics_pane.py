@@ -23,10 +23,11 @@ from textual.content import Content
 from textual.events import DescendantFocus
 from textual.widget import Widget
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Label, OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
-from tui.console.keytext import first_key, key_before, keys
+from tui.console.keytext import ConsoleBinding, described, fill_tooltips, first_key, key_before, keys
 from tui.console.messages import EngineEvent, RunBroke
 from tui.diagnostics.progress import RunProgress, redacted_error
 from tui.diagnostics.run_text import (
@@ -55,6 +56,14 @@ STATE_WIDTH = 10
 TITLE_WIDTH = 18
 DURATION_WIDTH = 8
 REPORT_NAME = "outmail-report-{stamp}.txt"
+
+
+def _app_class() -> type:
+    """OutmailApp, whose bindings (F5, shift+F5) the pane's tooltips name; imported here, when the pane's class is
+    made (the app is loaded by then: it imports the pane lazily)."""
+    from tui.console.app import OutmailApp
+
+    return OutmailApp
 
 
 def clock_ms() -> float:
@@ -278,15 +287,16 @@ class DiagnosticsPane(Widget):
     (cancelled) run are ignored. `running`, `report`, `steps` and `transcript` read the current run's state.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [
+    # A tooltip names another key as {binding id} (filled from these bindings and the app's: F5, shift+F5).
+    BINDINGS: ClassVar[list[BindingType]] = fill_tooltips([
         Binding("x", "cancel_run", "Cancel the run", show=False, id="diag_cancel",
                 tooltip="Stop the running diagnostics at once (also the Cancel button)."),
-        Binding("r", "rerun", "Rerun", show=False, id="diag_rerun",
-                tooltip="Run again on the settings on screen (as F5); an unchanged token comes from the cache "
-                        "unless the last one was refused at AUTH or failed a claim check."),
-        Binding("n", "rerun_fresh_token", "Rerun with a new token", show=False, id="diag_fresh_token",
-                tooltip="Run again, asking Entra ID for a new token instead of the cached one (after a change of "
-                        "permissions, roles or consent; shift+F5 from the form)."),
+        ConsoleBinding("r", "rerun", "Rerun", show=False, id="diag_rerun",
+                       tooltip="Run again on the settings on screen (as {diagnose}); an unchanged token comes from "
+                               "the cache unless the last one was refused at AUTH or failed a claim check."),
+        ConsoleBinding("n", "rerun_fresh_token", "Rerun with a new token", show=False, id="diag_fresh_token",
+                       tooltip="Run again, asking Entra ID for a new token instead of the cached one (after a change "
+                               "of permissions, roles or consent; {diagnose_fresh} from the form)."),
         Binding("c", "copy_fix", "Copy the fix", show=False, id="diag_copy_fix",
                 tooltip="Copy the selected (or first failed) step's PowerShell, or its fix, to the clipboard (OSC 52)."),
         Binding("y", "copy_transcript", "Copy the transcript", show=False, id="diag_copy_transcript",
@@ -296,20 +306,21 @@ class DiagnosticsPane(Widget):
                         "settings file, readable by you only."),
         Binding("t", "toggle_transcript", "Transcript / step detail", show=False, id="diag_transcript",
                 tooltip="Switch the lower part between the selected step's detail and the transcript."),
-        Binding("w", "toggle_wait", "Wait out propagation", show=False, id="diag_wait",
-                tooltip="After a change in Exchange (applied 30 minutes to 2 hours late): rerun every 5 min until the "
-                        "run passes, fails in a way waiting does not fix, or 2 h have passed; w again stops "
-                        "(tui/console/propagation_wait.py)."),
+        ConsoleBinding("w", "toggle_wait", "Wait out propagation", show=False, id="diag_wait",
+                       tooltip="After a change in Exchange (applied 30 minutes to 2 hours late): rerun every 5 min "
+                               "until the run passes, fails in a way waiting does not fix, or 2 h have passed; "
+                               "{diag_wait} again stops (tui/console/propagation_wait.py)."),
         # Priority: the step list (an OptionList) would take PgDn for itself, and it has only seven rows.
         Binding("pagedown", "scroll_view(1)", "Scroll the detail or transcript down (the PowerShell is often below)",
                 show=False, priority=True, key_display="PgDn"),
         Binding("pageup", "scroll_view(-1)", "Scroll the detail or transcript up", show=False, priority=True,
                 key_display="PgUp"),
-    ]
-    # Listed in F1 with the pane's own keys (the step list's keys belong to the OptionList).
+    ], _app_class())
+    # Listed in F1 with the pane's own keys: the step list's keys are the OptionList's, Tab the screen's.
     HELP_KEYS: ClassVar[list[BindingType]] = [
-        Binding("up,down", "select", "Select a step: its detail, hint and fix show below"),
-        Binding("tab", "focus_next", "Move between the step list, the buttons and the detail"),
+        *described(OptionList, "cursor_up", "cursor_down", description="Select a step: its detail, hint and fix show "
+                                                                         "below"),
+        *described(Screen, "focus_next", description="Move between the step list, the buttons and the detail"),
     ]
 
     DEFAULT_CSS = """

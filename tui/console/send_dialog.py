@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message, default_body, from_address, split_recipients
 from tui.settings.model import Settings
 from tui.console.diagnostics_pane import clock_ms, hint_content, step_line
-from tui.console.keytext import first_key, key_after, keys
+from tui.console.keytext import described, first_key, key_after, keys
 from tui.console.messages import EngineEvent, RunBroke
 from tui.diagnostics.progress import RunProgress, redacted_error
 from tui.diagnostics.run_text import run_total_ms, step_title, token_waited_until
@@ -101,10 +101,11 @@ class SendDialog(ModalScreen["Any | None"]):
                 tooltip="Close the dialog; a send in progress is cancelled (the connection is closed)."),
         Binding("q", "close", "Close (when the focus is not in a text field)", show=False, id="ts_close_q"),
     ]
-    # Listed in F1 with the dialog's own keys.
+    # Listed in F1 with the dialog's own keys: Tab and shift+Tab are the screen's, Enter the Input's (submit).
     HELP_KEYS: ClassVar[list[BindingType]] = [
-        Binding("tab,shift+tab", "focus_next", "Move between Send as, To, Subject, Body and the buttons"),
-        Binding("enter", "next", "In To, Subject or Send as: the next field (Enter does not send)"),
+        *described(ModalScreen, "focus_next", "focus_previous",
+                   description="Move between Send as, To, Subject, Body and the buttons"),
+        *described(Input, "submit", description="In To, Subject or Send as: the next field (it does not send)"),
     ]
 
     DEFAULT_CSS = """
