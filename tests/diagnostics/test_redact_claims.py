@@ -19,9 +19,9 @@ VECTOR_B64 = ("dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3Q
 
 
 def test_xoauth2_microsoft_test_vector():
-    from tui.diagnostics.smtp import xoauth2_string
+    from tui.xoauth2 import build_xoauth2
 
-    assert xoauth2_string("test@contoso.onmicrosoft.com", "EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA") == VECTOR_B64
+    assert build_xoauth2("test@contoso.onmicrosoft.com", "EwBAAl3BAAUFFpUAo7J3Ve0bjLBWZWCclRC3EoAA") == VECTOR_B64
 
 
 def test_auth_lines_redacted():
@@ -201,9 +201,9 @@ def test_redactor_never_lets_a_known_secret_through(secret, before, after):
 @given(user=st.emails(), token=st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.",
                                         min_size=20, max_size=200))
 def test_xoauth2_auth_line_always_redacted(user, token):
-    from tui.diagnostics.smtp import xoauth2_string
+    from tui.xoauth2 import build_xoauth2
 
-    b64 = xoauth2_string(user, token)
+    b64 = build_xoauth2(user, token)
     line = Redactor().client_line("AUTH XOAUTH2 " + b64)
     assert line == f"AUTH XOAUTH2 <redacted, {len(b64)} bytes>"
     import base64

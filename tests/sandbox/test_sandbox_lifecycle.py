@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tui.sandbox import FAULTS, Sandbox, build_xoauth2, parse_xoauth2
-from tui.sandbox.xoauth2 import XOAuth2Error
+from tui.xoauth2 import XOAuth2Error
 
 ROOT = Path(__file__).resolve().parents[2]
 

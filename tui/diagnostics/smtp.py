@@ -10,17 +10,11 @@ Imported by the engine only inside the SMTP steps (aiosmtplib must not load when
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import aiosmtplib
 
 from tui.diagnostics.transcript import Recorder
-
-
-def xoauth2_string(user: str, token: str) -> str:
-    """base64("user=" + user + "^Aauth=Bearer " + token + "^A^A"), the SASL XOAUTH2 initial response."""
-    return base64.b64encode(f"user={user}\x01auth=Bearer {token}\x01\x01".encode()).decode()
 
 
 class TracedSMTP(aiosmtplib.SMTP):

@@ -95,10 +95,10 @@ async def step_auth(run: Run, h: StepHandle) -> None:
     tls = smtp.ssl_object is not None
     if run.m365:
         assert tls, "no credential before TLS"
-        from tui.diagnostics.smtp import xoauth2_string
+        from tui.xoauth2 import build_xoauth2
 
         run.mechanism = "XOAUTH2"
-        encoded = xoauth2_string(user, run.token or "")
+        encoded = build_xoauth2(user, run.token or "")
         run.redactor.add_secret(encoded, f"<redacted, {len(encoded)} bytes>")
         h.detail(f"AUTH XOAUTH2 user={user}")
         response = await smtp.execute_command(b"AUTH", b"XOAUTH2", encoded.encode("ascii"))

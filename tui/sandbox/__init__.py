@@ -30,7 +30,7 @@ from tui.sandbox.identity import SCOPE_EXCHANGE, SandboxIdentity
 from tui.sandbox.smtp_server import IDLE_TIMEOUT, SmtpServer
 from tui.sandbox.token_service import TokenService
 from tui.sandbox.tokens import TokenIssuer
-from tui.sandbox.xoauth2 import XOAuth2Error, build_xoauth2, parse_xoauth2
+from tui.xoauth2 import XOAuth2Error, build_xoauth2, parse_xoauth2
 
 __all__ = ["Sandbox", "SandboxInfo", "FAULTS", "FAULT_TABLE", "FAULTS_BY_NAME", "UnknownFaultError",
            "build_xoauth2", "parse_xoauth2", "XOAuth2Error", "DEFAULT_DELAY", "ENV_DELAY"]

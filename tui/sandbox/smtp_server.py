@@ -43,7 +43,7 @@ from tui.files import PRIVATE_MODE, atomic_write
 from tui.sandbox.certs import SandboxCerts
 from tui.sandbox.identity import SandboxIdentity
 from tui.sandbox.tokens import TokenIssuer
-from tui.sandbox.xoauth2 import XOAuth2Error, parse_xoauth2
+from tui.xoauth2 import XOAuth2Error, parse_xoauth2
 
 log = logging.getLogger(__name__)
 

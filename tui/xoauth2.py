@@ -1,4 +1,9 @@
-"""The SASL XOAUTH2 string: base64("user=" + user + "\\x01auth=Bearer " + token + "\\x01\\x01")."""
+"""The SASL XOAUTH2 string: base64("user=" + user + "\\x01auth=Bearer " + token + "\\x01\\x01").
+
+One encoder for the engine's AUTH step (the client) and one parser for the sandbox's SMTP server; the format is
+Microsoft's ("Authenticate an IMAP, POP or SMTP connection using OAuth", SASL XOAUTH2 format) and Google's original
+XOAUTH2 description. No Textual, no network.
+"""
 
 from __future__ import annotations
 
