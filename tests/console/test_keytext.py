@@ -160,12 +160,9 @@ TERMINAL_KEYS = "your terminal's paste"
 # Calls whose string arguments declare keys rather than name them: the first argument (and key_display) of a
 # Binding, the keys of a ChoiceDialog answer.
 DECLARING = {"Binding": (0, "key_display"), "ConsoleBinding": (0, "key_display"), "Choice": (2, "keys")}
-# The modules whose texts must name keys through keytext: every console module but keytext's display table, the key
-# pacer (its comments' and docstrings' keys are not UI text) and, until their tooltips and F1 words name keys through
-# keytext too (fill_tooltips(..., OutmailApp), described(...)), the diagnostics pane and the test-send dialog.
-PENDING = ("diagnostics_pane.py", "send_dialog.py")
-OWNED = sorted(p.name for p in CONSOLE.glob("*.py")
-               if p.name not in ("keytext.py", "keys.py", "__init__.py", *PENDING))
+# The modules whose texts must name keys through keytext: every console module but keytext (its display table) and
+# the key pacer (no UI text).
+OWNED = sorted(p.name for p in CONSOLE.glob("*.py") if p.name not in ("keytext.py", "keys.py", "__init__.py"))
 
 
 def hand_written_keys(path: Path) -> list[tuple[int, str]]:
