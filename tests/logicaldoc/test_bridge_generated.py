@@ -89,7 +89,8 @@ def settings_files(draw, tenants: list[str]) -> str | None:
     kind = draw(st.sampled_from(["new", "example", "other values"]))
     if kind == "new":
         return None
-    from tui.settings.example import render_example, toml_literal
+    from tui.settings.example import render_example
+    from tui.settings.toml_text import toml_literal
 
     text = render_example()
     if kind == "example":

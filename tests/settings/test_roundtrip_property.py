@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from tui.settings.example import toml_literal
+from tui.settings.toml_text import toml_literal
 from tui.settings.store import open_settings_file, save_settings
 
 comment_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=20)

@@ -14,25 +14,14 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tui.settings.toml_text import toml_string
+
 BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def toml_key(path: Sequence[str]) -> str:
     """A TOML key path as written in the file: `save.folderId`, `"save.folderId"`, `a."b c"`."""
     return ".".join(part if BARE_KEY.match(part) else toml_string(part) for part in path)
-
-
-def toml_string(text: str) -> str:
-    """`text` as a TOML basic string (for display)."""
-    escaped = []
-    for ch in text:
-        if ch in '"\\':
-            escaped.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            escaped.append(f"\\u{ord(ch):04X}")
-        else:
-            escaped.append(ch)
-    return '"' + "".join(escaped) + '"'
 
 
 def flatten_smtp(table: Mapping[str, Any]) -> list[tuple[str, tuple[str, ...], Any]]:

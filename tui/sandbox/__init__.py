@@ -31,6 +31,7 @@ from tui.sandbox.smtp_server import IDLE_TIMEOUT, SmtpServer
 from tui.sandbox.token_service import TokenService
 from tui.sandbox.tokens import TokenIssuer
 from tui.xoauth2 import XOAuth2Error, build_xoauth2, parse_xoauth2
+from tui.settings.toml_text import toml_string
 
 __all__ = ["Sandbox", "SandboxInfo", "FAULTS", "FAULT_TABLE", "FAULTS_BY_NAME", "UnknownFaultError",
            "build_xoauth2", "parse_xoauth2", "XOAuth2Error", "DEFAULT_DELAY", "ENV_DELAY"]
@@ -65,16 +66,9 @@ class SandboxInfo:
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
 
-def _toml_str(value: str) -> str:
-    """A TOML basic string (JSON string escapes are valid TOML)."""
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
 def settings_text(info: SandboxInfo) -> str:
     """A ready-made outmail settings file pointing at the sandbox."""
-    s = _toml_str
+    s = toml_string
     return f"""\
 # outmail settings for the offline Microsoft 365 sandbox (`outmail sandbox`); valid only while it runs.
 # The sandbox listens on 127.0.0.1 only; its certificates come from the CA in [console] ca_file.

@@ -3,18 +3,7 @@
 from __future__ import annotations
 
 from tui.settings.fields import ENV_CLIENT_SECRET, ENV_PASSWORD, FIELDS, Field, PROTOCOL_M365
-
-
-def toml_literal(value: object) -> str:
-    """A TOML literal for a default value (strings, ints, floats, booleans)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (int, float)):
-        return str(value)
-    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+from tui.settings.toml_text import toml_literal
 
 
 def _comment(field: Field) -> str:
