@@ -59,16 +59,23 @@ def test_every_tenant_is_judged_on_its_own(fleet_run):
 
 
 def test_a_hung_tenant_ends_at_its_timeout_and_delays_no_other(fleet_run):
-    run, wall = fleet_run
+    """Told by order and by the reports, never by how fast this machine is: a hung tenant waited its timeout (a lower
+    bound its server forces) and failed once, by that timeout, with nothing waited after it; every tenant started
+    before the first hung one ended, and the others ended before it."""
+    run, _ = fleet_run
     by = {r.tenant: r for r in run.results}
-    for hung in ("silent", "token_hang"):
-        took = by[hung].finished - by[hung].started
-        assert TIMEOUT * 0.95 <= took < TIMEOUT + 1.0, (hung, took)
+    hung = ("silent", "token_hang")
+    for name in hung:
+        r = by[name]
+        assert r.finished - r.started >= TIMEOUT * 0.95, (name, r.finished - r.started)
+        failed = [s for s in r.report.steps if s.status == "fail"]
+        assert len(failed) == 1, (name, [(s.id, s.detail[:1]) for s in failed])
+        assert re.search(rf"no answer within {TIMEOUT:g} s|timed out", failed[0].detail[0]), failed[0].detail
+    first_hung_end = min(by[name].finished for name in hung)
     for r in run.results:
-        if r.tenant not in ("silent", "token_hang"):
-            assert r.finished - run.started < TIMEOUT, (r.tenant, r.finished - run.started)
-            assert r.finished <= by["silent"].finished
-    assert wall < TIMEOUT + 1.5, wall
+        assert r.started < first_hung_end, r.tenant  # no tenant waited for a hung one to start
+        if r.tenant not in hung:
+            assert r.finished <= first_hung_end, r.tenant  # nor to end
 
 
 def test_nothing_is_sent(fleet, fleet_run):
@@ -232,6 +239,10 @@ def test_concurrency_is_bounded_by_jobs(slow_fleet):
     assert most_at_once(intervals) == 2
 
 
+def last_connection(sb) -> int:
+    return sb.smtp_events()[-1]["connection"]
+
+
 def test_deadline_fails_the_running_step_and_keeps_the_rest(slow_fleet):
     slow = slow_fleet.sandboxes["slow0"]
     slow.delay_seconds = 1.0
@@ -250,7 +261,10 @@ def test_deadline_fails_the_running_step_and_keeps_the_rest(slow_fleet):
     assert cut.report.step("settings").status == "ok"
     assert cut.report.step("quit").status == "skipped"
     assert [by[f"slow{i}"].state for i in (1, 2, 3)] == ["OK"] * 3
-    assert wall < 1.5 + 1.0, wall
+    # cut, not waited out: uncut, slow0 needed one 1 s delay per reply of a whole session (as many as slow1 got)
+    replies = sum(1 for e in slow_fleet.sandboxes["slow1"].smtp_events() if e["connection"] == last_connection(
+        slow_fleet.sandboxes["slow1"]))
+    assert replies >= 8 and wall < replies * 1.0, (replies, wall)
     state, _, long_lines, _ = parse_nagios(nagios.render(run))
     assert state == "CRITICAL" and any("no result within the deadline" in line for line in long_lines)
 

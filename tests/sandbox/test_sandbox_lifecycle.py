@@ -70,11 +70,28 @@ def test_own_directory_kept_and_temp_directory_removed(tmp_path):
     assert not temp.exists()
 
 
+def wait_until(what: str, predicate, timeout: float = 10.0) -> None:
+    """Poll `predicate` until it is true; fail naming `what` after `timeout` s (a bound, never the expected time)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+        time.sleep(0.01)
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """True when the peer has closed `sock` (EOF or reset); a socket still open raises its own timeout."""
+    try:
+        return sock.recv(1024) == b""
+    except (ConnectionResetError, ssl.SSLError):
+        return True
+
+
 def test_stop_is_clean_with_connections_held_open():
     before = set(sandbox_threads())
     sb = Sandbox(fault="silent-server", delay_seconds=0.2).start()
     info = sb.info
     silent = socket.create_connection((info.smtp_host, info.smtp_port), timeout=5)
+    wait_until("the silent SMTP connection", lambda: any(e["command"] == "(connect)" for e in sb.smtp_events()))
     sb.set_fault("token-hang")
     port = int(info.authority_host.rsplit(":", 1)[1])
     ctx = ssl.create_default_context(cafile=str(info.ca_file))
@@ -82,13 +99,16 @@ def test_stop_is_clean_with_connections_held_open():
     body = b"grant_type=client_credentials"
     hung.sendall(b"POST /%s/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded"
                  b"\r\nContent-Length: %d\r\n\r\n%s" % (info.tenant_id.encode(), len(body), body))
+    wait_until("the held token request", lambda: any(e.get("fault") == "token-hang" for e in sb.token_events()))
     idle = socket.create_connection(("127.0.0.1", port), timeout=5)  # TCP only, no TLS handshake
-    time.sleep(0.2)
-    start = time.monotonic()
+    wait_until("a thread for each token connection",
+               lambda: sum(t.name == "sandbox-token-conn" and t not in before for t in threading.enumerate()) >= 2)
     sb.stop()
-    assert time.monotonic() - start < 3
-    sb.stop()  # idempotent
+    # every held connection was closed by the sandbox (none left to a join's timeout), and no thread is left
     assert not set(sandbox_threads()) - before
+    for s in (silent, hung, idle):
+        assert closed_by_server(s)
+    sb.stop()  # idempotent
     for s in (silent, hung, idle):
         s.close()
     with pytest.raises(RuntimeError):
