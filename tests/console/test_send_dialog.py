@@ -115,6 +115,7 @@ async def test_send_delivers_the_typed_message_and_shows_the_queue_id(demo_setti
         assert str(dialog.query_one("#ts-close", Button).label) == "Close (Esc)"
         assert str(dialog.query_one("#ts-copy", Button).label) == "Copy reply (ctrl+o)"
         assert dialog.focused is dialog.query_one("#ts-result")  # arrows and PgDn scroll the result
+        assert app.last_run.report.send.sent  # the setup guide's evidence: the send's report, with its outcome
         # the recipients are remembered while the console runs
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, SendDialog), what="the dialog to close")

@@ -412,7 +412,7 @@ class SendDialog(ModalScreen["Any | None"]):
         if change.ended:
             record = getattr(self.app, "record_run", None)
             if record is not None:
-                record(progress.report)  # the setup guide's evidence: a send accepted after DATA proves Send As (S7)
+                record(self.report)  # the setup guide's evidence: a send accepted after DATA proves Send As (S7)
             self._ended()
             self.query_one("#ts-result").scroll_home(animate=False)
             return
