@@ -97,7 +97,7 @@ async def test_a_long_pasted_value_is_cut_in_the_settings_step(settings_path: Pa
 
 
 async def test_help_key_column_holds_every_key(settings_path: Path) -> None:
-    """F1: every description starts in the same column, `escape, ctrl+g` and `tab, shift+tab` included, and no line
+    """F1: every description starts in the same column, `Esc, ctrl+g` and `Tab, shift+Tab` included, and no line
     is wider than the help's text area (80x24)."""
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -110,5 +110,5 @@ async def test_help_key_column_holds_every_key(settings_path: Path) -> None:
         starts = {len(line) - len(line[2:].split("  ", 1)[1].lstrip(" ")) for line in key_rows if "  " in line[2:]}
         assert len(starts) == 1, sorted((len(line) - len(line[2:].split("  ", 1)[1].lstrip(" ")), line)
                                         for line in key_rows if "  " in line[2:])[:3]
-        for keys in ("escape, ctrl+g", "tab, shift+tab"):
+        for keys in ("Esc, ctrl+g", "Tab, shift+Tab"):
             assert any(line.startswith(f"  {keys} ") for line in key_rows), keys

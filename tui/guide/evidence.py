@@ -226,7 +226,8 @@ def run_evidence(last: LastRun, values: GuideValues, model: str | None = None) -
             add(step_id, "proven", text, at, "auth")
 
     send = steps.get("send")
-    outcome = getattr(r, "send", None)
+    # The send step's outcome: Report.outcomes["send"] (the engine's), or a SendReport's .send (its view of it).
+    outcome = (getattr(r, "outcomes", None) or {}).get("send", getattr(r, "send", None))
     if send is not None and send.status == "ok" and outcome is not None and getattr(outcome, "sent", False):
         at = last.step_end(send)
         mailbox = values.mailbox.lower()
