@@ -77,10 +77,13 @@ def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -
 
     # t: the transcript, secrets redacted; the 535 reply, longer than 80 columns, wraps under its text (not cut)
     tmux.keys("t")
-    screen = tmux.wait_for("Transcript:")
+    reply_535 = " ms  S: 535 5.7.3 Authentication unsuccessful"
+    # the title comes first, the lines as the view fills: wait for the reply's line itself
+    screen = tmux.wait_until("the 535 reply in the transcript",
+                             lambda text: "Transcript:" in text and reply_535 in text)
     assert "secrets redacted" in screen
     rows = screen.splitlines()
-    at = next(i for i, row in enumerate(rows) if " ms  S: 535 5.7.3 Authentication unsuccessful" in row)
+    at = next(i for i, row in enumerate(rows) if reply_535 in row)
     column = rows[at].index("535 5.7.3")
     continued = " ".join(row[column:].strip() for row in rows[at + 1:at + 3] if not row[:column].strip())
     assert re.search(r"\d{4}-\d\d-\d\dT[\d:.]+Z [0-9A-F]+\]", continued), screen
