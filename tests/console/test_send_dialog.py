@@ -242,10 +242,12 @@ async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean) -
         assert "Test send cancelled" in app.main_screen.message
         # the connection was closed from our side: the sandbox never got DATA, no message arrives
         sandbox_clean.set_fault(None)
-        await pilot.pause(1.5)
+        connection = sandbox_clean.smtp_events()[-1].get("connection")
+        await until(pilot, lambda: connection in sandbox_clean.smtp_closed_connections(), timeout=10,
+                    what="the sandbox to see the connection end")
     assert len(sandbox_clean.messages()) == before
     events = sandbox_clean.smtp_events()
-    last = [e for e in events if e.get("connection") == events[-1].get("connection")]
+    last = [e for e in events if e.get("connection") == connection]
     commands = [str(e.get("command", "")).upper() for e in last]
     assert any(c.startswith("MAIL FROM") for c in commands), commands  # it was cut off after MAIL FROM
     assert not any(c.startswith("DATA") or c == "(END OF DATA)" for c in commands), commands

@@ -251,6 +251,11 @@ class Sandbox:
         (the handshake) and "(end of data)". AUTH arguments and continuation lines are never recorded."""
         return self._smtp.events() if self._smtp is not None else []
 
+    def smtp_closed_connections(self) -> set[int]:
+        """The SMTP connections (their "connection" id in smtp_events()) that have ended, closed by either side:
+        a test waits on this instead of sleeping to know a client hung up."""
+        return self._smtp.closed_connections() if self._smtp is not None else set()
+
     def token_events(self) -> list[dict[str, Any]]:
         """The token service's record: {"method", "path", "status", "error_codes", ...}; no secrets."""
         return self._token.events() if self._token is not None else []

@@ -153,6 +153,7 @@ class SmtpServer:
         self.port = 0
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
+        self._closed: set[int] = set()  # connection ids whose TCP connection has ended (either side)
         self._conn_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._protocols: "weakref.WeakSet[ExchangeSMTP]" = weakref.WeakSet()
@@ -222,6 +223,15 @@ class SmtpServer:
 
     def register(self, protocol: "ExchangeSMTP") -> None:
         self._protocols.add(protocol)
+
+    def connection_closed(self, conn_id: int) -> None:
+        with self._lock:
+            self._closed.add(conn_id)
+
+    def closed_connections(self) -> set[int]:
+        """The ids ("connection" in events()) of the connections that have ended, closed by either side."""
+        with self._lock:
+            return set(self._closed)
 
     def record(self, event: dict[str, Any], *, complete: bool = True) -> None:
         with self._lock:
@@ -355,6 +365,10 @@ class ExchangeSMTP(SMTP):
             if peer:
                 self.peer_text = f"{peer[0]}:{peer[1]}"
         super().connection_made(transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner.connection_closed(self.conn_id)
+        super().connection_lost(exc)
 
     def abort(self) -> None:
         for transport in (self.transport, self._original_transport):
