@@ -3,6 +3,7 @@ length named, and F1's key column holds every key."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from textual.widgets import Input, Static
@@ -85,9 +86,9 @@ async def test_a_long_pasted_value_is_cut_in_the_settings_step(settings_path: Pa
         await pilot.press("f5")
         await pilot.pause()
         pane = app.query_one(DiagnosticsPane)
-        for _ in range(200):
-            if not pane.running:
-                break
+        deadline = time.monotonic() + 30  # a bound for a stuck run, not the expected time: wait for the end itself
+        while pane.running or pane.report is None:
+            assert time.monotonic() < deadline, "the run did not end"
             await pilot.pause(0.01)
         detail = str(pane.query_one("#diag-detail", Static).render())
         assert "characters, cut)" in detail and "a" * 200 not in detail, detail[:400]
