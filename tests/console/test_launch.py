@@ -45,3 +45,57 @@ def test_demo_object_is_exposed(settings_path: Path) -> None:
     marker = object()
     assert build_app(settings_path, demo=marker).demo is marker
     assert build_app(settings_path).demo is None
+
+
+def test_collection_is_off_until_the_validated_form_is_painted(settings_path: Path, monkeypatch) -> None:
+    """Start-up runs without the cyclic garbage collector; it resumes (start-up's objects frozen out of later
+    collections) only once the editable form is there, validated and focused, and run_console leaves it on."""
+    import asyncio
+    import gc
+
+    from tui.console import launch
+    from tui.console.app import OutmailApp
+
+    seen: list[tuple[str, object]] = []
+    resume = launch._resume_collection
+
+    def resumed() -> None:
+        app = running[0]
+        seen.append(("resumed while collecting", gc.isenabled()))
+        seen.append(("form mounted", bool(app.query("#form")) and not app.query("#form-preview")))
+        seen.append(("validated", str(app.query_one("#status-counts").render())))
+        seen.append(("focused", app.focused is app.query_one("#f-protocol")))
+        resume()
+        seen.append(("frozen", gc.get_freeze_count() > 0))
+
+    running: list[OutmailApp] = []
+
+    async def drive(app: OutmailApp) -> None:
+        running.append(app)
+        async with app.run_test(size=(80, 24)) as pilot:
+            seen.append(("collecting at start", gc.isenabled()))
+            for _ in range(200):
+                await pilot.pause()
+                if gc.isenabled():
+                    break
+            app.exit()
+
+    monkeypatch.setattr(launch, "_resume_collection", resumed)
+    monkeypatch.setattr(OutmailApp, "run", lambda self, *args, **kwargs: asyncio.run(drive(self)))
+    assert gc.isenabled()
+    try:
+        assert run_console(settings_path) == 0
+    finally:
+        gc.unfreeze()  # this test process's objects, frozen by the resume
+    assert seen == [("collecting at start", False), ("resumed while collecting", False), ("form mounted", True),
+                    ("validated", "✔ no problems"), ("focused", True), ("frozen", True)]
+    assert gc.isenabled()
+
+
+def test_an_unusable_file_leaves_the_collector_on(tmp_path: Path) -> None:
+    import gc
+
+    path = tmp_path / "settings.toml"
+    path.write_text("port = = 587\n")
+    assert run_console(path) == 2
+    assert gc.isenabled()

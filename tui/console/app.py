@@ -160,6 +160,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         self._pick_tenant_on_start = pick_tenant
         self._validated = False
         self.form_ready = asyncio.Event()  # set once the editable form replaced the first frame's preview
+        # Called once, when the editable, validated form has been painted (launch.py resumes garbage collection).
+        self.startup_finished: Callable[[], None] | None = None
         # Every key waits its turn: typed-ahead keys reach the widget Tab moved to, early keys the form (tui.console.keys).
         self.keys = KeyPacer(self, self.form_ready)
         if theme:
@@ -215,6 +217,8 @@ class OutmailApp(App[None], inherit_bindings=False):
         await self.main_screen.mount_form(self.loaded_settings)
         self.form_ready.set()
         self._validate()
+        if self.startup_finished is not None:
+            self.call_after_refresh(self.startup_finished)
         if not self.settings_file.exists:
             self.push_screen(_dialogs().NewFileDialog(
                 f"{self.settings_file.path} does not exist yet.\n\nStart from the example settings? The file is "
