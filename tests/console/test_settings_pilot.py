@@ -573,9 +573,16 @@ async def test_the_focused_fields_label_is_marked_without_colour(settings_path: 
         assert [w.id for w in app.query(".field-line.-focused")] == ["row-protocol"]
         await pilot.press("tab")
         assert [w.id for w in app.query(".field-line.-focused")] == ["row-host"]
-        label = app.query_one("#row-host .field-label")
-        assert label.styles.text_style.reverse and label.styles.text_style.bold  # not a colour: NO_COLOR shows it
-        assert not app.query_one("#row-protocol .field-label").styles.text_style.reverse
+        label = drawn_label(app, "host")  # the row draws its label (FieldRow)
+        assert label.text == "Server"
+        assert label.style.reverse and label.style.bold  # not a colour: NO_COLOR shows it
+        assert drawn_label(app, "protocol").text == "Protocol" and not drawn_label(app, "protocol").style.reverse
+
+
+def drawn_label(app, attr: str):
+    """The segment of a field's row that draws its label, as painted now."""
+    row = app.query_one(f"#row-{attr}")
+    return next(segment for segment in row.render_line(0) if segment.text.strip())
 
 
 async def test_keys_keep_flowing_when_pacing_fails(settings_path: Path, monkeypatch) -> None:

@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
+from textual.color import Color
 from textual.content import Content
+from textual.reactive import reactive
+from textual.style import Style as VisualStyle
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
@@ -36,6 +39,43 @@ class YesNoCheckbox(Checkbox):
     def watch_value(self) -> None:
         self.label = "yes" if self.value else "no"
         super().watch_value()
+
+
+LABEL_WIDTH = 28  # cells: the label column (app.tcss: the row's padding, then its widget's margin)
+
+
+class FieldRow(Widget):
+    """One field's line (`#row-<attr>`, class `field-line`): the field's LogicalDOC label, drawn by the row itself in
+    the first LABEL_WIDTH cells, then the field's widget (and a secret's state label) as children.
+
+    Drawing the label here instead of in a Label of its own saves a widget per field: mounting, styling and laying
+    out the form is most of the time from the first frame to the editable form (README, "Startup figures").
+    `marked` is where the keys go (the focused field's row: its label in bold reverse video, no colour needed);
+    `ignored` a field LogicalDOC ignores with Microsoft 365 (its label muted, its widget dim: app.tcss).
+    """
+
+    COMPONENT_CLASSES = {"field-line--label"}  # the label's style (app.tcss): muted when ignored, reverse focused
+
+    marked = reactive(False, toggle_class="-focused")
+    ignored = reactive(False, toggle_class="-ignored")
+
+    def __init__(self, label: str, *children: Widget, id: str, ignored: bool = False) -> None:
+        super().__init__(*children, id=id, classes="field-line")
+        self.label = label
+        self.set_reactive(FieldRow.ignored, ignored)
+        self.set_class(ignored, "-ignored", update=False)
+
+    def render(self) -> Content:
+        # The component's styles as the stylesheet left them (fresh after a class or theme change), after the row's
+        # one cell of padding.
+        styles = self.get_component_styles("field-line--label")
+        text_style = styles.text_style
+        color = None
+        if styles.has_rule("color"):
+            color = Color(0, 0, 0, styles.color.a, auto=True) if styles.auto_color else styles.color
+        style = VisualStyle(foreground=color, bold=text_style.bold, dim=text_style.dim, italic=text_style.italic,
+                            underline=text_style.underline, reverse=text_style.reverse, strike=text_style.strike)
+        return Content.styled(self.label[: LABEL_WIDTH - 1], style)
 
 
 def _widget_for(field: Field, settings: Settings) -> Widget:
@@ -84,8 +124,8 @@ class SettingsForm(VerticalScroll):
         self._problem_lines: dict[str, Static] = {}  # created on a field's first problem (fewer widgets to mount)
 
     def compose(self) -> ComposeResult:
-        # One line per field (label, widget), then an optional note; problem lines are added under a field when it
-        # first has one. Widgets sit directly in the scroll view (no row containers): cheaper to mount and restyle.
+        # One line per field (a FieldRow: its label drawn by the row, the widget beside it), then an optional note;
+        # problem lines are added under a field when it first has one (fewer widgets to mount).
         section = None
         protocol = self.base.protocol
         for field in FIELDS:
@@ -97,14 +137,12 @@ class SettingsForm(VerticalScroll):
                 yield heading
             section = field.section
             visible = applies(field, protocol)
-            line = Horizontal(id=f"row-{field.attr}", classes="field-line")
+            children = [_widget_for(field, self.base)]
+            if field.kind == "secret":
+                children.append(Label("hidden", id=f"state-{field.attr}", classes="field-state"))
+            line = FieldRow(field.label, *children, id=f"row-{field.attr}", ignored=_ignored(field, protocol))
             line.display = visible
-            line.set_class(_ignored(field, protocol), "-ignored")
-            with line:
-                yield Label(field.label, classes="field-label", markup=False)
-                yield _widget_for(field, self.base)
-                if field.kind == "secret":
-                    yield Label("hidden", id=f"state-{field.attr}", classes="field-state")
+            yield line
             if field.ignored_by_m365 or field.kind == "secret":
                 text = _note(field, protocol, self.base)
                 note = Static(text, id=f"note-{field.attr}", classes="field-note", markup=False)
@@ -144,9 +182,9 @@ class SettingsForm(VerticalScroll):
         """Show the fields that apply to the protocol; mark the ones LogicalDOC ignores with Microsoft 365."""
         for field in FIELDS:
             visible = applies(field, protocol)
-            row = self.query_one(f"#row-{field.attr}")
+            row = self.query_one(f"#row-{field.attr}", FieldRow)
             row.display = visible
-            row.set_class(_ignored(field, protocol), "-ignored")
+            row.ignored = _ignored(field, protocol)
             if field.ignored_by_m365 or field.kind == "secret":
                 note = self.query_one(f"#note-{field.attr}", Static)
                 text = _note(field, protocol, self.base)

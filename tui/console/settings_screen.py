@@ -254,12 +254,14 @@ class MainScreen(Screen[None]):
             self._message_focus = event.widget
         elif self._message is not None and event.widget is not self._message_focus:
             self.clear_message()
-        row = next((n for n in event.widget.ancestors if (getattr(n, "id", None) or "").startswith("row-")), None)
+        from tui.console.form import FieldRow
+
+        row = next((n for n in event.widget.ancestors if isinstance(n, FieldRow)), None)
         for line in self.query(".field-line.-focused"):
             if line is not row:
-                line.remove_class("-focused")
+                line.marked = False  # type: ignore[attr-defined]
         if row is not None:
-            row.add_class("-focused")  # its label in reverse video (app.tcss): where the keys go, without colour
+            row.marked = True  # its label in reverse video (FieldRow.render): where the keys go, without colour
         for node in event.widget.ancestors_with_self:
             node_id = getattr(node, "id", None) or ""
             if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
