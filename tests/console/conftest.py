@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
+from typing import Callable
 
 import pytest
 from textual.widgets import Input
@@ -107,3 +109,37 @@ async def help_text(pilot) -> str:
     await pilot.press("f1")
     await pilot.pause()
     return str(pilot.app.screen.query_one("#help-text", Static).render())
+
+
+async def until(pilot, condition: Callable[[], object], timeout: float = 30.0, what: str = "condition",
+                describe: Callable[[], str] | None = None) -> None:
+    """Let the app run until condition() holds: bounded polling (10 ms steps), no fixed sleep. On timeout the test
+    fails naming `what` (and `describe()`, e.g. the screen's text)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}" + (f":\n{describe()}" if describe else "")
+        await pilot.pause(0.01)
+
+
+def _palette_first(app) -> str:
+    from textual.command import CommandList, CommandPalette
+
+    screen = app.screen
+    if not isinstance(screen, CommandPalette):
+        return ""
+    options = screen.query_one(CommandList)
+    if not options.option_count:
+        return ""
+    return str(options.get_option_at_index(0).prompt)
+
+
+async def run_from_palette(pilot, query: str) -> None:
+    """ctrl+p, type `query`, wait until the palette's first entry is the one the query names (every word of it in
+    the entry's title: the palette searches in the background), then Enter."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*query)
+    words = query.lower().split()
+    await until(pilot, lambda: all(w in _palette_first(pilot.app).lower() for w in words), timeout=10,
+                what=f"the palette's entry for {query!r}", describe=lambda: _palette_first(pilot.app))
+    await pilot.press("enter")

@@ -12,7 +12,7 @@ import pytest
 from textual.widgets import Label, OptionList, Static
 from textual.worker import WorkerState
 
-from tests.console.conftest import help_text, ready
+from tests.console.conftest import help_text, ready, run_from_palette, until
 from tests.console.contrast import screen_text
 from tui.console.diagnostics_pane import DiagnosticsPane, PaneButton, TranscriptView, detail_content, step_line
 from tui.console.launch import build_app
@@ -44,12 +44,6 @@ def detail_text(app) -> str:
         str(pane.query_one("#diag-detail", Static).render())
 
 
-async def until(pilot, condition, timeout: float = 20.0, what: str = "condition") -> None:
-    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; summary: {summary(pilot.app)!r}"
-        await pilot.pause(0.01)
 
 
 async def run_f5(pilot) -> DiagnosticsPane:
@@ -343,11 +337,7 @@ async def test_diagnose_with_a_new_token_from_the_form_and_the_palette(demo_sett
         await pilot.press("f2")
         await pilot.pause()
         before = pane.worker
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"new token")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "new token")
         await until(pilot, lambda: pane.worker is not before, what="the palette's run")
         await asyncio.wait_for(app.workers.wait_for_complete(), 30)
         await until(pilot, lambda: not pane.running, what="the end of the palette's run")

@@ -3,14 +3,13 @@ trace gets the diagnostics' cause, setup step and fix, filled with the settings 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from textual import events
 from textual.widgets import Button, Input, Label, Static, TextArea
 
-from tests.console.conftest import CLIENT_ID, help_text, ready
+from tests.console.conftest import CLIENT_ID, help_text, ready, run_from_palette, until
 from tui.console import explain_dialog
 from tui.console.explain_dialog import ExplainDialog
 from tui.console.launch import build_app
@@ -62,12 +61,6 @@ def flat(text: str) -> str:
     return " ".join(line.strip() for line in text.splitlines())
 
 
-async def until(pilot, condition, timeout: float = 10.0, what: str = "condition") -> None:
-    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.01)
 
 
 async def open_dialog(pilot, key: str = "f10") -> ExplainDialog:
@@ -318,11 +311,7 @@ async def test_palette_and_help_name_the_action(settings_path: Path) -> None:
         assert "Explain an error (F10)" in text and "ctrl+o         Copy the fix" in text
         await pilot.press("escape")
         await pilot.pause()
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"explain")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await run_from_palette(pilot, "explain")
         await until(pilot, lambda: isinstance(app.screen, ExplainDialog), what="the palette's dialog")
         await pilot.press("f10")  # the app's F10 does not open a second dialog over the first
         await pilot.pause()

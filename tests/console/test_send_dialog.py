@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from textual.worker import WorkerState
 
 from tests.console.contrast import screen_text
-from tests.console.conftest import help_text, ready
+from tests.console.conftest import help_text, ready, until
 from tui.console.launch import build_app
 from tui.console.send_dialog import SendDialog, failure_content
 
@@ -42,12 +41,6 @@ def shown(app) -> str:
     return status(app) + "\n" + str(dialog.query_one("#ts-progress", Static).render())
 
 
-async def until(pilot, condition, timeout: float = 20.0, what: str = "condition") -> None:
-    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.01)
 
 
 async def open_dialog(pilot, key: str = "ctrl+t") -> SendDialog:
@@ -213,14 +206,17 @@ async def test_a_bad_address_is_shown_and_nothing_connects(demo_settings: Path, 
         await pilot.pause()
         result = str(dialog.query_one("#ts-progress", Static).render())
         assert "(3,000 characters, cut)' is not a valid email address" in result and len(result) < 400, result
-        await pilot.pause(0.2)
+        await app.workers.wait_for_complete()  # nothing was started: there is nothing to wait for
+        assert dialog.worker is None or dialog.worker.is_finished
         assert len(sandbox_clean.smtp_events()) == events_before
         assert app.last_test_recipients == ""  # only a message that could be sent is remembered
 
 
-async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean) -> None:
+async def test_closing_mid_send_cancels_it(demo_settings: Path, sandbox_clean, monkeypatch) -> None:
     sandbox_clean.set_fault("slow-smtp")
-    sandbox_clean.delay_seconds = 0.5
+    sandbox_clean.delay_seconds = 0.1
+    # RCPT TO's reply never comes in time: the close lands before it (restored after the test)
+    monkeypatch.setattr(sandbox_clean, "reply_delays", {"RCPT": 30.0})
     before = len(sandbox_clean.messages())
     app = build_app(demo_settings, demo=sandbox_clean)
     async with app.run_test(size=SIZE) as pilot:

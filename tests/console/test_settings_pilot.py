@@ -7,7 +7,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, Static
 
-from tests.console.conftest import COMMENTED_M365, ready
+from tests.console.conftest import COMMENTED_M365, ready, run_from_palette, until
 from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
 from tui.console.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
 from tui.console.help_screen import HelpScreen
@@ -368,13 +368,8 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
         helps = {hit.text: hit.help for hit in [h async for h in provider.discover()]}
         assert helps["Send a test message"] == "Send a test message. (ctrl+t or F6)"
         assert helps["Quit"] == "Quit; asks Save / Discard / Cancel when there are unsaved changes. (ctrl+q)"
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"reveal")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
-        await pilot.pause()
-        assert app.secrets_revealed
+        await run_from_palette(pilot, "reveal")
+        await until(pilot, lambda: app.secrets_revealed, what="the secrets revealed")
 
 
 async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:

@@ -339,10 +339,11 @@ async def test_skipped_send_step_is_announced(sandbox_clean):
     assert isinstance(outcome, SendOutcome) and outcome.sent is False and outcome.reply is None
 
 
-async def test_cancel_mid_send_sends_nothing(sandbox_clean):
+async def test_cancel_mid_send_sends_nothing(sandbox_clean, monkeypatch):
     sb = sandbox_clean
-    sb.set_fault("slow-smtp")  # each reply late: the cancel lands while RCPT TO waits for its reply
-    sb.delay_seconds = 0.1
+    sb.set_fault("slow-smtp")  # each reply late, RCPT TO's never in time: the cancel lands while it waits
+    sb.delay_seconds = 0.05
+    monkeypatch.setattr(sb, "reply_delays", {"RCPT": 30.0})
     settings = settings_for(sb)
     n, before = len(sb.messages()), len(sb.smtp_events())
     mail_done = asyncio.Event()
@@ -357,7 +358,12 @@ async def test_cancel_mid_send_sends_nothing(sandbox_clean):
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await asyncio.sleep(0.3)
+    connection = sb.smtp_events()[-1]["connection"]
+    for _ in range(1000):  # until the sandbox sees the connection end (bounded: 10 s)
+        if connection in sb.smtp_closed_connections():
+            break
+        await asyncio.sleep(0.01)
+    assert connection in sb.smtp_closed_connections(), "the cancelled send's connection is still open"
     assert len(sb.messages()) == n
     assert not any(e["command"] == "(end of data)" for e in sb.smtp_events()[before:])
 

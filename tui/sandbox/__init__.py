@@ -110,7 +110,9 @@ class Sandbox:
 
     `directory`: where ca.pem, settings.toml and mail/ go; default a fresh temporary folder, removed by `stop()`
     (a given folder is kept). `fault`: a name from FAULTS or None. `delay_seconds`: the delay of the slow-smtp and
-    slow-token faults (default $OUTMAIL_SANDBOX_DELAY, else 1.0). `idle_timeout`: SMTP idle timeout per connection;
+    slow-token faults (default $OUTMAIL_SANDBOX_DELAY, else 1.0); `reply_delays`, e.g. {"RCPT": 30.0}: under slow-smtp,
+    the delay of the replies to those commands (first word, upper case) instead, read as each reply goes out.
+    `idle_timeout`: SMTP idle timeout per connection;
     `request_timeout`: the token service's socket timeout. `on_event(service, event)`: called from the services'
     threads with each finished event ("token" or "smtp", the same dicts as token_events()/smtp_events()).
     """
@@ -127,6 +129,7 @@ class Sandbox:
             except ValueError:
                 delay_seconds = DEFAULT_DELAY
         self.delay_seconds = float(delay_seconds)
+        self.reply_delays: dict[str, float] = {}
         self._given_dir = Path(directory).expanduser() if directory is not None else None
         self._idle_timeout = idle_timeout
         self._request_timeout = request_timeout
@@ -169,7 +172,7 @@ class Sandbox:
                                        on_event=self._listener("token"))
             self._token.start()
             self._smtp = SmtpServer(self.identity, self.issuer, certs, mail_dir, get_fault=self.get_fault,
-                                    get_delay=lambda: self.delay_seconds, idle_timeout=self._idle_timeout,
+                                    get_delay=self._reply_delay, idle_timeout=self._idle_timeout,
                                     on_event=self._listener("smtp"))
             self._smtp.start()
             ident = self.identity
@@ -250,6 +253,11 @@ class Sandbox:
         "time", optional "detail"}. Commands include "(connect)" (reply: the banner, None when silent), "(tls)"
         (the handshake) and "(end of data)". AUTH arguments and continuation lines are never recorded."""
         return self._smtp.events() if self._smtp is not None else []
+
+    def _reply_delay(self, command: str = "") -> float:
+        """slow-smtp's delay for the reply to `command` (its first word): `reply_delays`, else `delay_seconds`."""
+        word = command.split(" ", 1)[0].split(":", 1)[0].upper()
+        return self.reply_delays.get(word, self.delay_seconds)
 
     def smtp_closed_connections(self) -> set[int]:
         """The SMTP connections (their "connection" id in smtp_events()) that have ended, closed by either side:

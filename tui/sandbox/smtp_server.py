@@ -139,7 +139,7 @@ class SmtpServer:
     """Runs the protocol on its own thread and event loop; holds the event record and writes the mail folder."""
 
     def __init__(self, identity: SandboxIdentity, issuer: TokenIssuer, certs: SandboxCerts, mail_dir: Path, *,
-                 get_fault: Callable[[], str | None], get_delay: Callable[[], float],
+                 get_fault: Callable[[], str | None], get_delay: Callable[..., float],
                  idle_timeout: float = IDLE_TIMEOUT,
                  on_event: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.identity = identity
@@ -326,7 +326,6 @@ class ExchangeSMTP(SMTP):
         self.owner = owner
         self.fault = owner.get_fault()  # fixed for this connection
         self.identity = owner.identity.configured_for(self.fault)  # the tenant's grants, as the fault sets them up
-        self.delay = owner.get_delay()
         self.conn_id = owner.next_connection_id()
         self.peer_text = "?"
         self.auth_user: str | None = None
@@ -417,8 +416,10 @@ class ExchangeSMTP(SMTP):
         if text.startswith("501 Syntax:"):
             text = "501 5.5.4 Invalid arguments"
         text = _EXCHANGE_TEXT.get(text, text)
-        if self.fault == "slow-smtp" and self.delay > 0:
-            await asyncio.sleep(self.delay)
+        # slow-smtp: the delay in force when the reply goes out, for this command (Sandbox.reply_delays)
+        delay = self.owner.get_delay(str(self._current["command"]) if self._current is not None else "")
+        if self.fault == "slow-smtp" and delay > 0:
+            await asyncio.sleep(delay)
         reply = "\n".join(text.split("\r\n"))
         if self._current is not None:
             self.owner.add_reply(self._current, reply)
