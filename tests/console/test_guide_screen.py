@@ -548,13 +548,14 @@ async def test_w_in_the_guide_waits_and_the_guide_follows(demo_settings: Path, s
 
 def canned_rbac_diagnose():
     """An engine stand-in: a fixed run whose token has no roles and whose AUTH gets 535 5.7.3 (the RBAC fix)."""
-    from tui.diagnostics import engine
+    from tui.diagnostics import events as E
     from tui.diagnostics import hints as H
+    from tui.diagnostics import report as R
 
     oid = "22222222-3333-4444-5555-666666666666"
 
-    async def diagnose(settings, *, emit=None, token_cache=None, after_auth=None, fresh_token=False, envelope=True,
-                       rcpt=""):
+    async def diagnose(settings, *, emit=None, token_cache=None, fresh_token=False, envelope=True, rcpt="",
+                       extra_steps=None):
         ctx = H.HintContext(client_id=settings.client_id, object_id=oid, mailbox=settings.username,
                             sender=settings.sender, tenant="contoso.onmicrosoft.com", mechanism="XOAUTH2",
                             model="rbac")
@@ -569,19 +570,19 @@ def canned_rbac_diagnose():
                 ("quit", "QUIT", "ok", 208.0, 2.0, ["221 2.0.0 bye"])]
         steps = []
         for step_id, title, status, started, duration, lines in plan:
-            step = engine.StepResult(step_id, title, status, duration, list(lines), None, started)
+            step = R.StepResult(step_id, title, status, duration, list(lines), None, started)
             if status == "fail":
                 step.hint = H.for_smtp_reply(535, reply, ctx)
                 step.detail.insert(0, step.hint.reply)
             steps.append(step)
-        token = engine.TokenInfo("identity_provider", "eyJ0eXAi", 3599,
+        token = R.TokenInfo("identity_provider", "eyJ0eXAi", 3599,
                                  {"oid": oid, "tid": "contoso.onmicrosoft.com", "appid": settings.client_id,
                                   "iat": 1_700_000_000}, oid, "ca_file")
-        emit(engine.RunStarted(tuple(s.copy() for s in steps)))
+        emit(E.RunStarted(tuple(s.copy() for s in steps)))
         for step in steps:
-            emit(engine.StepFinished(step.copy()))
-        return engine.Report(steps=steps, transcript=[], token=token, target="smtpmicrosoft365", duration_ms=212.0,
-                             model="rbac")
+            emit(E.StepFinished(step.copy()))
+        return R.Report(steps=steps, transcript=[], token=token, target="smtpmicrosoft365", duration_ms=212.0,
+                        model="rbac")
 
     return diagnose
 

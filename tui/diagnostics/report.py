@@ -108,13 +108,6 @@ class Report:
             doc[step_id] = outcome.to_json()
         return doc
 
-    # Shim: the console's "save report" (tui/console/diagnostics_pane.py) still calls report.save(path); the text
-    # lives in tui.diagnostics.text (saved_text, save_report). Goes once the console calls save_report.
-    def save(self, path: Any) -> None:
-        from tui.diagnostics.text import save_report
-
-        save_report(self, path)
-
     def transcript_text(self) -> str:
         """The transcript, one rendered line each ("   12.3 ms  C: EHLO host"), for copying or saving."""
         return "\n".join(l.render() for l in self.transcript) + ("\n" if self.transcript else "")
