@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from tui.exitcodes import EXIT_UNUSABLE
+
 DEMO_MARKER = "# outmail demo settings"
 
 
@@ -27,7 +29,7 @@ def run_demo(args) -> int:
 
     if args.fault and args.fault not in FAULTS:
         print(f"outmail demo: unknown fault '{args.fault}'; see `outmail sandbox --list-faults`", file=sys.stderr)
-        return 2
+        return EXIT_UNUSABLE
     with Sandbox(fault=args.fault) as sandbox:
         path = Path(sandbox.info.settings_path)
         if args.config:
@@ -35,7 +37,7 @@ def run_demo(args) -> int:
             problem = _write_demo_config(path, Path(sandbox.info.settings_path).read_text())
             if problem:
                 print(f"outmail demo: {problem}", file=sys.stderr)
-                return 2
+                return EXIT_UNUSABLE
         from tui.console.launch import run_console
 
         return run_console(path, tenant=None, theme=getattr(args, "theme", None), demo=sandbox)

@@ -36,7 +36,7 @@ from typing import Any, Callable
 
 from tui.diagnostics.unusable import Unusable, error_document
 
-from tui.exitcodes import EXIT_FAILED, EXIT_OK, EXIT_UNUSABLE
+from tui.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNUSABLE
 FORMATS = ("text", "json", "nagios", "prometheus")
 PROG = "outmail check"
 
@@ -112,7 +112,7 @@ def run_check(args: Any, invocation: Any) -> int:
                           deadline=getattr(args, "deadline", None))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
     if run.error is not None and fmt != "prometheus":
         return report_unusable(run.error, fmt)

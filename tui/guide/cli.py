@@ -23,7 +23,7 @@ from typing import Any
 from tui.diagnostics.unusable import Unusable
 
 PROG = "outmail guide"
-from tui.exitcodes import EXIT_FAILED, EXIT_OK
+from tui.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 
 def run_guide(args: Any, invocation: Any) -> int:
@@ -76,7 +76,7 @@ def run_guide(args: Any, invocation: Any) -> int:
             report = asyncio.run(diagnose(settings, envelope=True))
         except KeyboardInterrupt:
             print(f"{PROG}: interrupted", file=sys.stderr)
-            return 130
+            return EXIT_INTERRUPTED
         last_run = LastRun(report, time.time())
 
     try:

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from tui.diagnostics.unusable import Unusable
+from tui.exitcodes import EXIT_FAILED, EXIT_INTERRUPTED
 
 PROG = "outmail check"
 
@@ -67,10 +68,10 @@ def run_check_until_pass(args: Any, fmt: str, invocation: Any) -> int:
         result = asyncio.run(until_pass(run_once, every=every, limit=limit, on_status=on_status))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except _Crashed as exc:
         print(f"{PROG}: outmail failed: {exc}", file=sys.stderr)
-        return 1
+        return EXIT_FAILED
     if fmt == "json":
         doc = result.report.to_json()
         doc["until_pass"] = result.to_json()

@@ -24,6 +24,7 @@ from typing import Any
 
 from tui.diagnostics.cli import print_report, report_unusable
 from tui.diagnostics.unusable import Unusable
+from tui.exitcodes import EXIT_INTERRUPTED
 
 PROG = "outmail send"
 
@@ -91,7 +92,7 @@ def run_send(args: Any, invocation: Any) -> int:
         return _unusable(args, _message_unusable(exc, settings))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return print_report(report, as_json=getattr(args, "json", False), render=send_text)
 
 
