@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Label, OptionList, RichLog, Static
 from textual.worker import Worker, WorkerState
 
+from tui.console.buttons import ButtonActions
 from tui.console.keytext import ConsoleBinding, described, fill_tooltips, first_key, key_before, keys
 from tui.console.messages import EngineEvent, RunBroke
 from tui.diagnostics.progress import RunProgress, redacted_error
@@ -279,7 +280,7 @@ class StepList(OptionList):
         self._moved()  # a click chooses a step too (OptionList's own handler moves the highlight)
 
 
-class DiagnosticsPane(Widget):
+class DiagnosticsPane(ButtonActions, Widget):
     """Runs the engine on the settings on screen in an async worker and shows every step as it happens.
 
     The worker posts each engine event as an `EngineEvent` (an unexpected error as `RunBroke`) tagged with the run's
@@ -287,6 +288,9 @@ class DiagnosticsPane(Widget):
     (cancelled) run are ignored. `running`, `report`, `steps` and `transcript` read the current run's state.
     """
 
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"diag-cancel": "cancel_run", "diag-rerun": "rerun",
+        "diag-copy-fix": "copy_fix", "diag-copy-transcript": "copy_transcript", "diag-save": "save_report",
+        "diag-toggle": "toggle_transcript"}
     # A tooltip names another key as {binding id} (filled from these bindings and the app's: F5, shift+F5).
     BINDINGS: ClassVar[list[BindingType]] = fill_tooltips([
         Binding("x", "cancel_run", "Cancel the run", show=False, id="diag_cancel",
@@ -710,30 +714,6 @@ class DiagnosticsPane(Widget):
             self.action_toggle_transcript()
 
     # ------------------------------------------------------------------------------------------------ actions
-
-    @on(PaneButton.Pressed, "#diag-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel_run()
-
-    @on(PaneButton.Pressed, "#diag-rerun")
-    def _rerun_pressed(self) -> None:
-        self.action_rerun()
-
-    @on(PaneButton.Pressed, "#diag-copy-fix")
-    def _copy_fix_pressed(self) -> None:
-        self.action_copy_fix()
-
-    @on(PaneButton.Pressed, "#diag-copy-transcript")
-    def _copy_transcript_pressed(self) -> None:
-        self.action_copy_transcript()
-
-    @on(PaneButton.Pressed, "#diag-save")
-    def _save_pressed(self) -> None:
-        self.action_save_report()
-
-    @on(PaneButton.Pressed, "#diag-toggle")
-    def _toggle_pressed(self) -> None:
-        self.action_toggle_transcript()
 
     def action_scroll_view(self, direction: int) -> None:
         """PgDn / PgUp: a page of the lower part (the step's detail and fix, or the transcript), wherever the focus."""

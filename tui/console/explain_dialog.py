@@ -19,6 +19,7 @@ from textual.widgets import Button, Label, Static, TextArea
 from tui.diagnostics.explain import explain
 from tui.diagnostics.explain_cli import MAX_INPUT
 from tui.settings.model import Settings
+from tui.console.buttons import ButtonActions
 from tui.console.diagnostics_pane import hint_content
 from tui.console.keytext import described, fill, first_key, key_after, keys
 
@@ -132,7 +133,7 @@ def summary(explanation: Any, words: dict[str, str] | None = None) -> tuple[str,
     return f"✔ {errors}, {'explained' if n == 1 else 'each explained'}: {named}", "-ok"
 
 
-class ExplainDialog(ModalScreen[None]):
+class ExplainDialog(ButtonActions, ModalScreen[None]):
     """A text area to paste into and, below it, every error found explained with the diagnostics' hint table
     (`tui.diagnostics.explain.explain`), its fixes filled from the settings on screen. The text is explained as it
     changes (after a pause) and with F10; explain() runs in a thread worker, so a long paste never blocks the keys.
@@ -150,6 +151,8 @@ class ExplainDialog(ModalScreen[None]):
 
     # Keys that never type text: the TextArea takes letters and binds ctrl+a/d/e/k/u/v/w/x/y/z, F6 and F7, so these
     # are ctrl+o, ctrl+l, ctrl+g and F-keys; F10 and the page keys are priority keys so they work in the TextArea.
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"ex-explain": "explain", "ex-copy": "copy_fix",
+        "ex-copy-all": "copy_all", "ex-close": "close"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f10", "explain", "Explain the text now", priority=True, id="ex_explain", key_display="F10",
                 tooltip="Explain now (the same key that opened the dialog); the text is also explained as it "
@@ -419,25 +422,7 @@ class ExplainDialog(ModalScreen[None]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-    @on(Button.Pressed, "#ex-explain")
-    def _explain_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_explain()
 
-    @on(Button.Pressed, "#ex-copy")
-    def _copy_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_copy_fix()
-
-    @on(Button.Pressed, "#ex-copy-all")
-    def _copy_all_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_copy_all()
-
-    @on(Button.Pressed, "#ex-close")
-    def _close_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_close()
 
 
 __all__ = ["ExplainDialog", "explanation_content", "finding_content", "key_words", "summary", "printable", "cut"]

@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from tui.console.buttons import ButtonActions
 from tui.console.dialogs import Choice, ChoiceDialog
 from tui.console.keytext import ConsoleBinding, described, fill_tooltips, first_key, key_after, keys
 
@@ -233,10 +234,11 @@ class ModelDialog(ChoiceDialog):
         self.dismiss(self.preselected if value == self.CANCEL else value)
 
 
-class VerificationDialog(ModalScreen["Any | None"]):
+class VerificationDialog(ButtonActions, ModalScreen["Any | None"]):
     """Paste the verification script's JSON line; it is read as it changes (nothing guessed, every missing key
     named), and ctrl+s (or Use) takes it when it can be used. Dismisses with the Verification, or None."""
 
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"verify-use": "use", "verify-cancel": "cancel"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "use", "Use the pasted verification", priority=True, id="verify_use",
                 tooltip="Read the paste and rebuild the guide with it (only when it can be used)."),
@@ -355,16 +357,6 @@ class VerificationDialog(ModalScreen["Any | None"]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-    @on(Button.Pressed, "#verify-use")
-    def _use_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_use()
-
-    @on(Button.Pressed, "#verify-cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_cancel()
 
 
 class FromAddressesDialog(ModalScreen["tuple[str, ...] | None"]):

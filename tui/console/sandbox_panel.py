@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.console.buttons import ButtonActions
 from tui.console.keytext import described, fill, first_key, key_before, keys
 
 NO_FAULT = "none"  # the option id of "no fault" (fault names never take this value)
@@ -51,11 +52,13 @@ def mailbox_content(messages: list[Any], send_key: str | None = None) -> Content
     return Content("\n").join(parts)
 
 
-class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
+class SandboxPanel(ButtonActions, ModalScreen["tuple[str, bool] | None"]):
     """The sandbox's faults (the current one marked) and its mailbox; only in `outmail demo` (app.demo).
 
     Dismisses with (what to say, run the diagnostics) once a fault is chosen (Enter, n, F5), or None (q, Esc)."""
 
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"sandbox-run": "run", "sandbox-no-fault": "no_fault",
+        "sandbox-refresh": "refresh_mailbox", "sandbox-close": "close"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q,escape", "close", "Close the sandbox panel", show=False),
         Binding("n", "no_fault", "No fault: the sandbox works normally again (closes the panel)", show=False),
@@ -231,18 +234,3 @@ class SandboxPanel(ModalScreen["tuple[str, bool] | None"]):
     def action_close(self) -> None:
         self.dismiss(None)
 
-    @on(Button.Pressed, "#sandbox-run")
-    def _run_pressed(self) -> None:
-        self.action_run()
-
-    @on(Button.Pressed, "#sandbox-no-fault")
-    def _no_fault_pressed(self) -> None:
-        self.action_no_fault()
-
-    @on(Button.Pressed, "#sandbox-refresh")
-    def _refresh_pressed(self) -> None:
-        self.action_refresh_mailbox()
-
-    @on(Button.Pressed, "#sandbox-close")
-    def _close_pressed(self) -> None:
-        self.action_close()

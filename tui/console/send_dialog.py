@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.mail.message import DEFAULT_SUBJECT, MessageError, build_message, default_body, from_address, split_recipients
 from tui.settings.model import Settings
+from tui.console.buttons import ButtonActions
 from tui.console.diagnostics_pane import clock_ms, hint_content, step_line
 from tui.console.keytext import described, first_key, key_after, keys
 from tui.console.messages import EngineEvent, RunBroke
@@ -79,7 +80,7 @@ def failure_content(step: Any, reply: str | None, *, copy_key: str) -> Content:
     return Content("\n").join(parts)
 
 
-class SendDialog(ModalScreen["Any | None"]):
+class SendDialog(ButtonActions, ModalScreen["Any | None"]):
     """Recipients, subject and body for a test message; Send runs the diagnostics steps, then MAIL FROM, RCPT TO and
     DATA on the settings on screen (saved or not). Dismisses with the SendReport of the last send, or None.
 
@@ -90,6 +91,7 @@ class SendDialog(ModalScreen["Any | None"]):
 
     # Keys that do not type text: the fields (Input, TextArea) take every letter. ctrl+t and F6 are priority keys
     # because the TextArea binds F6 (select line); ctrl+g, ctrl+o and Esc are bound by neither Input nor TextArea.
+    BUTTON_ACTIONS: ClassVar[dict[str, str]] = {"ts-send": "send", "ts-copy": "copy_fix", "ts-close": "close"}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+t", "send", "Send the test message", priority=True, id="ts_send",
                 tooltip="Send (the same key that opened the dialog); a wrong address is shown, nothing is sent."),
@@ -443,7 +445,6 @@ class SendDialog(ModalScreen["Any | None"]):
     def _show_progress(self) -> None:
         parts: list[Content] = []
         report = self.report
-        progress = self.progress
         if report is not None and report.send.sent:
             parts.append(Content.styled("✔ Sent. The server replied:", "bold $text-success"))
             parts.append(Content("    " + (report.send.reply or "")))
@@ -503,21 +504,6 @@ class SendDialog(ModalScreen["Any | None"]):
             if say is not None:
                 say("Test send cancelled: nothing was sent")
         self.dismiss(self.report)
-
-    @on(Button.Pressed, "#ts-send")
-    def _send_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_send()
-
-    @on(Button.Pressed, "#ts-copy")
-    def _copy_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_copy_fix()
-
-    @on(Button.Pressed, "#ts-close")
-    def _close_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_close()
 
 
 __all__ = ["SendDialog", "from_text", "failure_content", "command_lines", "ready_text"]
