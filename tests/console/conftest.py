@@ -114,10 +114,15 @@ async def help_text(pilot) -> str:
 async def until(pilot, condition: Callable[[], object], timeout: float = 30.0, what: str = "condition",
                 describe: Callable[[], str] | None = None) -> None:
     """Let the app run until condition() holds: bounded polling (10 ms steps), no fixed sleep. On timeout the test
-    fails naming `what` (and `describe()`, e.g. the screen's text)."""
+    fails naming `what` and showing `describe()` (default: the screen's text)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}" + (f":\n{describe()}" if describe else "")
+        if time.monotonic() >= deadline:
+            if describe is None:
+                from tests.console.contrast import screen_text
+
+                describe = lambda: f"screen:\n{screen_text(pilot.app)}"  # noqa: E731
+            raise AssertionError(f"timed out waiting for {what}; {describe()}")
         await pilot.pause(0.01)
 
 

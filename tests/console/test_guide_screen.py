@@ -18,7 +18,7 @@ from textual import events
 from textual.widgets import Button, OptionList, Static, TextArea
 
 from tests.guide.verification import verification_for
-from tests.console.conftest import ready
+from tests.console.conftest import ready, until
 from tests.console.contrast import screen_text
 from tests.console.test_propagation_wait import clears_after_first_attempt, short_intervals  # noqa: F401 - fixtures
 from tui.console.diagnostics_pane import DiagnosticsPane
@@ -34,14 +34,6 @@ def _fresh_tokens() -> None:
     from tui.diagnostics.token import DEFAULT_TOKEN_CACHE
 
     DEFAULT_TOKEN_CACHE.clear()
-
-
-async def until(pilot, condition, timeout: float = 30.0, what: str = "condition") -> None:
-    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; screen:\n{screen_text(pilot.app)}"
-        await pilot.pause(0.01)
 
 
 def pane_of(app) -> DiagnosticsPane:

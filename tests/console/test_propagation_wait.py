@@ -6,13 +6,12 @@ fix and the limit stop it; the keys keep working and a rerun never takes the foc
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
 from textual.widgets import Label, OptionList
 
-from tests.console.conftest import ready
+from tests.console.conftest import ready, until
 from tests.console.contrast import screen_text
 from tui.console import propagation_wait
 from tui.console.diagnostics_pane import DiagnosticsPane
@@ -51,14 +50,6 @@ def clears_after_first_attempt(monkeypatch: pytest.MonkeyPatch, sandbox_clean):
         original(self, status)
 
     monkeypatch.setattr(PropagationWait, "_on_status", on_status)
-
-
-async def until(pilot, condition, timeout: float = 30.0, what: str = "condition") -> None:
-    """Let the app run until condition() holds (bounded polling, no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}; screen:\n{screen_text(pilot.app)}"
-        await pilot.pause(0.01)
 
 
 def pane_of(app) -> DiagnosticsPane:
