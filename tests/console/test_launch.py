@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.console.conftest import COMMENTED_M365
-from tui.console.launch import run_console
+from tui.console.launch import build_app, run_console
 
 
 @pytest.mark.parametrize(
@@ -40,8 +40,6 @@ def test_several_tenants_without_default_and_unknown_tenant(two_tenant_path: Pat
 
 
 def test_demo_object_is_exposed(settings_path: Path) -> None:
-    from tui.console.launch import build_app
-
     marker = object()
     assert build_app(settings_path, demo=marker).demo is marker
     assert build_app(settings_path).demo is None
@@ -99,3 +97,52 @@ def test_an_unusable_file_leaves_the_collector_on(tmp_path: Path) -> None:
     path.write_text("port = = 587\n")
     assert run_console(path) == 2
     assert gc.isenabled()
+
+
+async def test_the_footer_is_recomposed_only_when_its_keys_change(settings_path: Path) -> None:
+    """Moving between fields leaves the footer's keys as they are (the same widgets, no recompose); a keymap that
+    rebinds a shown key is shown."""
+    from textual.widgets._footer import FooterKey
+
+    from tests.console.conftest import ready
+
+    app = build_app(settings_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.pause()
+        shown = list(app.main_screen.query(FooterKey))
+        assert ("f5", "F5", "Diagnose") in [(k.key, k.key_display, k.description) for k in shown]
+        for _ in range(3):
+            await pilot.press("tab")
+            await pilot.pause()
+        assert app.focused is app.query_one("#f-connection_security")
+        assert list(app.main_screen.query(FooterKey)) == shown  # not recomposed
+        app.set_keymap({"diagnose": "f11"})
+        for _ in range(20):
+            await pilot.pause()
+            keys = [(k.key, k.description) for k in app.main_screen.query(FooterKey)]
+            if ("f11", "Diagnose") in keys:
+                break
+        assert ("f11", "Diagnose") in keys and ("f5", "Diagnose") not in keys
+
+
+async def test_the_editable_form_arrives_with_its_focus_shown(settings_path: Path, monkeypatch) -> None:
+    """When the editable form is mounted, Protocol has the focus, its row is marked and its help is on the help
+    line already (one frame with the form, not a second layout pass once the focus event has gone round)."""
+    from tests.console.conftest import ready
+    from tui.console.settings_screen import MainScreen
+
+    seen = []
+    mount_form = MainScreen.mount_form
+
+    async def spy(self, settings):
+        form = await mount_form(self, settings)
+        seen.append((self.focused.id, self.query_one("#row-protocol").has_class("-focused"),
+                     str(self.query_one("#help-line").render()).split(":")[0]))
+        return form
+
+    monkeypatch.setattr(MainScreen, "mount_form", spy)
+    app = build_app(settings_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+    assert seen == [("f-protocol", True, "Protocol")]

@@ -209,7 +209,12 @@ class OutmailApp(App[None], inherit_bindings=False):
     def main_screen_mounted(self) -> None:
         """Called by MainScreen once its widgets exist."""
         self._refresh_status()
-        self.call_after_refresh(self._after_first_paint)
+
+    def on_ready(self) -> None:
+        """The first frame (the form as text) has been written to the terminal (Textual's Ready): mount the editable
+        form right away, on the main screen's message pump, rather than after the screen settles (that waited ~20 ms
+        for the footer's and the status line's own refreshes)."""
+        self.main_screen.call_next(self._after_first_paint)
 
     async def _after_first_paint(self) -> None:
         # The first frame shows a text preview of the form; the editable widgets (several times Textual's own

@@ -132,6 +132,36 @@ class StatusLine(Horizontal):
         counts.set_class(errors == 0 and warnings > 0, "-warnings")
 
 
+class KeysFooter(Footer):
+    """Textual's Footer, recomposed only when the keys it would show change.
+
+    Textual recomposes the footer (a FooterKey widget per key) after every focus change, although moving between
+    the form's fields changes none of the keys it shows: the same widgets again, ~15 ms each time, once right after
+    the editable form appears and once per Tab. Here a change of bindings that leaves the shown keys (key, its
+    display, description, enabled, tooltip, group; the palette's key) as they were composed changes nothing.
+    """
+
+    _composed: tuple[object, ...] | None = None  # the keys the last compose showed (None: nothing composed yet)
+
+    def _keys_shown(self, screen: Screen[Any]) -> tuple[object, ...]:
+        app = self.app
+        shown = tuple((active.binding, active.enabled, active.tooltip, app.get_key_display(active.binding))
+                      for active in screen.active_bindings.values() if active.binding.show)
+        palette = screen.active_bindings.get(app.COMMAND_PALETTE_BINDING) \
+            if self.show_command_palette and app.ENABLE_COMMAND_PALETTE else None
+        return shown, palette and (palette.binding, palette.enabled, palette.tooltip)
+
+    def compose(self) -> ComposeResult:
+        self._composed = self._keys_shown(self.screen) if self._bindings_ready else None
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self._composed is not None and self.is_attached and screen is self.screen \
+                and self._keys_shown(screen) == self._composed:
+            return  # the same keys: nothing to recompose
+        super().bindings_changed(screen)
+
+
 class MainScreen(Screen[None]):
     """The settings form, or in its place (F5) the diagnostics pane; the app owns the state and the actions."""
 
@@ -163,7 +193,7 @@ class MainScreen(Screen[None]):
         message.display = False
         yield message
         yield Static(self.default_help, id="help-line", markup=False)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.app.main_screen_mounted()  # type: ignore[attr-defined]
@@ -183,7 +213,11 @@ class MainScreen(Screen[None]):
             await pane.query("#form-preview, #form").remove()
             await pane.mount(form)
         self.query_one("#panes", ContentSwitcher).current = SETTINGS_PANE
-        self.set_focus(self.query_one("#f-protocol"))  # now, not after a queued callback: the next key finds it
+        protocol = self.query_one("#f-protocol")
+        self.set_focus(protocol)  # now, not after a queued callback: the next key finds it
+        # Its mark and help now too, not when the focus event has passed the new widgets' own start-up messages:
+        # then they land in the same frame as the form, not in a second layout pass of the whole screen.
+        self.show_focus(protocol)
         return form
 
     def show_pane(self, pane: str) -> None:
@@ -254,15 +288,20 @@ class MainScreen(Screen[None]):
             self._message_focus = event.widget
         elif self._message is not None and event.widget is not self._message_focus:
             self.clear_message()
+        self.show_focus(event.widget)
+
+    def show_focus(self, widget: Any) -> None:
+        """Where the keys go: the focused field's row marked (its label in reverse video, FieldRow.render, no colour
+        needed) and its help on the help line; the default help when no field has the focus."""
         from tui.console.form import FieldRow
 
-        row = next((n for n in event.widget.ancestors if isinstance(n, FieldRow)), None)
+        row = next((n for n in widget.ancestors if isinstance(n, FieldRow)), None)
         for line in self.query(".field-line.-focused"):
             if line is not row:
                 line.marked = False  # type: ignore[attr-defined]
         if row is not None:
-            row.marked = True  # its label in reverse video (FieldRow.render): where the keys go, without colour
-        for node in event.widget.ancestors_with_self:
+            row.marked = True
+        for node in widget.ancestors_with_self:
             node_id = getattr(node, "id", None) or ""
             if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
                 field = FIELDS_BY_ATTR[node_id[2:]]
