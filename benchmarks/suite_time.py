@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_suite(workers: int, extra: list[str]) -> tuple[float, bool, str]:
-    """(wall seconds, passed, pytest's summary line) of one whole run; `workers` 0 is serial."""
+    """(wall seconds, passed, pytest's summary line and the ids of failed tests) of one whole run; `workers` 0 is
+    serial."""
     parallel = ["-n", str(workers), "--dist", "loadgroup"] if workers else ["-p", "no:xdist"]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *parallel, *extra]
     t = time.perf_counter()
@@ -37,6 +38,9 @@ def run_suite(workers: int, extra: list[str]) -> tuple[float, bool, str]:
     wall = time.perf_counter() - t
     lines = [ln.strip("= ") for ln in proc.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", ln)]
     summary = lines[-1] if lines else f"exit {proc.returncode}, no summary"
+    failed = [ln.split(" - ")[0] for ln in proc.stdout.splitlines() if ln.startswith(("FAILED ", "ERROR "))]
+    if failed:
+        summary += "; " + ", ".join(failed)
     return wall, proc.returncode == 0, summary
 
 
