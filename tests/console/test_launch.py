@@ -146,3 +146,57 @@ async def test_the_editable_form_arrives_with_its_focus_shown(settings_path: Pat
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
     assert seen == [("f-protocol", True, "Protocol")]
+
+
+async def test_a_choice_list_is_mounted_when_it_first_opens(settings_path: Path) -> None:
+    """The form starts without the selects' lists of choices (FieldSelect); Enter opens Protocol's with the value
+    highlighted and picks another, a click opens Connection Security's, each as Textual's Select does."""
+    from textual.widgets._select import SelectOverlay
+
+    from tests.console.conftest import ready
+    from tui.settings.fields import PROTOCOL_SMTP
+
+    app = build_app(settings_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        protocol = app.query_one("#f-protocol")
+        assert not app.query(SelectOverlay)
+        assert "SMTP Microsoft 365" in str(protocol.query_one("#label").render())  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await app.keys.idle()
+        await pilot.pause()
+        choices = protocol.query_one(SelectOverlay)
+        assert protocol.expanded and choices.has_focus and choices.highlighted == 1  # SMTP, SMTP Microsoft 365
+        await pilot.press("up", "enter")
+        await app.keys.idle()
+        await pilot.pause()
+        assert not protocol.expanded and app.focused is protocol
+        assert app.current_settings.protocol == PROTOCOL_SMTP
+        security = app.query_one("#f-connection_security")
+        assert not security.query(SelectOverlay)
+        await pilot.click("#f-connection_security")
+        await pilot.pause()
+        assert security.expanded and security.query_one(SelectOverlay).has_focus
+
+
+async def test_keys_typed_ahead_open_and_pick_a_choice(settings_path: Path) -> None:
+    """Enter, Up, Enter read in one go on a select whose list is not mounted yet pick the choice above, as typed
+    slowly."""
+    from textual import events
+
+    from tests.console.conftest import ready
+    from tui.settings.fields import PROTOCOL_SMTP
+
+    app = build_app(settings_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        for key in (events.Key("enter", "\r"), events.Key("up", None), events.Key("enter", "\r")):
+            app.post_message(key)
+        for _ in range(50):
+            await pilot.pause()
+            if not app.keys.pending:
+                break
+        await app.keys.idle()
+        await pilot.pause()
+        assert app.current_settings.protocol == PROTOCOL_SMTP
+        assert app.focused is app.query_one("#f-protocol")

@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from tui.secret import Secret
 from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, M365_PRESET, PROTOCOL_M365, Field
@@ -39,6 +40,57 @@ class YesNoCheckbox(Checkbox):
     def watch_value(self) -> None:
         self.label = "yes" if self.value else "no"
         super().watch_value()
+
+
+class FieldSelect(Select):
+    """Textual's Select (same looks, keys, messages), whose list of choices (a SelectOverlay, an OptionList: the
+    heaviest widget of the form) is mounted the first time it opens rather than with the form.
+
+    Its openers wait for it: Enter, Space, the arrows (`action_show_overlay`) and a click (SelectCurrent.Toggle).
+    Until then the value is shown and reported as Select does it (`_watch_value` without the list's highlight,
+    which `_mount_choices` sets, as Select keeps it, when the list arrives). Written against Textual 8.2.8 (pinned).
+    """
+
+    def compose(self) -> ComposeResult:
+        yield SelectCurrent(self.prompt)
+
+    async def _mount_choices(self) -> None:
+        if self.query(SelectOverlay):
+            return
+        overlay = SelectOverlay(type_to_search=self._type_to_search)
+        overlay.compact = self.compact  # Select binds it (data_bind); the form's selects never change it
+        await self.mount(overlay)
+        super()._setup_options_renderables()
+        index = next((i for i, (_prompt, value) in enumerate(self._options) if value == self.value), None)
+        if index is not None:
+            overlay.highlighted = index
+
+    def _setup_options_renderables(self) -> None:
+        if self.query(SelectOverlay):  # else done by _mount_choices
+            super()._setup_options_renderables()
+
+    def _watch_value(self, value: Any) -> None:
+        if self.query(SelectOverlay):
+            super()._watch_value(value)
+            return
+        self._value = value
+        currents = self.query(SelectCurrent)
+        if not currents:
+            return
+        prompt = next((p for p, option in self._options if option == value), None)
+        currents.first().update(self.NULL if value == self.NULL or prompt is None else prompt)
+        self.post_message(self.Changed(self, value))
+
+    async def action_show_overlay(self) -> None:
+        await self._mount_choices()
+        super().action_show_overlay()
+
+    @on(SelectCurrent.Toggle)
+    async def _toggle_choices(self, event: SelectCurrent.Toggle) -> None:
+        event.stop()
+        event.prevent_default()  # instead of Select's own handler, which needs the list there
+        await self._mount_choices()
+        self.expanded = not self.expanded
 
 
 LABEL_WIDTH = 28  # cells: the label column (app.tcss: the row's padding, then its widget's margin)
@@ -100,7 +152,7 @@ def _new_widget_for(field: Field, settings: Settings) -> Widget:
             # A value the file holds but LogicalDOC does not offer (connectionSecurity = 7): shown, flagged by
             # validation, and replaced when the admin picks a real choice.
             options.append((Content(f"{value} (not a valid choice)"), value))
-        return Select(options, value=value, allow_blank=False, id=wid, classes="field-widget")
+        return FieldSelect(options, value=value, allow_blank=False, id=wid, classes="field-widget")
     if field.kind == "bool":
         return YesNoCheckbox(bool(value), id=wid, classes="field-widget")
     if field.kind == "secret":
@@ -133,6 +185,7 @@ class SettingsForm(VerticalScroll):
         self.base = base
         self._protocol = base.protocol
         self._problem_lines: dict[str, Static] = {}  # created on a field's first problem (fewer widgets to mount)
+        self._reported = base  # the values last posted in SettingsEdited (the loaded ones to start with)
 
     def compose(self) -> ComposeResult:
         # One line per field (a FieldRow: its label drawn by the row, the widget beside it), then an optional note;
@@ -275,7 +328,12 @@ class SettingsForm(VerticalScroll):
                     self.apply_m365_preset()
                 self._protocol = protocol
                 self.show_protocol(protocol)
-        self.post_message(SettingsEdited(self.read(), self))
+        settings = self.read()
+        if settings != self._reported:
+            # Every widget reports its first value when it is mounted (a dozen at start-up): values the app already
+            # has are not posted again (each post made the app look for the form among all the screen's widgets).
+            self._reported = settings
+            self.post_message(SettingsEdited(settings, self))
 
 
 def applies(field: Field, protocol: object) -> bool:
