@@ -1,14 +1,26 @@
 """Startup of the outmail console against a minimal Textual app, side by side, whole process, under a pty.
 
-For each run a fresh process is started on an 80x24 pseudo-terminal; the time is from just before the process starts
-to the moment its first painted screen reaches the terminal (a known text appears in the pty output: the
-"Protocol" label for outmail, the Input's value for the minimal app). The app is then quit with ctrl+q and its
-peak RSS read from os.wait4. Runs alternate between the two apps (one warm-up each, not counted) so load on the
-machine hits both alike; the table gives medians and the median of the per-pair ratios.
+For each run a fresh process is started on an 80x24 pseudo-terminal; times are from just before the process starts
+to the moment a known text reaches the terminal:
+
+- first paint: outmail's first frame (the form as text: the "Protocol" label), the minimal app's Input value;
+- editable and validated (outmail): both the focused Protocol field's help ("How LogicalDOC talks...") and the
+  validation's count in the status line ("no problems"; "… checking" before). MainScreen.mount_form shows that help
+  only once the whole editable form is mounted and Protocol has the focus (every field can take a key: keys typed
+  earlier are held and played on it, tui/console/keys.py), and the status line says "no problems" only after
+  validate() ran (tests/console/test_launch.py checks both);
+- keys (outmail): the footer's keys (its last, the command palette's "^p palette"), drawn in the frame after the
+  editable form (KeysFooter.release).
+
+The app is then quit with ctrl+q and its peak RSS read from os.wait4. Runs alternate between the two apps (one
+warm-up each, not counted, which also writes the .pyc files as an installed package has them: PYTHONDONTWRITEBYTECODE
+is dropped from the children's environment) so load on the machine hits both alike; the table gives medians and the
+medians of the per-pair ratios, each against the minimal app's first paint of the same pair.
 
     python benchmarks/startup.py [--runs 15] [--check]
 
-Goal: ratio <= 1.25 and outmail's peak RSS <= 45 MB. --check exits 1 when the goal is missed.
+Goal: first paint ratio <= 1.25, editable form ratio <= 1.5 and outmail's peak RSS <= 45 MB. --check exits 1 when
+the goal is missed.
 """
 
 from __future__ import annotations
@@ -59,6 +71,7 @@ userasfrom = false
 '''
 
 GOAL_RATIO = 1.25
+GOAL_EDITABLE_RATIO = 1.5
 GOAL_RSS_MB = 45.0
 
 
@@ -140,12 +153,14 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OUTMAIL_", "TEXTUAL_"))}
     env.update(TERM="xterm-256color", COLUMNS="80", LINES="24", PYTHONPATH=str(ROOT))
     env.pop("NO_COLOR", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # compiled once by the warm-up, as an installed package is
 
     # outmail: the first frame (the form as text, "Protocol" label), then the editable form with Protocol
-    # focused (its help line) and validation done (the problem count in the status line).
+    # focused (its help line) and validation done (the problem count in the status line), then the footer's keys
+    # (its last one, the command palette's).
     apps = {
         "minimal": ([sys.executable, str(minimal)], (b"minimal-app-ready",)),
-        "outmail": (outmail_argv, (b"Protocol", b"How LogicalDOC talks", b"no problems")),
+        "outmail": (outmail_argv, (b"Protocol", b"How LogicalDOC talks", b"no problems", b"palette")),
     }
     results: dict[str, list[tuple[list[float], float]]] = {name: [] for name in apps}
     for name, (argv, markers) in apps.items():  # warm-up: .pyc caches, page cache
@@ -156,14 +171,15 @@ def main() -> int:
 
     print(f"startup, 80x24 pty, {runs} interleaved runs each (python {sys.version.split()[0]}, "
           f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f})")
-    print(f"{'run':>4} {'minimal':>8} {'outmail':>8} {'ratio':>6} {'editable':>9} {'checked':>8} "
-          f"{'minimal':>8} {'outmail':>8}")
-    print(f"{'':>4} {'paint ms':>8} {'paint ms':>8} {'':>6} {'ms':>9} {'ms':>8} {'MB':>8} {'MB':>8}")
-    ratios = []
+    print(f"{'run':>4} {'minimal':>8} {'outmail':>8} {'ratio':>6} {'editable':>9} {'checked':>8} {'ratio':>6} "
+          f"{'keys':>5} {'minimal':>8} {'outmail':>8}")
+    print(f"{'':>4} {'paint ms':>8} {'paint ms':>8} {'':>6} {'ms':>9} {'ms':>8} {'':>6} {'ms':>5} {'MB':>8} {'MB':>8}")
+    ratios, editable_ratios = [], []
     for i, ((m_t, m_rss), (o_t, o_rss)) in enumerate(zip(results["minimal"], results["outmail"]), start=1):
         ratios.append(o_t[0] / m_t[0])
-        print(f"{i:>4} {m_t[0] * 1000:>8.0f} {o_t[0] * 1000:>8.0f} {o_t[0] / m_t[0]:>6.2f} {o_t[1] * 1000:>9.0f} "
-              f"{o_t[2] * 1000:>8.0f} {m_rss:>8.1f} {o_rss:>8.1f}")
+        editable_ratios.append(max(o_t[1], o_t[2]) / m_t[0])  # editable and validated: both texts are there
+        print(f"{i:>4} {m_t[0] * 1000:>8.0f} {o_t[0] * 1000:>8.0f} {ratios[-1]:>6.2f} {o_t[1] * 1000:>9.0f} "
+              f"{o_t[2] * 1000:>8.0f} {editable_ratios[-1]:>6.2f} {o_t[3] * 1000:>5.0f} {m_rss:>8.1f} {o_rss:>8.1f}")
 
     def med(name: str, index: int) -> float:
         return statistics.median(t[index] for t, _ in results[name]) * 1000
@@ -171,12 +187,14 @@ def main() -> int:
     rss = {name: statistics.median(r for _, r in rs) for name, rs in results.items()}
     peak = max(r for _, r in results["outmail"])
     ratio = statistics.median(ratios)
+    editable_ratio = statistics.median(editable_ratios)
     print(f"{'med':>4} {med('minimal', 0):>8.0f} {med('outmail', 0):>8.0f} {ratio:>6.2f} {med('outmail', 1):>9.0f} "
-          f"{med('outmail', 2):>8.0f} {rss['minimal']:>8.1f} {rss['outmail']:>8.1f}")
-    ok = ratio <= GOAL_RATIO and peak <= GOAL_RSS_MB
-    print(f"first paint: median ratio {ratio:.2f} (goal <= {GOAL_RATIO}); editable form "
-          f"{med('outmail', 1) / med('minimal', 0):.2f}x the minimal app's paint; outmail peak RSS {peak:.1f} MB "
-          f"(max of runs; goal <= {GOAL_RSS_MB:.0f} MB): {'met' if ok else 'MISSED'}")
+          f"{med('outmail', 2):>8.0f} {editable_ratio:>6.2f} {med('outmail', 3):>5.0f} {rss['minimal']:>8.1f} "
+          f"{rss['outmail']:>8.1f}")
+    ok = ratio <= GOAL_RATIO and editable_ratio <= GOAL_EDITABLE_RATIO and peak <= GOAL_RSS_MB
+    print(f"first paint: median ratio {ratio:.2f} (goal <= {GOAL_RATIO}); editable and validated form: median ratio "
+          f"{editable_ratio:.2f} to the minimal app's first paint (goal <= {GOAL_EDITABLE_RATIO}); outmail peak RSS "
+          f"{peak:.1f} MB (max of runs; goal <= {GOAL_RSS_MB:.0f} MB): {'met' if ok else 'MISSED'}")
     return 1 if (args.check and not ok) else 0
 
 
