@@ -109,8 +109,11 @@ async def test_the_footer_is_recomposed_only_when_its_keys_change(settings_path:
     app = build_app(settings_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-        await pilot.pause()
-        shown = list(app.main_screen.query(FooterKey))
+        for _ in range(50):  # the keys come in the frame after the editable form (KeysFooter.release)
+            shown = list(app.main_screen.query(FooterKey))
+            if shown:
+                break
+            await pilot.pause()
         assert ("f5", "F5", "Diagnose") in [(k.key, k.key_display, k.description) for k in shown]
         for _ in range(3):
             await pilot.press("tab")
@@ -129,8 +132,11 @@ async def test_the_footer_is_recomposed_only_when_its_keys_change(settings_path:
 async def test_the_editable_form_arrives_with_its_focus_shown(settings_path: Path, monkeypatch) -> None:
     """When the editable form is mounted, Protocol has the focus, its row is marked and its help is on the help
     line already (one frame with the form, not a second layout pass once the focus event has gone round)."""
+    from textual.widgets._footer import FooterKey
+
     from tests.console.conftest import ready
     from tui.console.settings_screen import MainScreen
+    from tui.settings.fields import FIELDS
 
     seen = []
     mount_form = MainScreen.mount_form
@@ -138,14 +144,23 @@ async def test_the_editable_form_arrives_with_its_focus_shown(settings_path: Pat
     async def spy(self, settings):
         form = await mount_form(self, settings)
         seen.append((self.focused.id, self.query_one("#row-protocol").has_class("-focused"),
-                     str(self.query_one("#help-line").render()).split(":")[0]))
+                     str(self.query_one("#help-line").render()).split(":")[0],
+                     all(self.query_one(f"#f-{field.attr}").is_mounted for field in FIELDS),
+                     len(self.query(FooterKey))))
         return form
 
     monkeypatch.setattr(MainScreen, "mount_form", spy)
     app = build_app(settings_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
-    assert seen == [("f-protocol", True, "Protocol")]
+        for _ in range(50):
+            if app.main_screen.query(FooterKey):
+                break
+            await pilot.pause()
+        footer_keys = len(app.main_screen.query(FooterKey))
+    # Every field's widget is mounted; the footer's keys come in the next frame, once the form has been painted.
+    assert seen == [("f-protocol", True, "Protocol", True, 0)]
+    assert footer_keys
 
 
 async def test_a_choice_list_is_mounted_when_it_first_opens(settings_path: Path) -> None:

@@ -28,7 +28,7 @@ from tui.settings.store import (
 )
 from tui.console.keys import KeyPacer
 from tui.console.messages import SettingsEdited, SettingsLoaded, SettingsSaved, SaveFailed
-from tui.console.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, MainScreen, StatusLine
+from tui.console.settings_screen import DIAGNOSTICS_PANE, SETTINGS_PANE, KeysFooter, MainScreen, StatusLine
 
 if TYPE_CHECKING:
     from tui.console.form import SettingsForm
@@ -222,8 +222,7 @@ class OutmailApp(App[None], inherit_bindings=False):
         await self.main_screen.mount_form(self.loaded_settings)
         self.form_ready.set()
         self._validate()
-        if self.startup_finished is not None:
-            self.call_after_refresh(self.startup_finished)
+        self.call_after_refresh(self._form_shown)
         if not self.settings_file.exists:
             self.push_screen(_dialogs().NewFileDialog(
                 f"{self.settings_file.path} does not exist yet.\n\nStart from the example settings? The file is "
@@ -236,6 +235,14 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.call_later(self._test_crash_in_handler)
         elif crash == "worker":
             self.run_worker(self._test_crash_in_worker, thread=True, exit_on_error=True, group="test-crash")
+
+    def _form_shown(self) -> None:
+        """The editable, validated form has been painted: what start-up put off comes now, the footer's keys
+        (KeysFooter.release) and garbage collection (startup_finished, launch.py)."""
+        if self.screen_stack and not self._exit:
+            self.main_screen.query_one(KeysFooter).release()
+        if self.startup_finished is not None:
+            self.startup_finished()
 
     # ------------------------------------------------------------------------------------------------ keys
 

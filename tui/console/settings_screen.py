@@ -142,6 +142,7 @@ class KeysFooter(Footer):
     """
 
     _composed: tuple[object, ...] | None = None  # the keys the last compose showed (None: nothing composed yet)
+    held = True  # no keys until `release`: the app releases it once the editable form has been painted
 
     def _keys_shown(self, screen: Screen[Any]) -> tuple[object, ...]:
         app = self.app
@@ -156,10 +157,20 @@ class KeysFooter(Footer):
         yield from super().compose()
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
+        if self.held:
+            return  # composed on release
         if self._composed is not None and self.is_attached and screen is self.screen \
                 and self._keys_shown(screen) == self._composed:
             return  # the same keys: nothing to recompose
         super().bindings_changed(screen)
+
+    def release(self) -> None:
+        """Show the keys from now on. At start-up the footer's first keys (a dozen widgets, ~12 ms) come in the
+        frame after the editable form instead of delaying it: the form is what the admin waits for; F1 and the help
+        line name the keys too."""
+        if self.held:
+            self.held = False
+            self.call_next(self.bindings_changed, self.screen)  # on the footer's own message pump, as a signal is
 
 
 class MainScreen(Screen[None]):
