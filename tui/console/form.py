@@ -52,7 +52,12 @@ class FieldSelect(Select):
     """
 
     def compose(self) -> ComposeResult:
-        yield SelectCurrent(self.prompt)
+        current = SelectCurrent(self.prompt)
+        # The form's selects always hold a value (allow_blank=False): SelectCurrent starts as it will be once told
+        # the value, rather than restyling itself and its children on mount.
+        current.set_reactive(SelectCurrent.has_value, True)
+        current.add_class("-has-value", update=False)
+        yield current
 
     async def _mount_choices(self) -> None:
         if self.query(SelectOverlay):
@@ -111,11 +116,13 @@ class FieldRow(Widget):
     marked = reactive(False, toggle_class="-focused")
     ignored = reactive(False, toggle_class="-ignored")
 
-    def __init__(self, label: str, *children: Widget, id: str, ignored: bool = False) -> None:
+    def __init__(self, label: str, *children: Widget, id: str, ignored: bool = False, marked: bool = False) -> None:
         super().__init__(*children, id=id, classes="field-line")
         self.label = label
         self.set_reactive(FieldRow.ignored, ignored)
         self.set_class(ignored, "-ignored", update=False)
+        self.set_reactive(FieldRow.marked, marked)
+        self.set_class(marked, "-focused", update=False)
 
     def render(self) -> Content:
         # The component's styles as the stylesheet left them (fresh after a class or theme change), after the row's
@@ -136,17 +143,17 @@ def _widget_for(field: Field, settings: Settings) -> Widget:
 
 
 def _prepared(widget: Widget) -> Widget:
-    """The widget in its compact style (Textual's `compact=True`) and, for an Input, with the class its first
-    validation will give it (`-valid` / `-invalid`, Input.validate), both set without a stylesheet pass: Textual's
-    setters make one at once (on a widget that is not even mounted, and again when the Input validates its first
-    value on mount), ~0.4 ms each per field at start-up; the widget is styled when it is mounted."""
+    """The widget in its compact style (Textual's `compact=True`), set without the stylesheet pass Textual's setter
+    makes at once on a widget that is not even mounted (it is styled when it is mounted): ~0.4 ms per field."""
     widget.set_reactive(type(widget).compact, True)
     widget.add_class("-textual-compact", update=False)
-    if isinstance(widget, Input) and "changed" in widget.validate_on:
-        value = widget.value
-        valid = (widget.valid_empty and not value) or all(v.validate(value).is_valid for v in widget.validators)
-        widget.add_class("-valid" if valid else "-invalid", update=False)
     return widget
+
+
+# An Input validates the value it is given in its constructor and gives itself -valid or -invalid then, each class
+# change a stylesheet pass on a widget not even mounted: starting with -valid makes that a no-op for a valid value
+# (Input.validate still sets -invalid for one that is not).
+INPUT_CLASSES = "field-widget -valid"
 
 
 def _new_widget_for(field: Field, settings: Settings) -> Widget:
@@ -160,21 +167,22 @@ def _new_widget_for(field: Field, settings: Settings) -> Widget:
             options.append((Content(f"{value} (not a valid choice)"), value))
         return FieldSelect(options, value=value, allow_blank=False, id=wid, classes="field-widget")
     if field.kind == "bool":
-        return YesNoCheckbox(bool(value), id=wid, classes="field-widget")
+        # -on as ToggleButton gives it for True (its watcher's class change is then no stylesheet pass)
+        return YesNoCheckbox(bool(value), id=wid, classes="field-widget -on" if value else "field-widget")
     if field.kind == "secret":
         source = settings.secret_source(field.attr)
         if source.startswith("env:"):
             # The value came from the environment: keep it out of the form (and out of the file unless retyped).
             name = source.removeprefix("env:")
             return Input("", placeholder=f"from ${name}; type to replace", password=True, id=wid,
-                         classes="field-widget")
-        return Input(value.reveal(), password=True, id=wid, classes="field-widget", placeholder="empty")
+                         classes=INPUT_CLASSES)
+        return Input(value.reveal(), password=True, id=wid, classes=INPUT_CLASSES, placeholder="empty")
     if field.kind == "int":
-        return Input(str(value), type="integer", id=wid, classes="field-widget")
+        return Input(str(value), type="integer", id=wid, classes=INPUT_CLASSES)
     if field.kind == "float":
         text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-        return Input(text, type="number", id=wid, classes="field-widget")
-    return Input(str(value), id=wid, classes="field-widget")
+        return Input(text, type="number", id=wid, classes=INPUT_CLASSES)
+    return Input(str(value), id=wid, classes=INPUT_CLASSES)
 
 
 class SettingsForm(VerticalScroll):
@@ -186,9 +194,12 @@ class SettingsForm(VerticalScroll):
 
     can_focus = False  # focus goes to the fields; the view scrolls to follow them
 
-    def __init__(self, base: Settings, **kwargs: Any) -> None:
+    def __init__(self, base: Settings, *, marked: str | None = None, **kwargs: Any) -> None:
+        """`marked`: the attr of the field whose row starts marked (the one about to be focused: its mark is then
+        no restyle of the row and its widget once they are mounted)."""
         super().__init__(**kwargs)
         self.base = base
+        self._marked = marked
         self._protocol = base.protocol
         self._problem_lines: dict[str, Static] = {}  # created on a field's first problem (fewer widgets to mount)
         self._reported = base  # the values last posted in SettingsEdited (the loaded ones to start with)
@@ -210,7 +221,8 @@ class SettingsForm(VerticalScroll):
             children = [_widget_for(field, self.base)]
             if field.kind == "secret":
                 children.append(Label("hidden", id=f"state-{field.attr}", classes="field-state"))
-            line = FieldRow(field.label, *children, id=f"row-{field.attr}", ignored=_ignored(field, protocol))
+            line = FieldRow(field.label, *children, id=f"row-{field.attr}", ignored=_ignored(field, protocol),
+                            marked=field.attr == self._marked)
             line.display = visible
             yield line
             if field.ignored_by_m365 or field.kind == "secret":

@@ -219,7 +219,7 @@ class MainScreen(Screen[None]):
         pane = self.query_one(f"#{SETTINGS_PANE}", Vertical)
         from tui.console.form import SettingsForm
 
-        form = SettingsForm(settings, id="form")
+        form = SettingsForm(settings, id="form", marked="protocol")
         with self.app.batch_update():
             await pane.query("#form-preview, #form").remove()
             await pane.mount(form)
