@@ -84,7 +84,9 @@ def run_to_auth_failure(tmux: Tmux, tmp_path: Path, env: dict[str, str], *args: 
                env)
     tmux.wait_for("✔ no problems")
     tmux.keys("F5")
-    tmux.wait_for("✖ FAILED at auth in", timeout=30)
+    # the summary comes first; the failed step is selected and its detail shown as the pane follows: wait for all
+    tmux.wait_until("the failed run with AUTH selected", lambda screen: all(
+        text in screen for text in ("✖ FAILED at auth in", AUTH_ROW, "step 6 of")), timeout=30)
     return styled_rows(tmux.run("capture-pane", "-p", "-e", "-t", "e2e"))
 
 
