@@ -82,8 +82,12 @@ class FieldSelect(Select):
         currents = self.query(SelectCurrent)
         if not currents:
             return
-        prompt = next((p for p, option in self._options if option == value), None)
-        currents.first().update(self.NULL if value == self.NULL or prompt is None else prompt)
+        if value == self.NULL:
+            currents.first().update(self.NULL)
+        else:
+            prompt = next((p for p, option in self._options if option == value), None)
+            if prompt is not None:
+                currents.first().update(prompt)
         self.post_message(self.Changed(self, value))
 
     async def action_show_overlay(self) -> None:
