@@ -38,9 +38,9 @@ def run_console(path: Path, tenant: str | None = None, theme: str | None = None,
     The cyclic garbage collector is off from here until the editable, validated form is on screen
     (`OutmailApp.startup_finished`): start-up makes ~110,000 objects that live as long as the console (Textual's
     modules, the form's widgets), and collecting while they are made walked them again and again: ~35 ms of CPU
-    on this project's 2-core VM, 25 of them between the first frame and the editable form. Then `gc.freeze()` moves them out
-    of every later collection (O(1)) and collection resumes; the ~1.5 MB of garbage start-up leaves is freed when the
-    first diagnostics run ends (the pane's `gc.unfreeze()`), or with the process.
+    on this project's 2-core VM, 25 of them between the first frame and the editable form. Then `gc.freeze()`
+    moves them out of every later collection (O(1)) and collection resumes; the ~1.5 MB of garbage start-up leaves
+    is freed when the first diagnostics run ends (the pane's `gc.unfreeze()`), or with the process.
     """
     from tui.settings.store import SettingsFileError
 
