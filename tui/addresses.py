@@ -2,7 +2,60 @@
 
 from __future__ import annotations
 
-import email_validator
+import re
+import threading
+from typing import Any
+
+# email-validator compiles four character classes spanning all of Unicode (U+0080-U+10FFFF) when it is imported
+# (`email_validator.rfc_constants`: ATEXT_INTL_DOT_RE, DOT_ATOM_TEXT_INTL, ATEXT_HOSTNAME_INTL, QTEXT_INTL), about
+# 18 ms of the console's start on a small VM, for patterns only internationalized (non-ASCII) addresses reach. They
+# are compiled on their first use instead: the library and its results are unchanged.
+_WIDE_MARKS = (chr(0x10FFFF), "\\U0010FFFF")  # the end of the ranges those classes span: the character or its escape
+
+
+class _PatternOnFirstUse:
+    """A `re.Pattern` compiled the first time one of its attributes (`match`, `search`, ...) is used."""
+
+    __slots__ = ("_pattern", "_flags", "_compiled", "_lock")
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self._pattern, self._flags, self._compiled, self._lock = pattern, flags, None, threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        compiled = self._compiled
+        if compiled is None:
+            with self._lock:
+                if self._compiled is None:
+                    self._compiled = re.compile(self._pattern, self._flags)
+                compiled = self._compiled
+        return getattr(compiled, name)
+
+
+def _import_email_validator() -> Any:
+    """`import email_validator` with its Unicode-wide patterns compiled on first use (see above). Only the library's
+    own constants module is loaded this way; a pattern compiled anywhere else meanwhile is compiled as ever."""
+    import sys
+
+    if "email_validator" in sys.modules:
+        return sys.modules["email_validator"]
+    real_compile = re.compile
+
+    def compile_wide_later(pattern: Any, flags: int = 0) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller == "email_validator.rfc_constants" and isinstance(pattern, str) and \
+                any(mark in pattern for mark in _WIDE_MARKS):
+            return _PatternOnFirstUse(pattern, flags)
+        return real_compile(pattern, flags)
+
+    re.compile = compile_wide_later  # type: ignore[assignment]
+    try:
+        import email_validator
+    finally:
+        re.compile = real_compile  # type: ignore[assignment]
+    return email_validator
+
+
+email_validator = _import_email_validator()
 
 # Internal relays and test setups use special-use names such as .local, .test and localhost; they are valid
 # addresses for an SMTP submission tool. email-validator documents SPECIAL_USE_DOMAIN_NAMES as the list to edit.
