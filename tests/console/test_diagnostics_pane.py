@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import stat
-import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -66,7 +66,7 @@ async def test_run_passes_with_every_step_ok(demo_settings: Path, sandbox_clean)
         pane = await run_f5(pilot)
         assert [s.id for s in pane.steps] == STEP_IDS
         assert [s.status for s in pane.steps] == ["ok"] * 8, [(s.id, s.status, s.detail) for s in pane.steps]
-        assert summary(app).startswith("✔ Passed in ") and summary(app).endswith(" ms")
+        assert re.fullmatch(r"✔ Passed in (\d+ ms|\d+\.\d+ s)", summary(app)), summary(app)
         lines = step_lines(app)
         assert len(lines) == 8 and all(line.startswith("✔ ok") for line in lines), lines
         assert "Banner and EHLO" in lines[3] and "█" in lines[3]  # title and waterfall bar
@@ -121,6 +121,7 @@ async def test_garbage_from_before_a_run_is_still_collected_after_it(demo_settin
             garbage.me = garbage  # only a collection frees a cycle
             alive = weakref.ref(garbage)
             del garbage
+            token_requests = len(sandbox_clean.token_events())
             pane = await run_f5(pilot) if run == 0 else await rerun_with(pilot, "r")
             assert pane.report.ok
             assert gc.get_freeze_count() == 0
@@ -128,7 +129,7 @@ async def test_garbage_from_before_a_run_is_still_collected_after_it(demo_settin
             assert alive() is None, "a cycle made before the run was kept frozen after it"
         token = pane.report.step("token")
         assert token.status == "ok" and token.detail[0].startswith("token from cache")
-        assert token.duration_ms < 50  # the benchmark holds it to 5 ms
+        assert len(sandbox_clean.token_events()) == token_requests  # nothing asked of Entra: the cache answered
         assert "Token (from cache)" in step_lines(app)[1]
         assert summary(app).startswith("✔ Passed in ")
 
@@ -214,11 +215,9 @@ async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> No
         worker = pane.worker
         assert summary(app).startswith("… running")
         assert not pane.query_one("#diag-cancel", PaneButton).disabled  # a visible Cancel button while running
-        started = time.monotonic()
         await pilot.press("x")
-        await until(pilot, lambda: summary(app).startswith("Cancelled"), timeout=2.0, what="Cancelled")
-        took = time.monotonic() - started
-        assert took < 1.0, took  # the benchmark holds it to 200 ms; a loaded CI box gets slack here
+        # Prompt: EHLO's reply (2 s late) never comes in; how fast is benchmarks/ui_diagnostics.py's to measure
+        await until(pilot, lambda: summary(app).startswith("Cancelled"), what="Cancelled")
         assert worker.state == WorkerState.CANCELLED
         assert not [w for w in app.workers if w.group == "diagnostics" and w.is_running]
         assert {s.id: s.status for s in pane.steps}["ehlo"] == "skipped"
@@ -230,7 +229,7 @@ async def test_cancel_during_slow_smtp(demo_settings: Path, sandbox_clean) -> No
         await until(pilot, lambda: pane.worker is not worker and pane.running and any(
             s.status == "running" and s.id in ("connect", "ehlo") for s in pane.steps), what="the rerun")
         await pilot.click("#diag-cancel")
-        await until(pilot, lambda: summary(app).startswith("Cancelled"), timeout=2.0, what="Cancelled (button)")
+        await until(pilot, lambda: summary(app).startswith("Cancelled"), what="Cancelled (button)")
         assert pane.worker.state == WorkerState.CANCELLED
         assert not [w for w in app.workers if w.is_running and w.group == "diagnostics"]
         await until(pilot, lambda: __import__("gc").get_freeze_count() == 0, what="the heap unfrozen after cancel")

@@ -161,6 +161,7 @@ async def test_wrong_ca_file_fails_token_and_starttls(sandbox_clean, sandbox_env
     hint = report.step("starttls").hint
     assert st["starttls"] == "fail" and hint.id == "tls-verify-ca-file"  # ca_file is set: it lacks the CA
     assert "is not signed by a CA in [console] ca_file" in hint.cause and "Add the PEM of the CA" in hint.fix
+    assert f"ca_file ({other})" in hint.cause and f"to {other};" in hint.fix  # the admin's own file, named
     assert any("certificate issuer" in d for d in report.step("token").detail)
     assert st["auth"] == "skipped"
 
@@ -435,7 +436,9 @@ async def test_report_save_is_private_and_redacted(sandbox_clean, sandbox_env, t
     sb = sandbox_clean
     report = await diagnose(settings_for(sb), token_cache=TokenCache())
     path = tmp_path / "run.txt"
-    report.save(path)
+    from tui.diagnostics.text import save_report
+
+    save_report(report, path)
     text = path.read_text()
     assert "Transcript" in text and "AUTH XOAUTH2 <redacted" in text
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600

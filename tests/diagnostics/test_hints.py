@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -441,3 +442,24 @@ def test_settings_step_hint_is_the_first_problems_own(changes, hint_id, step, wo
     shown = first.message.rstrip(". ")
     assert hint.reply == (shown if shown.startswith(first.label) else f"{first.label}: {shown}")  # label once
     assert "The settings have errors" not in hint.cause
+
+
+def test_no_rule_leaves_a_placeholder_unfilled():
+    """Every {name} a rule writes is filled from the run's values (or a <placeholder> where a value is unknown): a
+    fix never shows `{ca_file}` to the admin."""
+    import re
+
+    from dataclasses import fields
+
+    full = replace(CTX, ca_file="/etc/outmail/ca.pem", host="smtp.example.test", port=587, scope="https://x/.default")
+    context_names = {f.name for f in fields(H.HintContext)}
+    used = {name for rule in H.RULES for text in (rule.cause, rule.fix, rule.command or "")
+            for name in re.findall(r"\{([a-z_]+)\}", text)}
+    # the names a caller passes for one failure (the reply's text and code, a role...), never the run's own values
+    extra = {name: f"<{name} given>" for name in used - context_names}
+    for ctx in (full, H.HintContext()):
+        for rule in H.RULES:
+            hint = H.render(rule, ctx, extra=extra)
+            for text in (hint.cause, hint.fix, hint.command or ""):
+                assert not re.search(r"\{[a-z_]+\}", text), (rule.id, text)
+    assert "ca_file" in used  # the kind of the defect this test is for

@@ -328,13 +328,21 @@ def test_a_test_send_step_by_step(sandbox) -> None:
     progress.apply(events[0], now_ms=T0)
     assert [s.id for s in progress.steps] == SEND_STEPS and progress.steps[6].title == "Send test message"
     answered = 0
+    handed_over_before_its_reply = False
     for event in events[1:-1]:
         change = progress.apply(event, now_ms=T0)
         if isinstance(event, E.StepProgress):
-            answered += 1
+            answered += bool(event.reply)  # a reply of "": the command went out, its reply is not in yet
             assert change.command and progress.steps[change.step].id == "send"
-            assert progress.commands[-1] == (event.command, event.reply) and len(progress.commands) == answered
+            assert progress.commands[-1] == (event.command, event.reply)
+            assert len(progress.commands) == answered + (not event.reply)
             assert progress.steps[6].status == "running"
+            if not event.reply:
+                assert event.command.startswith("DATA (") and progress.handed_over
+                handed_over_before_its_reply = True
+            else:
+                assert progress.handed_over == event.command.startswith("DATA (")
+    assert handed_over_before_its_reply
     assert progress.commands[0][0].startswith("MAIL FROM:<") and progress.commands[0][1].startswith("250")
     assert [c for c, _ in progress.commands[1:3]] == ["RCPT TO:<alice@example.com>", "RCPT TO:<bob@example.com>"]
     assert progress.commands[-1][0].startswith("DATA (") and answered == 4
@@ -420,3 +428,18 @@ def test_transcript_lines_come_as_they_are() -> None:
     line = TranscriptLine(1.5, "S", "220 ready")
     assert progress.apply(E.TranscriptAdded(line), now_ms=T0).line is line
     assert progress.transcript_text() == "      1.5 ms  S: 220 ready\n"
+
+
+def test_a_send_cancelled_after_data_went_out_says_it_may_be_delivered(sandbox) -> None:
+    """Once DATA went out the server may deliver the message whatever the run does next: a cancel while its reply is
+    awaited never says "nothing was sent"; before DATA it does."""
+    from tui.diagnostics.progress import CANCELLED_AFTER_DATA
+
+    events = recorded(sandbox, "sent").events
+    data_out = next(i for i, e in enumerate(events)
+                    if isinstance(e, E.StepProgress) and e.command.startswith("DATA (") and not e.reply)
+    mail_answered = next(i for i, e in enumerate(events) if isinstance(e, E.StepProgress))
+    for upto, expected in ((data_out, CANCELLED_AFTER_DATA), (mail_answered, "Cancelled: nothing was sent")):
+        progress = applied(events[:upto + 1])
+        progress.cancelled(now_ms=T0 + 900.0)
+        assert progress.send_summary() == (expected, "cancelled")

@@ -312,8 +312,9 @@ async def test_events_announce_and_report_the_send_step(sandbox_clean):
     assert isinstance(started, RunStarted)
     assert [s.id for s in started.steps][-2:] == ["send", "quit"]
     progress = [e for e in events if isinstance(e, StepProgress)]
-    assert [p.command.split(" ")[0] for p in progress] == ["MAIL", "RCPT", "DATA"]
-    assert [p.reply[:3] for p in progress] == ["250", "250", "250"]
+    # DATA is announced as it goes out (reply "": not in yet), then answered
+    assert [p.command.split(" ")[0] for p in progress] == ["MAIL", "RCPT", "DATA", "DATA"]
+    assert [p.reply[:3] for p in progress] == ["250", "250", "", "250"]
     assert all(p.step.status == "running" and p.step.id == "send" for p in progress)
     finished = [e.step for e in events if isinstance(e, StepFinished) and e.step.id == "send"]
     assert len(finished) == 1 and finished[0].status == "ok"

@@ -56,7 +56,7 @@ def command_lines(commands: list[tuple[str, str]], width: int = 0) -> list[Conte
         room = width - 4 - len(command) - 3
         if width and len(reply) > room > 10:
             reply = reply[: room - 1] + "…"
-        lines.append(Content.assemble("    ", (command, "$text-accent"), f" {ARROW} ", reply))
+        lines.append(Content.assemble("    ", (command, "$text-accent"), f" {ARROW} ", reply or "…"))
     return lines
 
 
@@ -502,7 +502,9 @@ class SendDialog(ButtonActions, ModalScreen["Any | None"]):
         if self.running:
             say = getattr(self.app, "say", None)
             if say is not None:
-                say("Test send cancelled: nothing was sent")
+                say("Test send cancelled: " + ("the message was handed to the server with DATA, which may deliver it "
+                                               "(look in the mailbox)" if self.progress.handed_over
+                                               else "nothing was sent"))
         self.dismiss(self.report)
 
 

@@ -129,6 +129,7 @@ class HintContext:
         "host": "<server>",
         "port": "<port>",
         "scope": "<scope>",
+        "ca_file": "<ca_file>",
     }
 
     @classmethod

@@ -69,6 +69,9 @@ class Change:
 IGNORED = Change(ignored=True)
 
 
+CANCELLED_AFTER_DATA = ("Cancelled after DATA: the message was handed to the server, which may deliver it (look in the "
+                        "mailbox before sending again)")
+
 class RunProgress:
     """One run's state, from its events in order. See the module docstring for the API.
 
@@ -121,7 +124,10 @@ class RunProgress:
                 self._follow(index)
             return Change(step=index)
         if isinstance(event, E.StepProgress):
-            self.commands.append((event.command, event.reply))
+            if self.commands and self.commands[-1] == (event.command, ""):  # the reply to a command already shown
+                self.commands[-1] = (event.command, event.reply)
+            else:
+                self.commands.append((event.command, event.reply))
             index = self._store(event.step)
             return Change(step=index, command=True)
         if isinstance(event, E.RunStarted):
@@ -277,12 +283,17 @@ class RunProgress:
         send = send_outcome(self.report) if self.complete else None
         return bool(send is not None and send.sent)
 
+    @property
+    def handed_over(self) -> bool:
+        """The test send's DATA went out: from then on the server may deliver the message even if the run stops."""
+        return any(command.startswith("DATA") for command, _ in self.commands)
+
     def send_summary(self) -> tuple[str, str]:
         """(text, kind) of a test send's end: `✔ Sent in 1.20 s: queue id <id>` "ok", `✖ Not sent at auth: 535 ...`
         "error", `Cancelled: nothing was sent` "cancelled", `✖ The send stopped: <error>` "error"; while running
         ("", "running")."""
         if self.state == "cancelled":
-            return "Cancelled: nothing was sent", "cancelled"
+            return (CANCELLED_AFTER_DATA if self.handed_over else "Cancelled: nothing was sent"), "cancelled"
         if self.state == "broken":
             return f"✖ The send stopped: {self.error or 'unknown error'}", "error"
         report = self.report

@@ -77,8 +77,8 @@ class StepHandle:
         raise StepFailed(hint, *details)
 
     def progress(self, command: str, reply: str) -> None:
-        """Tell listeners the step did `command` and the server's `reply` lets it go on: a `StepProgress` event
-        with the step so far (both texts redacted)."""
+        """Tell listeners the step did `command` and the server's `reply` lets it go on (`reply` "": the command is
+        sent, its reply not in yet): a `StepProgress` event with the step so far (both texts redacted)."""
         redact = self._runner.redactor.text
         self._runner.emit_event(StepProgress(self.result.copy(), redact(command), redact(reply)))
 

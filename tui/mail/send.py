@@ -273,6 +273,9 @@ async def _send(session: Session, step: StepHandle, test: OutgoingMessage, outco
         step.fail(H.for_smtp_reply(code, text, replace(ctx, phase="rcpt")))
 
     command = f"DATA ({len(data)} bytes)"
+    # From here the server may deliver the message whatever happens to this run: listeners learn it now (a reply
+    # of "" is "sent, its reply not in yet"), so a cancel while the final reply is awaited is not "nothing was sent".
+    step.progress(command, "")
     try:
         response = await smtp.data(data)
     except aiosmtplib.SMTPResponseException as exc:
