@@ -14,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.diagnostics.multitenant import tenant_sandboxes
 from tests.diagnostics.nagios_grammar import PERF_ITEM_RE, parse_nagios
 from tui.diagnostics import nagios, prometheus
-from tui.diagnostics.engine import Report, StepResult, TokenInfo
+from tui.diagnostics.text import report_text
+from tui.diagnostics.report import Report, StepResult, TokenInfo
 from tui.diagnostics.monitor import (MonitorRun, TenantResult, check_tenants, load_tenants, run_monitor, worst)
 from tui.settings.store import SettingsFileError
 
@@ -47,7 +48,7 @@ def test_every_tenant_is_judged_on_its_own(fleet_run):
         state, step = EXPECTED[r.tenant]
         assert r.state == state, (r.tenant, r.summary())
         if step:
-            assert r.report.failed_step.id == step, r.report.to_text()
+            assert r.report.failed_step.id == step, report_text(r.report)
     by = {r.tenant: r for r in run.results}
     assert by["wrong_secret"].report.failed_step.hint.id == "invalid-secret"
     assert by["auth_off"].report.failed_step.hint.id == "smtp-auth-disabled-tenant"
@@ -254,7 +255,7 @@ def test_deadline_fails_the_running_step_and_keeps_the_rest(slow_fleet):
         slow.delay_seconds = 0.1
     by = {r.tenant: r for r in run.results}
     cut = by["slow0"]
-    assert cut.state == "CRITICAL", cut.report.to_text()
+    assert cut.state == "CRITICAL", report_text(cut.report)
     failed = [s for s in cut.report.steps if s.status == "fail"]
     assert failed and all(s.detail[0].startswith("no result within the deadline of 1.5 s (--deadline)")
                           for s in failed)

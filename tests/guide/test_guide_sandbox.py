@@ -11,6 +11,7 @@ import pytest
 
 from tests.guide.verification import verification_for
 from tui.diagnostics.token import TokenCache
+from tui.diagnostics.text import report_text
 from tui.guide import LastRun, build_guide, parse_verification
 from tui.guide.evidence import split_steps
 from tui.mail.message import build_message
@@ -198,7 +199,7 @@ async def test_send_as_needs_a_test_send(sandbox_clean, sandbox_env):
 
     test = build_message(s, [sb.info.mailbox], "guide test", "body")
     report = await send_test(s, test, token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     sent = build_guide(s, last_run=LastRun(report, time.time()))
     assert states(sent)["S7"] == "proven"
     assert "Exchange took mail From shared@contoso.test" in sent.step("S7").decisive.text
@@ -348,7 +349,7 @@ async def test_userasfrom_needs_the_users_addresses_named(sandbox_clean, sandbox
     s = settings_for(sb, userasfrom=True)
     test = build_message(s, [sb.info.mailbox], "guide test", "body", send_as="shared@contoso.test")
     report = await send_test(s, test, token_cache=TokenCache())
-    assert report.ok, report.to_text()
+    assert report.ok, report_text(report)
     last = LastRun(report, time.time())
     unnamed = build_guide(s, last_run=last)
     assert states(unnamed)["S7"] == "unknown"

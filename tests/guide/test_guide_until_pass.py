@@ -9,12 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tui.diagnostics.engine import Report, StepResult
+from tui.diagnostics.report import Report, StepResult
 from tui.diagnostics.hints import PROPAGATION_HINTS, by_id
 from tui.diagnostics.token import TokenCache
 from tui.guide.until_pass import until_pass, waiting_helps

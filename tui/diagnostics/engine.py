@@ -69,11 +69,6 @@ from tui.diagnostics.steps_smtp import envelope_step, step_auth, step_ehlo, step
 from tui.diagnostics.steps_token import step_token
 from tui.diagnostics.token import TokenCache
 
-# Shim: tests/console (test_diagnostics_pane.py, test_guide_screen.py), tests/guide/test_guide_until_pass.py and
-# tests/diagnostics/test_monitor.py still reach these through `engine`; their home is tui.diagnostics.events and
-# tui.diagnostics.report. Goes once those import them there.
-from tui.diagnostics.events import StepFinished, StepStarted, TranscriptAdded  # noqa: F401
-from tui.diagnostics.report import StepResult, TokenInfo  # noqa: F401
 
 IMPORT_HEAD_START_SECONDS = 0.3
 
