@@ -32,3 +32,21 @@ def test_headless_commands_exit_2_for_a_missing_file(tmp_path, capsys):
 
     assert main(["check", "--config", str(tmp_path / "absent.toml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_reader_that_went_away_gets_no_traceback():
+    """`outmail sandbox --list-faults | head -2`: the reader closed its end before outmail wrote; outmail stops
+    quietly with 141 (as a process killed by SIGPIPE would), no BrokenPipeError traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first write: deterministic EPIPE
+    try:
+        proc = subprocess.run([sys.executable, "-m", "tui", "sandbox", "--list-faults"], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 141, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr, proc.stderr

@@ -285,8 +285,18 @@ def console_main() -> None:
     The process ends right away, so walking every object msal, requests and asyncio made is wasted work (about
     100 ms of a ~400 ms `check` on a small VM); `gc.freeze()` skips it. In-process callers use `main()`.
     """
-    code = main()
-    sys.stdout.flush()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`outmail sandbox --list-faults | head -2`): no traceback; the rest of the output goes
+        # nowhere (Python's documented recipe: https://docs.python.org/3/library/signal.html#note-on-sigpipe).
+        import os
+
+        from tui.exitcodes import EXIT_BROKEN_PIPE
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_BROKEN_PIPE
     import gc
 
     gc.freeze()

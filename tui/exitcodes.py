@@ -11,3 +11,4 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_UNUSABLE = 2
 EXIT_INTERRUPTED = 130  # ctrl+c (SIGINT): the shell's 128 + 2
+EXIT_BROKEN_PIPE = 141  # the reader of standard output went away (`outmail ... | head`): as SIGPIPE would, 128 + 13

@@ -107,6 +107,11 @@ async def test_send_delivers_the_typed_message_and_shows_the_queue_id(demo_setti
         assert sandbox_clean.info.client_secret not in text
         assert str(dialog.query_one("#ts-close", Button).label) == "Close (Esc)"
         assert str(dialog.query_one("#ts-copy", Button).label) == "Copy reply (ctrl+o)"
+        await pilot.pause()
+        # drawn whole: the button grew with its label ("Copy fix (ctrl+o)" before the send)
+        from tests.console.contrast import screen_text
+
+        assert "Copy reply (ctrl+o)" in screen_text(app), screen_text(app)
         assert dialog.focused is dialog.query_one("#ts-result")  # arrows and PgDn scroll the result
         assert app.last_run.report.send.sent  # the setup guide's evidence: the send's report, with its outcome
         # the recipients are remembered while the console runs

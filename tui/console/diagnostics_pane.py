@@ -313,7 +313,7 @@ class DiagnosticsPane(ButtonActions, Widget):
         ConsoleBinding("w", "toggle_wait", "Wait out propagation", show=False, id="diag_wait",
                        tooltip="After a change in Exchange (applied 30 minutes to 2 hours late): rerun every 5 min "
                                "until the run passes, fails in a way waiting does not fix, or 2 h have passed; "
-                               "{diag_wait} again stops (tui/console/propagation_wait.py)."),
+                               "{diag_wait} again stops."),
         # Priority: the step list (an OptionList) would take PgDn for itself, and it has only seven rows.
         Binding("pagedown", "scroll_view(1)", "Scroll the detail or transcript down (the PowerShell is often below)",
                 show=False, priority=True, key_display="PgDn"),

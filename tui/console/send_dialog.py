@@ -80,6 +80,16 @@ def failure_content(step: Any, reply: str | None, *, copy_key: str) -> Content:
     return Content("\n").join(parts)
 
 
+def _relabel(button: Button, text: str) -> None:
+    """A new label for an auto-width button, laid out again when its width changes (Button's `label` refreshes
+    without layout: a longer label would be cut at the old width, "Copy reply (ctrl+o)" shown as "Copy reply")."""
+    if str(button.label) != text:
+        resized = len(str(button.label)) != len(text)
+        button.label = Content(text)
+        if resized:
+            button.refresh(layout=True)
+
+
 class SendDialog(ButtonActions, ModalScreen["Any | None"]):
     """Recipients, subject and body for a test message; Send runs the diagnostics steps, then MAIL FROM, RCPT TO and
     DATA on the settings on screen (saved or not). Dismisses with the SendReport of the last send, or None.
@@ -474,9 +484,9 @@ class SendDialog(ButtonActions, ModalScreen["Any | None"]):
         copy = self.query_one("#ts-copy", Button)
         copy.disabled = self._copy_text() is None
         sent = self.progress is not None and self.progress.sent
-        copy.label = Content(key_after(self, "copy_fix", "Copy reply" if sent else "Copy fix"))
+        _relabel(copy, key_after(self, "copy_fix", "Copy reply" if sent else "Copy fix"))
         close = self.query_one("#ts-close", Button)
-        close.label = Content(key_after(self, "ts_close", "Cancel" if self.running or self.report is None else "Close"))
+        _relabel(close, key_after(self, "ts_close", "Cancel" if self.running or self.report is None else "Close"))
         if not self.running:
             self.query_one("#ts-result").focus()  # arrows and PgUp/PgDn scroll the result; Tab returns to the fields
 

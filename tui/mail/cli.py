@@ -36,7 +36,7 @@ def _unusable(args: Any, err: Unusable) -> int:
 
 def _message_unusable(exc: Exception, settings: Any) -> Unusable:
     """A message that cannot be built: the settings' Sender Email ("settings", naming the file) or an argument."""
-    text = f"{exc}; nothing was sent"
+    text = f"{str(exc).rstrip('.')}; nothing was sent"
     if str(exc).startswith(("Sender Email", "From: Sender Email")):
         path = getattr(settings, "source_path", None)
         return Unusable("settings", text, str(path) if path is not None else None)
