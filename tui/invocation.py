@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -42,13 +43,44 @@ class Invocation:
     error: Any = None
 
 
+def load_tenants(path: Path, env: Mapping[str, str] | None = None) -> list[tuple[str, Any]]:
+    """Every tenant of the settings file in file order: (name, Settings), or (name, Unusable) for a tenant whose
+    table cannot be used. A tenant is a `[tenants.<name>]` table (its `smtp` and `microsoft365` tables).
+
+    Raises `tui.settings.store.SettingsFileError` when the file as a whole cannot be used: it does not exist, cannot
+    be read, is not TOML, or has no tenant.
+    """
+    import os
+
+    from tui.diagnostics.unusable import Unusable
+    from tui.settings.store import SettingsFileError, parse, read_text, settings_from_data, tenant_names
+
+    path = Path(path)
+    text = read_text(path)
+    if text is None:
+        raise SettingsFileError("does not exist; create it with `outmail` (the console starts from the example) or "
+                                "copy settings.example.toml", path)
+    data = parse(text, path)
+    names = tenant_names(data)
+    if not names:
+        raise SettingsFileError("has no tenant: add a [tenants.<name>.smtp] table", path)
+    env = os.environ if env is None else env
+    out: list[tuple[str, Any]] = []
+    for name in names:
+        try:
+            out.append((name, settings_from_data(data, name, text=text, path=path, env=env)))
+        except SettingsFileError as exc:
+            out.append((name, Unusable.from_settings_error(exc)))
+    return out
+
+
 def load_invocation(path: Path, need: str, *, explicit: bool = False, tenant: str | None = None,
                     all_tenants: bool = False) -> Invocation:
     """Load what a command needs from the settings file at `path` (already resolved):
 
     - "path": nothing (the console, import, export read the file their own way);
     - "tenant": one tenant, `tenant` or 'default' or the only one (`tui.settings.store.load_settings`);
-    - "tenants": as "tenant", or every tenant with `all_tenants` (`tui.diagnostics.monitor.load_tenants`);
+    - "tenants": as "tenant", or every tenant with `all_tenants` (`load_tenants`);
     - "if-any": as "tenant" when the file is `explicit` or exists, else nothing (the fixes keep placeholders).
 
     Never raises for a file that cannot be used: that is `Invocation.error` (kind "settings").
@@ -60,8 +92,6 @@ def load_invocation(path: Path, need: str, *, explicit: bool = False, tenant: st
 
     try:
         if need == "tenants" and all_tenants:
-            from tui.diagnostics.monitor import load_tenants
-
             return Invocation(path, explicit, tenant, tenants=tuple(load_tenants(path)))
         return Invocation(path, explicit, tenant, settings=load_settings(path, tenant=tenant))
     except SettingsFileError as exc:

@@ -16,7 +16,8 @@ from tests.diagnostics.nagios_grammar import PERF_ITEM_RE, parse_nagios
 from tui.diagnostics import nagios, prometheus
 from tui.diagnostics.text import report_text
 from tui.diagnostics.report import Report, StepResult, TokenInfo
-from tui.diagnostics.monitor import (MonitorRun, TenantResult, check_tenants, load_tenants, run_monitor, worst)
+from tui.diagnostics.monitor import MonitorRun, TenantResult, check_tenants, run_monitor, worst
+from tui.invocation import load_tenants
 from tui.settings.store import SettingsFileError
 
 TIMEOUT = 2.0

@@ -30,9 +30,8 @@ the order of Icinga's "worst state" rule: CRITICAL > UNKNOWN > WARNING > OK.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -194,34 +193,6 @@ class MonitorRun:
 
 
 # ------------------------------------------------------------------------------------------------------ loading
-
-def load_tenants(path: Path, env: Mapping[str, str] | None = None) -> list[tuple[str, Any]]:
-    """Every tenant of the settings file in file order: (name, Settings), or (name, Unusable) for a tenant whose
-    table cannot be used. A tenant is a `[tenants.<name>]` table (its `smtp` and `microsoft365` tables).
-
-    Raises `tui.settings.store.SettingsFileError` when the file as a whole cannot be used: it does not exist, cannot
-    be read, is not TOML, or has no tenant.
-    """
-    from tui.settings.store import SettingsFileError, parse, read_text, settings_from_data, tenant_names
-
-    path = Path(path)
-    text = read_text(path)
-    if text is None:
-        raise SettingsFileError("does not exist; create it with `outmail` (the console starts from the example) or "
-                                "copy settings.example.toml", path)
-    data = parse(text, path)
-    names = tenant_names(data)
-    if not names:
-        raise SettingsFileError("has no tenant: add a [tenants.<name>.smtp] table", path)
-    env = os.environ if env is None else env
-    out: list[tuple[str, Any]] = []
-    for name in names:
-        try:
-            out.append((name, settings_from_data(data, name, text=text, path=path, env=env)))
-        except SettingsFileError as exc:
-            out.append((name, Unusable.from_settings_error(exc)))
-    return out
-
 
 # ------------------------------------------------------------------------------------------------------ running
 
