@@ -512,9 +512,7 @@ class SendDialog(ButtonActions, ModalScreen["Any | None"]):
         if self.running:
             say = getattr(self.app, "say", None)
             if say is not None:
-                say("Test send cancelled: " + ("the message was handed to the server with DATA, which may deliver it "
-                                               "(look in the mailbox)" if self.progress.handed_over
-                                               else "nothing was sent"))
+                say(f"Test send cancelled: {self.progress.what_was_sent()}")
         self.dismiss(self.report)
 
 

@@ -69,8 +69,8 @@ class Change:
 IGNORED = Change(ignored=True)
 
 
-CANCELLED_AFTER_DATA = ("Cancelled after DATA: the message was handed to the server, which may deliver it (look in the "
-                        "mailbox before sending again)")
+HANDED_OVER = "the message was handed to the server, which may deliver it (look in the mailbox before sending again)"
+CANCELLED_AFTER_DATA = f"Cancelled after DATA: {HANDED_OVER}"
 
 class RunProgress:
     """One run's state, from its events in order. See the module docstring for the API.
@@ -287,6 +287,11 @@ class RunProgress:
     def handed_over(self) -> bool:
         """The test send's DATA went out: from then on the server may deliver the message even if the run stops."""
         return any(command.startswith("DATA") for command, _ in self.commands)
+
+    def what_was_sent(self) -> str:
+        """A cancelled test send's outcome in words: "nothing was sent", or, once DATA went out, that the server may
+        deliver the message (the dialog's status and the console's message line both say this)."""
+        return HANDED_OVER if self.handed_over else "nothing was sent"
 
     def send_summary(self) -> tuple[str, str]:
         """(text, kind) of a test send's end: `✔ Sent in 1.20 s: queue id <id>` "ok", `✖ Not sent at auth: 535 ...`
