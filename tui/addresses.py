@@ -3,51 +3,60 @@
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any
 
 # email-validator compiles four character classes spanning all of Unicode (U+0080-U+10FFFF) when it is imported
-# (`email_validator.rfc_constants`: ATEXT_INTL_DOT_RE, DOT_ATOM_TEXT_INTL, ATEXT_HOSTNAME_INTL, QTEXT_INTL), about
-# 18 ms of the console's start on a small VM, for patterns only internationalized (non-ASCII) addresses reach. They
-# are compiled on their first use instead: the library and its results are unchanged.
-_WIDE_MARKS = (chr(0x10FFFF), "\\U0010FFFF")  # the end of the ranges those classes span: the character or its escape
+# (`email_validator.rfc_constants`: ATEXT_INTL_DOT_RE, DOT_ATOM_TEXT_INTL, ATEXT_HOSTNAME_INTL, QTEXT_INTL): `re`
+# takes ~5 ms to compile each such class (it builds a bitmap of the whole range), and ATEXT_HOSTNAME_INTL is used on
+# every domain, ASCII ones too. Each is compiled instead as the same language written so that `re` compiles it at
+# once: the class's wide range becomes an alternative "any non-ASCII character" (`[X\u0080-\U0010FFFF]` ->
+# `(?:[X]|[^\x00-\x7f])`; a Python string holds no character above U+10FFFF, so both match exactly the same
+# characters; tests/test_addresses.py compares them on every ASCII character, the range's ends and the library's
+# own verdicts). The library and its results are unchanged.
+_WIDE_RANGES = ("\u0080-\U0010FFFF", "\\u0080-\\U0010FFFF")  # as the characters, or as their escapes
+_NOT_ASCII = "[^\\x00-\\x7f]"
 
 
-class _PatternOnFirstUse:
-    """A `re.Pattern` compiled the first time one of its attributes (`match`, `search`, ...) is used."""
-
-    __slots__ = ("_pattern", "_flags", "_compiled", "_lock")
-
-    def __init__(self, pattern: str, flags: int) -> None:
-        self._pattern, self._flags, self._compiled, self._lock = pattern, flags, None, threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        compiled = self._compiled
-        if compiled is None:
-            with self._lock:
-                if self._compiled is None:
-                    self._compiled = re.compile(self._pattern, self._flags)
-                compiled = self._compiled
-        return getattr(compiled, name)
+def narrowed(pattern: str) -> str:
+    """`pattern` with each character class that ends in the U+0080-U+10FFFF range written as an alternative of the
+    class's other characters and `[^\x00-\x7f]`; the pattern unchanged when a class is not of that plain shape
+    (negated, or an escaped bracket before it)."""
+    out: list[str] = []
+    i = 0
+    while True:
+        found = [(j, wide) for wide in _WIDE_RANGES if (j := pattern.find(wide, i)) != -1]
+        if not found:
+            out.append(pattern[i:])
+            return "".join(out)
+        j, wide = min(found)
+        end = j + len(wide)
+        opener = pattern.rfind("[", i, j)
+        if opener == -1 or pattern[end:end + 1] != "]" or pattern[opener + 1:opener + 2] == "^" or \
+                (opener > 0 and pattern[opener - 1] == "\\") or "]" in pattern[opener + 1:j].replace("\\]", ""):
+            return pattern
+        rest = pattern[opener + 1:j]
+        out.append(pattern[i:opener])
+        out.append(f"(?:[{rest}]|{_NOT_ASCII})" if rest else _NOT_ASCII)
+        i = end + 1
 
 
 def _import_email_validator() -> Any:
-    """`import email_validator` with its Unicode-wide patterns compiled on first use (see above). Only the library's
-    own constants module is loaded this way; a pattern compiled anywhere else meanwhile is compiled as ever."""
+    """`import email_validator` with its Unicode-wide patterns compiled as `narrowed` writes them (see above). Only
+    the library's own constants module is compiled this way; a pattern compiled anywhere else meanwhile is compiled
+    as ever."""
     import sys
 
     if "email_validator" in sys.modules:
         return sys.modules["email_validator"]
     real_compile = re.compile
 
-    def compile_wide_later(pattern: Any, flags: int = 0) -> Any:
+    def compile_narrowed(pattern: Any, flags: int = 0) -> Any:
         caller = sys._getframe(1).f_globals.get("__name__", "")
-        if caller == "email_validator.rfc_constants" and isinstance(pattern, str) and \
-                any(mark in pattern for mark in _WIDE_MARKS):
-            return _PatternOnFirstUse(pattern, flags)
+        if caller == "email_validator.rfc_constants" and isinstance(pattern, str) and not flags:
+            return real_compile(narrowed(pattern))
         return real_compile(pattern, flags)
 
-    re.compile = compile_wide_later  # type: ignore[assignment]
+    re.compile = compile_narrowed  # type: ignore[assignment]
     try:
         import email_validator
     finally:
