@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from tui import __version__
 from tui.exitcodes import EXIT_UNUSABLE
@@ -50,6 +50,26 @@ class _ArgumentsError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise _ArgumentsError(self, message)
+
+
+class _Commands(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands, each one's parser built only when it is the command given: building all of them (~60
+    arguments, each asking gettext for translations and the terminal for its width) took ~5 ms of every start, the
+    console's too. The top-level help lists every command with its help as argparse does."""
+
+    def add_command(self, name: str, arguments: Callable[[argparse.ArgumentParser], None], help: str) -> None:
+        """Declare `name`: `arguments(parser)` adds its arguments when it is chosen (or its help is asked for)."""
+        self._choices_actions.append(self._ChoicesPseudoAction(name, (), help))
+        self._name_parser_map[name] = arguments  # type: ignore[assignment]  # a parser once chosen (__call__)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        name = values[0]
+        arguments = self._name_parser_map.get(name)
+        if arguments is not None and not isinstance(arguments, argparse.ArgumentParser):
+            del self._name_parser_map[name]
+            arguments(self.add_parser(name))
+        super().__call__(parser, namespace, values, option_string)
 
 
 def _positive_int(text: str) -> int:
@@ -102,32 +122,24 @@ def _wanted_output(argv: list[str]) -> tuple[str | None, str]:
     return command, "json" if as_json else fmt
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="outmail",
-        description="Edit, prove and test LogicalDOC's Outgoing Email settings for Microsoft 365 SMTP OAuth 2.0.",
-    )
-    parser.add_argument("--version", action="version", version=f"outmail {__version__}")
-    _add_config(parser, top=True)
-    parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark for the terminal's own 16 colours")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("edit", help="open the console (the default when no command is given)")
+def _edit_arguments(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     p.add_argument("--theme", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    p = sub.add_parser("demo", help="start the offline Microsoft 365 sandbox and open the console against it")
+
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     p.add_argument("--fault", metavar="NAME", help="start the sandbox with this fault (see `outmail sandbox --list-faults`)")
     p.add_argument("--theme", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
-    p = sub.add_parser("sandbox", help="run the offline Microsoft 365 sandbox in the foreground")
+
+def _sandbox_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fault", metavar="NAME", help="start with this fault")
     p.add_argument("--dir", metavar="DIR", help="folder for certificates, the mailbox and the settings file")
     p.add_argument("--list-faults", action="store_true", help="list the faults, one line each, and exit")
 
-    p = sub.add_parser("check", help="prove the settings step by step (token, connect, EHLO, STARTTLS, AUTH, "
-                                     "envelope); nothing is sent")
+
+def _check_arguments(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     p.add_argument("--json", action="store_true", help="print one JSON document (the same as --format json)")
     p.add_argument("--format", choices=("text", "json", "nagios", "prometheus"), default=None,
@@ -156,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--for", dest="until_for", type=argument_duration, metavar="DURATION", default=None,
                    help="with --until-pass: give up after this long, e.g. 2h (default 2h)")
 
-    p = sub.add_parser("send", help="send a test message through the same steps as check")
+
+def _send_arguments(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     p.add_argument("--to", action="append", metavar="ADDR", required=True, help="recipient (repeatable)")
     p.add_argument("--subject", help="subject (default: 'Test message from outmail')")
@@ -167,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.add_argument("--fresh-token", action="store_true", help="ask Entra ID for a new token (never a cached one)")
 
-    p = sub.add_parser("guide", help="the Microsoft 365 setup steps as a checklist, each proven from the "
-                                     "diagnostics and a pasted verification, with the PowerShell filled in")
+
+def _guide_arguments(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     p.add_argument("--model", choices=("classic", "rbac"), default=None,
                    help="classic (SMTP.SendAsApp and FullAccess, as LogicalDOC's guide) or rbac (RBAC for "
@@ -183,26 +196,53 @@ def build_parser() -> argparse.ArgumentParser:
                    help="print the setup PowerShell (every step not proven) or the read-only verification PowerShell")
     p.add_argument("--output", metavar="PATH", default=None, help="write to PATH (atomically, 0600) instead of stdout")
 
-    p = sub.add_parser("explain", help="explain a pasted error: an SMTP reply, an AADSTS message, a LogicalDOC log "
-                                       "excerpt with its stack trace, a bounce")
+
+def _explain_arguments(p: argparse.ArgumentParser) -> None:
     _add_config(p)
     p.add_argument("text", nargs="*", metavar="TEXT", help="the error text; '-' or nothing (with a pipe) reads stdin")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
-    p = sub.add_parser("import", help="read LogicalDOC's context.properties smtp.* keys into the settings file")
+
+def _import_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")
     p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="settings file to write")
     p.add_argument("--tenant", action="append", metavar="NAME", default=argparse.SUPPRESS,
                    help="only this tenant (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="print the diff and write nothing")
 
-    p = sub.add_parser("export", help="write the settings back into LogicalDOC's context.properties")
+
+def _export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("properties", metavar="PROPERTIES", help="path of LogicalDOC's conf/context.properties")
     p.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="settings file to read")
     p.add_argument("--tenant", action="append", metavar="NAME", default=argparse.SUPPRESS,
                    help="only this tenant (repeatable)")
     p.add_argument("--dry-run", action="store_true", help="print the diff and write nothing")
     p.add_argument("--yes", action="store_true", help="write without asking")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="outmail",
+        description="Edit, prove and test LogicalDOC's Outgoing Email settings for Microsoft 365 SMTP OAuth 2.0.",
+    )
+    parser.add_argument("--version", action="version", version=f"outmail {__version__}")
+    _add_config(parser, top=True)
+    parser.add_argument("--theme", help="Textual theme, e.g. ansi-dark for the terminal's own 16 colours")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", action=_Commands)
+    sub.add_command("edit", _edit_arguments, "open the console (the default when no command is given)")
+    sub.add_command("demo", _demo_arguments,
+                    "start the offline Microsoft 365 sandbox and open the console against it")
+    sub.add_command("sandbox", _sandbox_arguments, "run the offline Microsoft 365 sandbox in the foreground")
+    sub.add_command("check", _check_arguments, "prove the settings step by step (token, connect, EHLO, STARTTLS, "
+                                               "AUTH, envelope); nothing is sent")
+    sub.add_command("send", _send_arguments, "send a test message through the same steps as check")
+    sub.add_command("guide", _guide_arguments, "the Microsoft 365 setup steps as a checklist, each proven from the "
+                                               "diagnostics and a pasted verification, with the PowerShell filled in")
+    sub.add_command("explain", _explain_arguments, "explain a pasted error: an SMTP reply, an AADSTS message, a "
+                                                   "LogicalDOC log excerpt with its stack trace, a bounce")
+    sub.add_command("import", _import_arguments,
+                    "read LogicalDOC's context.properties smtp.* keys into the settings file")
+    sub.add_command("export", _export_arguments, "write the settings back into LogicalDOC's context.properties")
     return parser
 
 

@@ -25,6 +25,12 @@ def test_guide_modules_never_import_textual_or_network_libraries():
 
 
 def test_the_command_line_parser_does_not_load_the_guide():
-    loaded = loaded_after("import tui.cli\ntui.cli.build_parser()")
-    assert "tui.guide.durations" in loaded
+    loaded = loaded_after("import tui.cli\ntui.cli.build_parser().parse_args(['check', '--every', '30s'])")
+    assert "tui.guide.durations" in loaded  # check's --every and --for read durations
     assert "tui.guide.model" not in loaded and "tui.diagnostics.hints" not in loaded
+
+
+def test_the_console_start_builds_no_subcommand_parser():
+    loaded = loaded_after("import tui.cli\nargs = tui.cli.build_parser().parse_args(['--config', 'x.toml'])\n"
+                          "assert args.command is None and args.config == 'x.toml'")
+    assert "tui.guide.durations" not in loaded  # check's arguments were never added
