@@ -8,6 +8,8 @@ from pathlib import Path
 from textual.widgets import Input, Select, Static
 
 from tests.console.conftest import COMMENTED_M365, ready, run_from_palette, until
+from tests.console.contrast import screen_text
+from tui.console.form import FieldRow
 from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
 from tui.console.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
 from tui.console.help_screen import HelpScreen
@@ -86,13 +88,16 @@ async def test_smtp_hides_m365_fields_and_m365_applies_the_preset(settings_path:
         await ready(pilot)
         await pilot.pause()
         assert app.query_one("#row-client_id").display
-        assert "ignored by LogicalDOC" in str(app.query_one("#note-connection_security", Static).render())
+        security = app.query_one("#row-connection_security", FieldRow)
+        assert "ignored by LogicalDOC" in security.note
+        assert "(ignored by LogicalDOC with SMTP Microsoft 365)" in screen_text(app)  # drawn under the widget
         app.query_one("#f-protocol", Select).value = PROTOCOL_SMTP
         await pilot.pause()
         for attr in ("client_id", "client_tenant", "client_secret", "authority_host", "scope"):
             assert not app.query_one(f"#row-{attr}").display, attr
         assert app.query_one("#row-password").display
-        assert not app.query_one("#note-connection_security").display
+        assert security.note == "" and security.size.height == 1  # no note, and no line kept for one
+        assert "ignored by LogicalDOC" not in screen_text(app)
         # Change what the Microsoft 365 preset sets, then choose SMTP Microsoft 365 again.
         await type_into(pilot, "f-host", "mail.example.test")
         await type_into(pilot, "f-port", "25")
@@ -106,7 +111,8 @@ async def test_smtp_hides_m365_fields_and_m365_applies_the_preset(settings_path:
         assert app.query_one("#row-client_id").display
         # Password stays visible with Microsoft 365, greyed and marked as ignored.
         assert app.query_one("#row-password").display and app.query_one("#row-password").has_class("-ignored")
-        assert "ignored by LogicalDOC" in str(app.query_one("#note-password", Static).render())
+        assert "ignored by LogicalDOC" in app.query_one("#row-password", FieldRow).note
+        assert app.query_one("#row-password").size.height == 2
         # The Microsoft 365 fields kept their values while hidden.
         assert settings.client_id == "11111111-2222-3333-4444-555555555555"
 
@@ -255,19 +261,30 @@ async def test_new_file_quit_writes_nothing(tmp_path: Path) -> None:
     assert not path.exists()
 
 
+def state_on_screen(app, label: str) -> str:
+    """The last word of the screen line that starts with the field's label: a secret's state, right of its widget."""
+    line = next(line for line in screen_text(app).splitlines() if line.strip().startswith(label))
+    return line.split()[-1]
+
+
 async def test_reveal_toggles_the_secret(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         secret = app.query_one("#f-client_secret", Input)
         assert secret.password
-        assert "abc~" not in "".join(str(line) for line in app.screen._compositor.render_update(full=True).strips) \
-            if hasattr(app.screen, "_compositor") else True
-        assert str(app.query_one("#state-client_secret").render()) == "hidden"
+        row = app.query_one("#row-client_secret", FieldRow)
+        app.form.scroll_to_widget(row, animate=False)
+        await pilot.pause()
+        assert "abc~" not in screen_text(app)
+        assert row.state == "hidden"
+        assert state_on_screen(app, "Client secret") == "hidden"
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert not secret.password
-        assert str(app.query_one("#state-client_secret").render()) == "SHOWN"
+        assert row.state == "SHOWN"
+        assert state_on_screen(app, "Client secret") == "SHOWN"
+        assert "abc~not-a-real-secret" in screen_text(app)
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert secret.password
@@ -282,7 +299,7 @@ async def test_secret_from_the_environment_is_not_written(settings_path: Path, m
         await ready(pilot)
         await pilot.pause()
         assert app.query_one("#f-client_secret", Input).value == ""
-        assert "from $OUTMAIL_CLIENT_SECRET" in str(app.query_one("#note-client_secret").render())
+        assert "from $OUTMAIL_CLIENT_SECRET" in app.query_one("#row-client_secret", FieldRow).note
         assert problems_text(app, "client_secret") == ""  # the environment's value counts
         await type_into(pilot, "f-port", "2525")
         await pilot.press("ctrl+s")

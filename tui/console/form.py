@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.style import Style as VisualStyle
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static
+from textual.widgets import Checkbox, Input, Select, Static
 from textual.widgets._select import SelectCurrent, SelectOverlay
 
 from tui.secret import Secret
@@ -24,6 +24,18 @@ from tui.console.settings_screen import IGNORED_NOTE, show_text
 if TYPE_CHECKING:
     from tui.settings.validate import Problem
 
+
+
+def component_style(widget: Widget, component: str) -> VisualStyle:
+    """A widget's component style (COMPONENT_CLASSES) as the stylesheet left it, fresh after a class or theme change,
+    for text the widget draws itself."""
+    styles = widget.get_component_styles(component)
+    text_style = styles.text_style
+    color = None
+    if styles.has_rule("color"):
+        color = Color(0, 0, 0, styles.color.a, auto=True) if styles.auto_color else styles.color
+    return VisualStyle(foreground=color, bold=text_style.bold, dim=text_style.dim, italic=text_style.italic,
+                       underline=text_style.underline, reverse=text_style.reverse, strike=text_style.strike)
 
 
 class YesNoCheckbox(Checkbox):
@@ -42,6 +54,38 @@ class YesNoCheckbox(Checkbox):
         super().watch_value()
 
 
+class FieldSelectCurrent(SelectCurrent):
+    """Select's current value in one widget: the value and the arrow (▼, ▲ while the list is open) drawn by the widget
+    itself, where Textual's SelectCurrent composes three Statics (the label and each arrow). Same styles: the value in
+    the widget's colour, the arrow in `$foreground 50%` one cell after the value's column (SelectCurrent's CSS)."""
+
+    DEFAULT_CSS = """
+    FieldSelectCurrent > .field-select-current--arrow {
+        color: $foreground 50%;
+    }
+    """
+    COMPONENT_CLASSES = {"field-select-current--arrow"}
+
+    def compose(self) -> ComposeResult:
+        return iter(())
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return 1  # one line, as the label Static of a one-line value was (SelectCurrent's height is auto)
+
+    def update(self, label: Any) -> None:
+        self.label = label
+        self.has_value = label is not Select.NULL
+        self.refresh()
+
+    def render(self) -> Content:
+        label = self.placeholder if self.label is Select.NULL else self.label
+        value = label if isinstance(label, Content) else Content(str(label))
+        room = max(0, self.content_size.width - 2)  # the arrow takes 2 cells: one of padding, then itself
+        expanded = isinstance(self.parent, Select) and self.parent.expanded
+        arrow = Content.styled("▲" if expanded else "▼", component_style(self, "field-select-current--arrow"))
+        return value.truncate(room) + " " * max(0, room - value.cell_length + 1) + arrow
+
+
 class FieldSelect(Select):
     """Textual's Select (same looks, keys, messages), whose list of choices (a SelectOverlay, an OptionList: the
     heaviest widget of the form) is mounted the first time it opens rather than with the form.
@@ -52,7 +96,7 @@ class FieldSelect(Select):
     """
 
     def compose(self) -> ComposeResult:
-        current = SelectCurrent(self.prompt)
+        current = FieldSelectCurrent(self.prompt)
         # The form's selects always hold a value (allow_blank=False): SelectCurrent starts as it will be once told
         # the value, rather than restyling itself and its children on mount.
         current.set_reactive(SelectCurrent.has_value, True)
@@ -94,6 +138,11 @@ class FieldSelect(Select):
         await self._mount_choices()
         super().action_show_overlay()
 
+    def _watch_expanded(self, expanded: bool) -> None:
+        super()._watch_expanded(expanded)
+        for current in self.query(SelectCurrent):
+            current.refresh()  # its arrow: ▲ while the list is open
+
     @on(SelectCurrent.Toggle)
     async def _toggle_choices(self, event: SelectCurrent.Toggle) -> None:
         event.stop()
@@ -103,42 +152,99 @@ class FieldSelect(Select):
 
 
 LABEL_WIDTH = 28  # cells: the label column (app.tcss: the row's padding, then its widget's margin)
+NOTE_INDENT = LABEL_WIDTH - 1  # cells from the row's content edge to the note (under the widget)
+STATE_WIDTH = 8  # cells right of a secret's widget for its state (app.tcss: .field-line.-stated > .field-widget)
 
 
 class FieldRow(Widget):
-    """One field's line (`#row-<attr>`, class `field-line`): the field's LogicalDOC label, drawn by the row itself in
-    the first LABEL_WIDTH cells, then the field's widget (and a secret's state label) as children.
+    """One field's lines (`#row-<attr>`, class `field-line`), drawn by the row itself around its one child, the
+    field's widget:
 
-    Drawing the label here instead of in a Label of its own saves a widget per field: mounting, styling and laying
-    out the form is most of the time from the first frame to the editable form (README, "Startup figures").
-    `marked` is where the keys go (the focused field's row: its label in bold reverse video, no colour needed);
-    `ignored` a field LogicalDOC ignores with Microsoft 365 (its label muted, its widget dim: app.tcss).
+        outmail only: console                    the section's `title`, when the field opens an outmail-only section
+        Password                   [the widget]  hidden      the LogicalDOC label in the first LABEL_WIDTH cells,
+                                   (ignored by LogicalDOC…)  a secret's `state`, and the `note` under the widget
+
+    Drawing these here instead of in a Label or Static each saves a widget per label, title, state and note (from 48
+    widgets to 35 in the form): mounting, styling and laying out the form is most of the time from the first frame
+    to the editable form (README, "Startup figures"). `marked` is where the keys go (the focused field's row: its
+    label in bold reverse video, no colour needed); `ignored` a field LogicalDOC ignores with Microsoft 365 (its label
+    muted, its widget dim: app.tcss). The title and the note are muted, the title in italics (app.tcss); the note
+    wraps under the widget as a Static there did.
     """
 
-    COMPONENT_CLASSES = {"field-line--label"}  # the label's style (app.tcss): muted when ignored, reverse focused
 
     marked = reactive(False, toggle_class="-focused")
     ignored = reactive(False, toggle_class="-ignored")
+    note: reactive[str] = reactive("", layout=True)
+    state: reactive[str | None] = reactive(None)  # "hidden" / "SHOWN" for a secret, None for other fields
 
-    def __init__(self, label: str, *children: Widget, id: str, ignored: bool = False, marked: bool = False) -> None:
-        super().__init__(*children, id=id, classes="field-line")
+    def __init__(self, label: str, widget: Widget, *, id: str, ignored: bool = False, marked: bool = False,
+                 title: str = "", note: str = "", state: str | None = None) -> None:
+        classes = "field-line"
+        if title:
+            classes += " -titled"
+        if title or note:
+            classes += " -tall"
+        if state is not None:
+            classes += " -stated"
+        super().__init__(widget, id=id, classes=classes)
         self.label = label
+        self.title = title
+        # Set without their watchers: the classes are already right for a row that is not even mounted.
         self.set_reactive(FieldRow.ignored, ignored)
         self.set_class(ignored, "-ignored", update=False)
         self.set_reactive(FieldRow.marked, marked)
         self.set_class(marked, "-focused", update=False)
+        self.set_reactive(FieldRow.note, note)
+        self.set_reactive(FieldRow.state, state)
+
+    def watch_note(self, note: str) -> None:
+        self.set_class(bool(self.title or note), "-tall")
+
+    def _note_lines(self, width: int) -> list[Content]:
+        """The note wrapped in the cells right of the label column, as a Static of that width wraps it."""
+        if not self.note:
+            return []
+        return Content(self.note).wrap(max(1, width - NOTE_INDENT))
+
+    def _title_lines(self, width: int) -> list[Content]:
+        """The section's title wrapped as its Label did (one cell short of the row's right edge)."""
+        return Content(self.title).wrap(max(1, width - 1)) if self.title else []
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return len(self._title_lines(width)) + 1 + len(self._note_lines(width))
+
+    def on_resize(self) -> None:
+        """A title that wraps (a terminal narrower than ~72 cells) pushes the widget down as many lines (app.tcss
+        places it one line down: one layout pass more, and only then)."""
+        if self.title and self.children:
+            lines = len(self._title_lines(self.content_size.width))
+            widget = self.children[0]
+            if widget.styles.margin.top != lines:
+                widget.styles.margin = (lines, 0, 0, LABEL_WIDTH - 1)
 
     def render(self) -> Content:
-        # The component's styles as the stylesheet left them (fresh after a class or theme change), after the row's
-        # one cell of padding.
-        styles = self.get_component_styles("field-line--label")
-        text_style = styles.text_style
-        color = None
-        if styles.has_rule("color"):
-            color = Color(0, 0, 0, styles.color.a, auto=True) if styles.auto_color else styles.color
-        style = VisualStyle(foreground=color, bold=text_style.bold, dim=text_style.dim, italic=text_style.italic,
-                            underline=text_style.underline, reverse=text_style.reverse, strike=text_style.strike)
-        return Content.styled(self.label[: LABEL_WIDTH - 1], style)
+        width = self.content_size.width  # after the row's one cell of padding
+        lines: list[Content] = []
+        if self.title:
+            title_style = component_style(self.parent, "settings-form--title")
+            lines.extend(line.stylize(title_style) for line in self._title_lines(width))
+        form = self.parent
+        label_style = component_style(form, "settings-form--label")
+        if self.ignored:
+            label_style += component_style(form, "settings-form--label-ignored")
+        if self.marked:
+            label_style += component_style(form, "settings-form--label-focused")
+        label = Content.styled(self.label[: LABEL_WIDTH - 1], label_style)
+        if self.state is not None:
+            # After the widget, which stops STATE_WIDTH cells before the row's end (app.tcss: .-stated), one cell in.
+            state = Content.styled(self.state, component_style(form, "settings-form--note"))
+            label = label + " " * max(0, width - STATE_WIDTH + 1 - label.cell_length) + state
+        lines.append(label)
+        if self.note:
+            note_style = component_style(form, "settings-form--note")
+            lines.extend(" " * NOTE_INDENT + line.stylize(note_style) for line in self._note_lines(width))
+        return Content("\n").join(lines)
 
 
 def _widget_for(field: Field, settings: Settings) -> Widget:
@@ -197,6 +303,10 @@ class SettingsForm(VerticalScroll):
     """
 
     can_focus = False  # focus goes to the fields; the view scrolls to follow them
+    # The styles of what each FieldRow draws (app.tcss), kept once here rather than on each of 16 rows: Textual styles
+    # every component class of every widget on mount, a node each (48 nodes for three components on 16 rows).
+    COMPONENT_CLASSES = {"settings-form--label", "settings-form--label-ignored", "settings-form--label-focused",
+                         "settings-form--title", "settings-form--note"}
 
     def __init__(self, base: Settings, *, marked: str | None = None, **kwargs: Any) -> None:
         """`marked`: the attr of the field whose row starts marked (the one about to be focused: its mark is then
@@ -209,31 +319,18 @@ class SettingsForm(VerticalScroll):
         self._reported = base  # the values last posted in SettingsEdited (the loaded ones to start with)
 
     def compose(self) -> ComposeResult:
-        # One line per field (a FieldRow: its label drawn by the row, the widget beside it), then an optional note;
-        # problem lines are added under a field when it first has one (fewer widgets to mount).
+        # One FieldRow per field: its label, section title, note and secret state drawn by the row, its widget as its
+        # child; problem lines are added under a field when it first has one (fewer widgets to mount).
         section = None
         protocol = self.base.protocol
         for field in FIELDS:
-            if field.section != section and field.section != "smtp":
-                title = {"microsoft365": "outmail only: token service (LogicalDOC always uses the global cloud)",
-                         "console": "outmail only: console"}[field.section]
-                heading = Label(title, classes=f"section-title section-{field.section}")
-                heading.display = field.section != "microsoft365" or protocol == PROTOCOL_M365
-                yield heading
+            title = SECTION_TITLES.get(field.section, "") if field.section != section else ""
             section = field.section
-            visible = applies(field, protocol)
-            children = [_widget_for(field, self.base)]
-            if field.kind == "secret":
-                children.append(Label("hidden", id=f"state-{field.attr}", classes="field-state"))
-            line = FieldRow(field.label, *children, id=f"row-{field.attr}", ignored=_ignored(field, protocol),
-                            marked=field.attr == self._marked)
-            line.display = visible
-            yield line
-            if field.ignored_by_m365 or field.kind == "secret":
-                text = _note(field, protocol, self.base)
-                note = Static(text, id=f"note-{field.attr}", classes="field-note", markup=False)
-                note.display = visible and bool(text)
-                yield note
+            row = FieldRow(field.label, _widget_for(field, self.base), id=f"row-{field.attr}",
+                           ignored=_ignored(field, protocol), marked=field.attr == self._marked, title=title,
+                           note=_note(field, protocol, self.base), state="hidden" if field.kind == "secret" else None)
+            row.display = applies(field, protocol)
+            yield row
 
     # ------------------------------------------------------------------------------------------------ reading
 
@@ -267,17 +364,10 @@ class SettingsForm(VerticalScroll):
     def show_protocol(self, protocol: object) -> None:
         """Show the fields that apply to the protocol; mark the ones LogicalDOC ignores with Microsoft 365."""
         for field in FIELDS:
-            visible = applies(field, protocol)
             row = self.query_one(f"#row-{field.attr}", FieldRow)
-            row.display = visible
+            row.display = applies(field, protocol)
             row.ignored = _ignored(field, protocol)
-            if field.ignored_by_m365 or field.kind == "secret":
-                note = self.query_one(f"#note-{field.attr}", Static)
-                text = _note(field, protocol, self.base)
-                note.update(text)
-                note.display = visible and bool(text)
-        for label in self.query(".section-microsoft365"):
-            label.display = protocol == PROTOCOL_M365
+            row.note = _note(field, protocol, self.base)
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Each field's errors and warnings below it, as words (✖ error / ▲ warning), not colour alone."""
@@ -300,8 +390,7 @@ class SettingsForm(VerticalScroll):
                 if not lines:
                     continue
                 static = Static("", id=f"p-{field.attr}", classes="field-problems", markup=False)
-                anchor = self.query(f"#note-{field.attr}") or self.query(f"#row-{field.attr}")
-                self.mount(static, after=anchor.first())
+                self.mount(static, after=self.query_one(f"#row-{field.attr}"))
                 self._problem_lines[field.attr] = static
             show_text(static, "\n".join(lines))
             static.display = bool(lines)
@@ -324,7 +413,7 @@ class SettingsForm(VerticalScroll):
         for field in FIELDS:
             if field.kind == "secret":
                 self.query_one(f"#f-{field.attr}", Input).password = not revealed
-                self.query_one(f"#state-{field.attr}", Label).update("SHOWN" if revealed else "hidden")
+                self.query_one(f"#row-{field.attr}", FieldRow).state = "SHOWN" if revealed else "hidden"
 
     def apply_m365_preset(self) -> None:
         """What LogicalDOC does when SMTP Microsoft 365 is chosen: smtp.office365.com, 587, STARTTLS, secure auth."""
@@ -368,8 +457,13 @@ def _ignored(field: Field, protocol: object) -> bool:
     return protocol == PROTOCOL_M365 and field.ignored_by_m365
 
 
+# The outmail-only sections' titles, drawn above their first field (FieldRow.title); LogicalDOC's own fields have none.
+SECTION_TITLES = {"microsoft365": "outmail only: token service (LogicalDOC always uses the global cloud)",
+                  "console": "outmail only: console"}
+
+
 def _note(field: Field, protocol: object, base: Settings) -> str:
-    """The words under a field: ignored by LogicalDOC, or where its secret comes from."""
+    """The words under a field: ignored by LogicalDOC, or where its secret comes from ("" for none)."""
     notes = []
     if _ignored(field, protocol):
         notes.append(IGNORED_NOTE)
