@@ -52,10 +52,14 @@ def test_guide_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -> None:
     # c copies the selected step's PowerShell and says so; PgDn brings it into view
     tmux.keys("c")
     tmux.wait_for("Copied the PowerShell for S5 (3 lines)")
+    screen = tmux.screen()
     for _page in range(4):
-        tmux.keys("PageDown")
-        if "New-ServicePrincipal -AppId" in tmux.wait_until("the page to move", lambda sc: "S5 Exchange" in sc):
+        if "New-ServicePrincipal -AppId" in screen:
             break
+        before = screen
+        tmux.keys("PageDown")
+        # The next page once it is drawn (comparing at once raced the redraw and paged past the PowerShell).
+        screen = tmux.wait_until("the page to move", lambda sc, before=before: sc != before and "S5 Exchange" in sc)
     tmux.wait_for("New-ServicePrincipal -AppId")
 
     # s: both scripts, private, where the demo was started; the path on screen
