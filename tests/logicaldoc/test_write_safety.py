@@ -1,9 +1,12 @@
 """Export's writes under kill -9 and under a watching local user: a backup is never partial and never readable by
 anyone the original is not readable by, and temporary files a killed export leaves are removed by the next write.
 
-The loop: an exporter (a subprocess, umask 022 as on most systems) writes the file over and over, a watcher polls
+The loop: an exporter (a process, umask 022 as on most systems) writes the file over and over, a watcher polls
 the folder the whole time, and the exporter is killed with SIGKILL at a random moment; after each kill every file in
-the folder is checked. `OUTMAIL_KILL_LOOPS` sets the number of kills (default 30).
+the folder is checked. `OUTMAIL_KILL_LOOPS` sets the number of kills (default 30). The exporters are forked by a fork
+server (tests/forkserver.py) that has imported the bridge and read both versions once; the kill moment is drawn over
+`CYCLES_IN_RANGE` export cycles (the cycle measured by the server), so it falls anywhere in a write and the exporter
+gets to finish a few writes (backups) first.
 """
 
 from __future__ import annotations
@@ -20,23 +23,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.forkserver import ForkServer
 from tui.files import atomic_write, write_backup
 from tui.logicaldoc.exporting import apply_export
 from tui.logicaldoc.plans import ExportPlan
 
-REPO = Path(__file__).resolve().parents[2]
 KILLS = int(os.environ.get("OUTMAIL_KILL_LOOPS", "30"))
+CYCLES_IN_RANGE = 8
 SECRET = b"Kill9-Secret~value"
 
 EXPORTER = r"""
-import os, sys
+import os
 os.umask(0o022)
 from pathlib import Path
 from tui.logicaldoc.exporting import apply_export
 from tui.logicaldoc.plans import ExportPlan
-path, a, b = Path(sys.argv[1]), Path(sys.argv[2]).read_bytes(), Path(sys.argv[3]).read_bytes()
-print("ready", flush=True)
-while True:
+a, b = Path(ARGS[0]).read_bytes(), Path(ARGS[1]).read_bytes()
+
+def cycle(path):
     current = path.read_bytes()
     apply_export(ExportPlan(path, current, b if current == a else a, "", (), (), ()))
 """
@@ -99,18 +103,16 @@ def test_kill_9_during_export_never_leaves_a_partial_or_readable_backup(tmp_path
     watcher = Watcher(folder, mode, {len(a), len(b)})
     watcher.start()
     rng = random.Random(1234)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
     kills_with_temp_left = 0
     backups_checked = 0
+    warm_up = tmp_path / "warm-up"
+    warm_up.mkdir()
+    server = ForkServer(EXPORTER, path, warm_up, str(tmp_path / "a"), str(tmp_path / "b"))
     try:
         for _ in range(KILLS):
-            proc = subprocess.Popen([sys.executable, "-c", EXPORTER, str(path), str(tmp_path / "a"),
-                                     str(tmp_path / "b")], stdout=subprocess.PIPE, env=env)
-            assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
-            time.sleep(rng.uniform(0.0, 0.25))
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=30)
-            assert proc.returncode == -signal.SIGKILL, "the exporter stopped before it was killed"
+            server.fork()
+            time.sleep(rng.uniform(0.0, CYCLES_IN_RANGE * server.cycle_seconds))
+            assert server.kill() == -signal.SIGKILL, "the exporter stopped before it was killed"
             # after the kill: the file is one version or the other, whole; so is every backup
             assert path.read_bytes() in (a, b)
             assert stat.S_IMODE(path.stat().st_mode) == mode
@@ -124,6 +126,7 @@ def test_kill_9_during_export_never_leaves_a_partial_or_readable_backup(tmp_path
             assert all(p.name.startswith(".context.properties.outmail-") for p in left)
             kills_with_temp_left += bool(left)
     finally:
+        server.close()
         watcher.stop.set()
         watcher.join(timeout=10)
     assert not watcher.violations, watcher.violations[:5]
@@ -132,7 +135,8 @@ def test_kill_9_during_export_never_leaves_a_partial_or_readable_backup(tmp_path
     current = path.read_bytes()
     apply_export(ExportPlan(path, current, a if current == b else b, "", (), (), ()))
     assert _temps(folder) == []
-    print(f"{KILLS} kills: {kills_with_temp_left} left a temporary file (removed by the next write), "
+    print(f"{KILLS} kills (a cycle {server.cycle_seconds * 1000:.0f} ms, kills within {CYCLES_IN_RANGE} cycles): "
+          f"{kills_with_temp_left} left a temporary file (removed by the next write), "
           f"{backups_checked} backups checked, watcher saw {watcher.backups_seen} backup and "
           f"{watcher.temps_seen} temporary-file sightings, 0 violations")
 
