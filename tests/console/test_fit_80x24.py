@@ -51,7 +51,7 @@ async def test_the_header_keeps_the_file_name(tmp_path: Path) -> None:
         header = C.screen_text(app).splitlines()[0]
         assert "sandbox-zx1vkg2o/settings.toml " in header and header.startswith(" …"), header
         assert "tenant default" in header and "✔ saved" in header
-        assert app.query_one("#status-path").tooltip == str(path)  # the whole path on hover
+        assert app.query_one("#status").tooltip == str(path)  # the whole path on hover
 
 
 async def test_a_long_pasted_value_is_cut_in_its_error(settings_path: Path) -> None:

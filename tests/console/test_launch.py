@@ -61,7 +61,7 @@ def test_collection_is_off_until_the_validated_form_is_painted(settings_path: Pa
         app = running[0]
         seen.append(("resumed while collecting", gc.isenabled()))
         seen.append(("form mounted", bool(app.query("#form")) and not app.query("#form-preview")))
-        seen.append(("validated", str(app.query_one("#status-counts").render())))
+        seen.append(("validated", app.query_one("#status").counts_text))
         seen.append(("focused", app.focused is app.query_one("#f-protocol")))
         resume()
         seen.append(("frozen", gc.get_freeze_count() > 0))

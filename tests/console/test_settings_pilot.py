@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 from textual.widgets import Input, Select, Static
@@ -56,11 +55,11 @@ async def test_edit_port_and_save_changes_only_that_line(settings_path: Path) ->
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await ready(pilot)
         await type_into(pilot, "f-port", "2525")
-        assert "unsaved changes" in str(app.query_one("#status-dirty").render())
+        assert "unsaved changes" in str(app.query_one("#status").render())
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert [m for m in messages if isinstance(m, SettingsSaved)]
-        assert "✔ saved" in str(app.query_one("#status-dirty").render())
+        assert "✔ saved" in str(app.query_one("#status").render())
         assert app.main_screen.message.startswith("✔ Saved ") and not app._notifications
     after = settings_path.read_text(encoding="utf-8")
     assert changed_lines(COMMENTED_M365, after) == [
@@ -77,7 +76,7 @@ async def test_typing_a_bad_value_shows_the_error_beside_the_field(settings_path
         await type_into(pilot, "f-client_id", "not-a-guid")
         text = problems_text(app, "client_id")
         assert text.startswith("✖ error: Client ID must be a GUID")
-        assert "1 error" in str(app.query_one("#status-counts").render())
+        assert "1 error" in str(app.query_one("#status").render())
         await type_into(pilot, "f-port", "465")
         assert problems_text(app, "port").startswith("▲ warning: Exchange Online accepts client submission on port 587")
 
@@ -239,7 +238,7 @@ async def test_new_file_offers_the_example_and_is_created_on_first_save(tmp_path
         await pilot.press("s")
         await pilot.pause()
         assert not path.exists()
-        assert "new file" in str(app.query_one("#status-dirty").render())
+        assert "new file" in str(app.query_one("#status").render())
         await type_into(pilot, "f-client_id", "11111111-2222-3333-4444-555555555555")
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -319,7 +318,7 @@ async def test_tenant_picker_switches_tenant(two_tenant_path: Path) -> None:
         await pilot.press("enter")
         await pilot.pause()
         assert app.current_settings.tenant == "acme"
-        assert "tenant acme (1/2, F3)" in str(app.query_one("#status-tenant").render())
+        assert "tenant acme (1/2, F3)" in str(app.query_one("#status").render())
         await type_into(pilot, "f-port", "2525")
         await pilot.press("f3")
         await pilot.pause()
@@ -391,13 +390,12 @@ async def test_command_palette_offers_the_actions(settings_path: Path) -> None:
 
 async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
     """F5 shows the diagnostics pane and hands it the settings on screen; F2 returns to the form."""
-    runs: list = []
-    present = importlib.util.find_spec("tui.console.diagnostics_pane") is not None
-    if present:  # the real pane: record the call instead of touching the network
-        from tui.console.diagnostics_pane import DiagnosticsPane
+    from tui.console.diagnostics_pane import DiagnosticsPane
 
-        monkeypatch.setattr(DiagnosticsPane, "run_diagnostics",
-                            lambda self, settings, fresh_token=False: runs.append((settings, fresh_token)))
+    runs: list = []
+    # the real pane: record the call instead of touching the network
+    monkeypatch.setattr(DiagnosticsPane, "run_diagnostics",
+                        lambda self, settings, fresh_token=False: runs.append((settings, fresh_token)))
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -406,36 +404,32 @@ async def test_diagnostics_pane_slot(settings_path: Path, monkeypatch) -> None:
         await pilot.pause()
         assert app.main_screen.current_pane == "diagnostics-pane"
         assert app.focused is None or app.focused.id != "f-port"
-        if present:
-            assert [(s.port, fresh) for s, fresh in runs] == [(2525, False)]  # the values on screen, not saved
-        else:
-            assert app.main_screen.query_one("#diagnostics-placeholder").display
+        assert [(s.port, fresh) for s, fresh in runs] == [(2525, False)]  # the values on screen, not saved
+        assert len(app.main_screen.query(DiagnosticsPane)) == 1
         await pilot.press("f2")
         await pilot.pause()
         assert app.main_screen.current_pane == "settings-pane"
         assert app.focused is app.query_one("#f-protocol")
-        if present:  # shift+F5: the same, asking for a new token
-            await pilot.press("shift+f5")
-            await pilot.pause()
-            assert app.main_screen.current_pane == "diagnostics-pane"
-            assert [(s.port, fresh) for s, fresh in runs] == [(2525, False), (2525, True)]
+        # shift+F5: the same, asking for a new token, in the same pane
+        await pilot.press("shift+f5")
+        await pilot.pause()
+        assert app.main_screen.current_pane == "diagnostics-pane"
+        assert [(s.port, fresh) for s, fresh in runs] == [(2525, False), (2525, True)]
+        assert len(app.main_screen.query(DiagnosticsPane)) == 1
 
 
 async def test_test_send_slot(settings_path: Path) -> None:
-    """ctrl+t opens the test-send dialog on the settings on screen, or says it is not available yet."""
-    present = importlib.util.find_spec("tui.console.send_dialog") is not None
+    """ctrl+t opens the test-send dialog on the settings on screen."""
+    from tui.console.send_dialog import SendDialog
+
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
+        await type_into(pilot, "f-port", "2525")
         await pilot.press("ctrl+t")
         await pilot.pause()
-        assert app.is_running
-        if present:
-            from tui.console.send_dialog import SendDialog
-
-            assert isinstance(app.screen, SendDialog)
-        else:
-            assert "Test send is not available yet" in app.main_screen.message
+        assert isinstance(app.screen, SendDialog)
+        assert app.screen.settings.port == 2525  # the values on screen, not saved
 
 
 async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
@@ -447,7 +441,7 @@ async def test_file_and_server_text_is_not_markup(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         await pilot.pause()
-        assert "odd[/]name [b]x" in str(app.query_one("#status-path").render())
+        assert "odd[/]name [b]x" in str(app.query_one("#status").render())
         assert 'Server                     [b]smtp' in preview_text(app.loaded_settings).plain  # the first frame
         assert "Server '[b]smtp' is not a valid host name" in problems_text(app, "host")
         await type_into(pilot, "f-port", "2525")
@@ -544,7 +538,7 @@ async def test_keys_typed_before_the_form_exists_are_replayed_on_it(settings_pat
         assert app.focused is app.query_one("#f-port", Input)
         assert app.query_one("#f-port", Input).value == "25"
         assert app.current_settings.port == 25
-        assert "unsaved changes" in str(app.query_one("#status-dirty").render())
+        assert "unsaved changes" in str(app.query_one("#status").render())
         await pilot.press("tab")  # keys after the replay go where they always go
         assert app.focused is app.query_one("#f-connection_security")
 

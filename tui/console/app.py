@@ -328,7 +328,7 @@ class OutmailApp(App[None], inherit_bindings=False):
             tenants=self.settings_file.tenants, dirty=self.dirty, exists=self.settings_file.exists,
             errors=errors, warnings=warnings)
         if not self._validated:
-            status._say("status-counts", "… checking")
+            status.show_checking()
 
     # ------------------------------------------------------------------------------------------------ save
 
@@ -488,27 +488,28 @@ class OutmailApp(App[None], inherit_bindings=False):
             self.main_screen.query_one("#f-protocol").focus()
 
     def action_diagnose(self, fresh_token: bool = False) -> None:
-        """Show the diagnostics pane and run it on the settings on screen (tui/console/diagnostics_pane.py, when present);
-        `fresh_token` (shift+F5, the pane's n): the run asks Entra ID for a new token instead of the cached one."""
+        """Show the diagnostics pane and run it on the settings on screen (tui/console/diagnostics_pane.py, mounted on
+        the first run); `fresh_token` (shift+F5, the pane's n): the run asks Entra ID for a new token instead of the
+        cached one."""
+        from tui.console.diagnostics_pane import DiagnosticsPane
+
         self.sync_form()
         screen = self.main_screen
         screen.show_pane(DIAGNOSTICS_PANE)
-        try:
-            from tui.console.diagnostics_pane import DiagnosticsPane  # type: ignore[import-not-found]
-        except ModuleNotFoundError as exc:
-            if exc.name != "tui.console.diagnostics_pane":
-                raise
-            self.say(f"Diagnostics are not available yet ({keys(screen, 'show_settings')} returns to the settings)")
-            return
         container = screen.query_one(f"#{DIAGNOSTICS_PANE}")
+        settings = self.current_settings
         panes = container.query(DiagnosticsPane)
         if panes:
-            pane = panes.first()
-        else:
-            container.query("#diagnostics-placeholder").remove()
-            pane = DiagnosticsPane()
-            container.mount(pane)
-        self.call_after_refresh(pane.run_diagnostics, self.current_settings, fresh_token=fresh_token)
+            self.call_after_refresh(panes.first().run_diagnostics, settings, fresh_token=fresh_token)
+            return
+        pane = DiagnosticsPane()
+        mounting = container.mount(pane)
+
+        async def run_once_mounted() -> None:
+            await mounting  # its widgets composed: the run's first event has somewhere to go
+            self.call_after_refresh(pane.run_diagnostics, settings, fresh_token=fresh_token)
+
+        self.call_next(run_once_mounted)
 
     def action_import_properties(self) -> None:
         """F4: LogicalDOC's context.properties into the settings file, then the form (tui/console/bridge_dialogs.py)."""
@@ -572,15 +573,10 @@ class OutmailApp(App[None], inherit_bindings=False):
         self.last_run_tenant = self.current_settings.tenant
 
     def action_test_send(self) -> None:
-        """Open the test-send dialog on the settings on screen (tui/console/send_dialog.py, when present)."""
+        """Open the test-send dialog on the settings on screen (tui/console/send_dialog.py)."""
+        from tui.console.send_dialog import SendDialog
+
         self.sync_form()
-        try:
-            from tui.console.send_dialog import SendDialog  # type: ignore[import-not-found]
-        except ModuleNotFoundError as exc:
-            if exc.name != "tui.console.send_dialog":
-                raise
-            self.say("Test send is not available yet")
-            return
         if not isinstance(self.screen, ModalScreen):
             self.push_screen(SendDialog(self.current_settings))
 

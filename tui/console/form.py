@@ -7,10 +7,8 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.color import Color
 from textual.content import Content
 from textual.reactive import reactive
-from textual.style import Style as VisualStyle
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
 from textual.widgets._select import SelectCurrent, SelectOverlay
@@ -18,24 +16,13 @@ from textual.widgets._select import SelectCurrent, SelectOverlay
 from tui.secret import Secret
 from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, M365_PRESET, PROTOCOL_M365, Field
 from tui.settings.model import Settings
+from tui.console.drawing import component_style
 from tui.console.messages import SettingsEdited
 from tui.console.settings_screen import IGNORED_NOTE, show_text
 
 if TYPE_CHECKING:
     from tui.settings.validate import Problem
 
-
-
-def component_style(widget: Widget, component: str) -> VisualStyle:
-    """A widget's component style (COMPONENT_CLASSES) as the stylesheet left it, fresh after a class or theme change,
-    for text the widget draws itself."""
-    styles = widget.get_component_styles(component)
-    text_style = styles.text_style
-    color = None
-    if styles.has_rule("color"):
-        color = Color(0, 0, 0, styles.color.a, auto=True) if styles.auto_color else styles.color
-    return VisualStyle(foreground=color, bold=text_style.bold, dim=text_style.dim, italic=text_style.italic,
-                       underline=text_style.underline, reverse=text_style.reverse, strike=text_style.strike)
 
 
 class YesNoCheckbox(Checkbox):

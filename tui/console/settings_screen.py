@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import ContentSwitcher, Footer, Label, Static
+from textual.style import Style
+from textual.widget import Widget
+from textual.widgets import ContentSwitcher, Footer, Static
 
 from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, PROTOCOL_M365
 from tui.settings.model import Settings
+from tui.console.drawing import component_style
 from tui.console.keytext import ConsoleBinding, fill
 
 if TYPE_CHECKING:
@@ -65,71 +68,87 @@ def preview_text(settings: Settings) -> Content:
 
 
 def show_text(widget: Static, text: str) -> None:
-    """Update a Static (or Label) only when its text changes: an update costs a layout pass, and the status line,
-    the problem lines and the help line are updated on every key."""
+    """Update a Static (or Label) only when its text changes: an update costs a layout pass, and the problem lines
+    and the help line are updated on every key."""
     if widget.content != text:
         widget.update(text)
 
 
-class PathLabel(Label):
-    """The settings file's path, fitted to the label's width when drawn: the file name is kept, the folders are
-    shortened (`…/outmail-sandbox-zx1vkg2o/settings.toml`, not `/tmp/outmail-sandbox-zx1vkg2o/setting…`)."""
+class StatusLine(Widget):
+    """File, tenant, saved state and problem counts, in words, on one line drawn by the widget itself:
 
-    path = ""
+         …/outmail-sandbox-zx1vkg2o/settings.toml    tenant default  ● unsaved changes  ✖ 1 error ▲ 2 warnings
 
-    def set_path(self, path: str) -> None:
-        if path != self.path:
-            self.path = path
-            self.tooltip = path
-            self.refresh()
+    Each part has one cell of padding either side; the path takes the width the other three leave, its folders
+    shortened to fit and the file name kept (tui.console.shorten.fit_path); its tooltip is the whole path. One widget
+    instead of a row of four Labels: Textual's start-up cost is per widget. Styles (app.tcss): the path bold, unsaved
+    changes and a new file in bold `$text-warning`, errors in bold `$text-error`, warnings alone in `$text-warning`.
+    """
 
-    def render(self) -> Content:
-        from tui.console.shorten import fit_path
+    COMPONENT_CLASSES = {"status-line--path", "status-line--dirty", "status-line--errors", "status-line--warnings"}
 
-        width = self.content_size.width
-        return Content(fit_path(self.path, width) if width else self.path)
-
-
-class StatusLine(Horizontal):
-    """File, tenant, saved state and problem counts, in words."""
-
-    def compose(self) -> ComposeResult:
-        yield PathLabel("", id="status-path", markup=False)
-        yield Label("", id="status-tenant", markup=False)
-        yield Label("", id="status-dirty", markup=False)
-        yield Label("", id="status-counts", markup=False)
-
-    def _say(self, label_id: str, text: str) -> Label:
-        label = self.query_one(f"#{label_id}", Label)
-        show_text(label, text)
-        return label
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.path = ""
+        self.tenant_text = ""
+        self.dirty_text = ""
+        self.counts_text = ""
+        self._dirty = False  # unsaved changes, or a file not saved yet: the dirty text in the warning style
+        self._counts_style = ""  # "errors", "warnings" or "" (no problems, or still checking)
 
     def update_status(self, *, path: str, tenant: str, tenants: tuple[str, ...], dirty: bool, exists: bool,
                       errors: int, warnings: int) -> None:
-        self.query_one(PathLabel).set_path(path)
         tenant_text = f"tenant {tenant}"
         if len(tenants) > 1:
             key = fill(self, "{switch_tenant}")
             tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, {key})" if tenant in tenants else f" ({key})"
-        self._say("status-tenant", tenant_text)
         if dirty:
-            dirty_label = self._say("status-dirty", "● unsaved changes")
+            dirty_text = "● unsaved changes"
         elif not exists:
-            dirty_label = self._say("status-dirty", "○ new file, not saved yet")
+            dirty_text = "○ new file, not saved yet"
         else:
-            dirty_label = self._say("status-dirty", "✔ saved")
-        dirty_label.set_class(dirty or not exists, "-dirty")
+            dirty_text = "✔ saved"
         if errors or warnings:
             parts = []
             if errors:
                 parts.append(f"✖ {errors} error{'s' if errors != 1 else ''}")
             if warnings:
                 parts.append(f"▲ {warnings} warning{'s' if warnings != 1 else ''}")
-            counts = self._say("status-counts", " ".join(parts))
+            counts_text = " ".join(parts)
         else:
-            counts = self._say("status-counts", "✔ no problems")
-        counts.set_class(errors > 0, "-errors")
-        counts.set_class(errors == 0 and warnings > 0, "-warnings")
+            counts_text = "✔ no problems"
+        counts_style = "errors" if errors else ("warnings" if warnings else "")
+        self._show(path, tenant_text, dirty_text, dirty or not exists, counts_text, counts_style)
+
+    def show_checking(self) -> None:
+        """The counts while validation has not run yet."""
+        self._show(self.path, self.tenant_text, self.dirty_text, self._dirty, "… checking", "")
+
+    def _show(self, path: str, tenant_text: str, dirty_text: str, dirty: bool, counts_text: str,
+              counts_style: str) -> None:
+        state = (path, tenant_text, dirty_text, dirty, counts_text, counts_style)
+        if state == (self.path, self.tenant_text, self.dirty_text, self._dirty, self.counts_text, self._counts_style):
+            return  # an update costs a repaint, and the status line is updated on every key
+        if path != self.path:
+            self.tooltip = path
+        self.path, self.tenant_text, self.dirty_text, self._dirty, self.counts_text, self._counts_style = state
+        self.refresh()
+
+    def render(self) -> Content:
+        from tui.console.shorten import fit_path
+
+        width = self.content_size.width
+        plain = Style()
+        right = [Content(" "), Content(self.tenant_text), Content("  "),
+                 Content.styled(self.dirty_text, component_style(self, "status-line--dirty") if self._dirty else plain),
+                 Content("  "),
+                 Content.styled(self.counts_text, component_style(self, f"status-line--{self._counts_style}")
+                                if self._counts_style else plain),
+                 Content(" ")]
+        used = sum(part.cell_length for part in right)
+        room = max(0, width - used - 2)  # the path's own padding: one cell either side
+        path = Content.styled(fit_path(self.path, room) if room else "", component_style(self, "status-line--path"))
+        return Content.assemble(" ", path, " " * (room - path.cell_length + 1), *right)
 
 
 class KeysFooter(Footer):
@@ -196,10 +215,7 @@ class MainScreen(Screen[None]):
         with ContentSwitcher(initial=SETTINGS_PANE, id="panes"):
             with Vertical(id=SETTINGS_PANE):
                 yield Static(preview_text(self._settings), id="form-preview", markup=False)
-            with Vertical(id=DIAGNOSTICS_PANE):
-                yield Static(fill(self, "Diagnostics ({diagnose}) are not available in this build yet. "
-                                        "{show_settings} returns to the settings."),
-                             id="diagnostics-placeholder", markup=False)
+            yield Vertical(id=DIAGNOSTICS_PANE)  # the DiagnosticsPane is mounted in it on the first run (F5)
         message = Static("", id="message-line", markup=False)
         message.display = False
         yield message
