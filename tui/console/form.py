@@ -156,9 +156,8 @@ class FieldRow(Widget):
     to the editable form (README, "Startup figures"). `marked` is where the keys go (the focused field's row: its
     label in bold reverse video, no colour needed); `ignored` a field LogicalDOC ignores with Microsoft 365 (its label
     muted, its widget dim: app.tcss). The title and the note are muted, the title in italics (app.tcss); the note
-    wraps under the widget as a Static there did.
+    wraps under the widget as a Static there did. The styles are the form's component classes (SettingsForm).
     """
-
 
     marked = reactive(False, toggle_class="-focused")
     ignored = reactive(False, toggle_class="-ignored")
@@ -212,11 +211,11 @@ class FieldRow(Widget):
 
     def render(self) -> Content:
         width = self.content_size.width  # after the row's one cell of padding
+        form = self.parent  # the SettingsForm: it holds the styles of what its rows draw
         lines: list[Content] = []
         if self.title:
-            title_style = component_style(self.parent, "settings-form--title")
+            title_style = component_style(form, "settings-form--title")
             lines.extend(line.stylize(title_style) for line in self._title_lines(width))
-        form = self.parent
         label_style = component_style(form, "settings-form--label")
         if self.ignored:
             label_style += component_style(form, "settings-form--label-ignored")
