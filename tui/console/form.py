@@ -8,6 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.dom import DOMNode
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
@@ -136,6 +137,36 @@ class FieldSelect(Select):
         event.prevent_default()  # instead of Select's own handler, which needs the list there
         await self._mount_choices()
         self.expanded = not self.expanded
+
+
+class FieldInput(Input):
+    """Textual's Input (same looks, keys, messages), whose four component styles (input--cursor, --placeholder,
+    --suggestion, --selection) are worked out when first drawn instead of each time the input is styled.
+
+    Textual styles every component class of a widget whenever the widget is styled, a styled node each: 48 for the
+    form's 12 inputs at mount, ~15 ms of the start-up on this project's 2-core VM, for styles that an input which is
+    not focused and holds a value never draws. Here the stylesheet is told of none (`_get_component_classes`, which
+    only the stylesheet calls, also drops the ones worked out for the input's last styling), and
+    `get_component_styles` works one out as the stylesheet does (a node with that class under the input, styled)
+    the first time it is asked for after each styling. Written against Textual 8.2.8 (pinned);
+    tests/console/test_form_widgets.py compares every component style with a plain Input's.
+    """
+
+    def _get_component_classes(self) -> frozenset[str]:  # type: ignore[override]
+        if self._component_styles:
+            self._component_styles.clear()
+            self._rich_style_cache.clear()
+            self.refresh()  # a component's style may change with the input's (its background under the focus)
+        return frozenset()
+
+    def get_component_styles(self, *names: str) -> Any:
+        for name in names:
+            if name not in self._component_styles and name in Input.COMPONENT_CLASSES:
+                node = DOMNode(classes=name)
+                node._attach(self)
+                self.app.stylesheet.apply(node, animate=False)
+                self._component_styles[name] = node.styles
+        return super().get_component_styles(*names)
 
 
 LABEL_WIDTH = 28  # cells: the label column (app.tcss: the row's padding, then its widget's margin)
@@ -270,15 +301,15 @@ def _new_widget_for(field: Field, settings: Settings) -> Widget:
         if source.startswith("env:"):
             # The value came from the environment: keep it out of the form (and out of the file unless retyped).
             name = source.removeprefix("env:")
-            return Input("", placeholder=f"from ${name}; type to replace", password=True, id=wid,
+            return FieldInput("", placeholder=f"from ${name}; type to replace", password=True, id=wid,
                          classes=INPUT_CLASSES)
-        return Input(value.reveal(), password=True, id=wid, classes=INPUT_CLASSES, placeholder="empty")
+        return FieldInput(value.reveal(), password=True, id=wid, classes=INPUT_CLASSES, placeholder="empty")
     if field.kind == "int":
-        return Input(str(value), type="integer", id=wid, classes=INPUT_CLASSES)
+        return FieldInput(str(value), type="integer", id=wid, classes=INPUT_CLASSES)
     if field.kind == "float":
         text = str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-        return Input(text, type="number", id=wid, classes=INPUT_CLASSES)
-    return Input(str(value), id=wid, classes=INPUT_CLASSES)
+        return FieldInput(text, type="number", id=wid, classes=INPUT_CLASSES)
+    return FieldInput(str(value), id=wid, classes=INPUT_CLASSES)
 
 
 class SettingsForm(VerticalScroll):

@@ -1,0 +1,81 @@
+"""The form's lighter widgets draw exactly what Textual's own would: FieldInput's component styles, worked out when
+first drawn, are a plain Input's in every state (tui/console/form.py)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import Input
+
+from tui.console.form import FieldInput
+
+COMPONENTS = sorted(Input.COMPONENT_CLASSES)
+
+
+class Pair(App[None]):
+    """A plain Input and a FieldInput, alike in everything else."""
+
+    AUTO_FOCUS = None
+
+    def compose(self) -> ComposeResult:
+        for cls, wid in ((Input, "plain"), (FieldInput, "field")):
+            widget = cls("smtp.office365.com", type="text", id=wid, placeholder="empty")
+            widget.compact = True
+            yield widget
+
+
+def styles(widget: Input) -> dict[str, object]:
+    return {name: widget.get_component_rich_style(name) for name in COMPONENTS}
+
+
+async def test_no_component_is_styled_until_it_is_drawn():
+    app = Pair()
+    async with app.run_test(size=(60, 6)) as pilot:
+        await pilot.pause()
+        plain, field = app.query_one("#plain", Input), app.query_one("#field", Input)
+        assert sorted(plain._component_styles) == COMPONENTS  # Textual's: all four, on every styling
+        assert "input--cursor" not in field._component_styles and "input--selection" not in field._component_styles
+        field.focus()
+        await pilot.pause()
+        assert "input--cursor" in field._component_styles  # the focused input draws its cursor
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "ansi-dark"])
+async def test_every_component_style_is_a_plain_inputs_in_every_state(theme):
+    app = Pair()
+    async with app.run_test(size=(60, 6)) as pilot:
+        app.theme = theme
+        await pilot.pause()
+        plain, field = app.query_one("#plain", Input), app.query_one("#field", Input)
+        states = []
+        for state in ("blurred", "focused", "invalid and focused", "invalid", "empty"):
+            for widget in (plain, field):
+                if state in ("blurred", "empty"):
+                    app.set_focus(None)
+                elif state == "focused":
+                    widget.focus()
+                elif state.startswith("invalid"):
+                    widget.add_class("-invalid")
+                    (widget.focus() if "focused" in state else app.set_focus(None))
+                elif state == "empty":
+                    widget.value = ""
+                await pilot.pause()
+                states.append(styles(widget))
+            assert states[-2] == states[-1], (theme, state)
+        if theme != "ansi-dark":  # (the terminal's own colours: the same in every state)
+            assert len({repr(s) for s in states}) > 1  # the states differ: the comparison saw them
+
+
+async def test_a_theme_change_reaches_the_components_already_drawn():
+    app = Pair()
+    async with app.run_test(size=(60, 6)) as pilot:
+        plain, field = app.query_one("#plain", Input), app.query_one("#field", Input)
+        field.focus()
+        await pilot.pause()
+        before = styles(field)  # the cursor drawn in the dark theme
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = styles(field)
+        plain.focus()
+        await pilot.pause()
+        assert styles(plain) == after != before
