@@ -79,3 +79,19 @@ async def test_a_theme_change_reaches_the_components_already_drawn():
         plain.focus()
         await pilot.pause()
         assert styles(plain) == after != before
+
+
+async def test_in_a_narrow_terminal_a_select_value_and_the_status_line_are_cut_with_an_ellipsis(tmp_path):
+    from tests.console.conftest import COMMENTED_M365, ready
+    from tests.console.contrast import screen_text
+    from tui.console.launch import build_app
+
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    async with app.run_test(size=(40, 20)) as pilot:  # 8 cells for "SMTP Microsoft 365"
+        await ready(pilot)
+        lines = screen_text(app).splitlines()
+        protocol = next(line for line in lines if line.strip().startswith("Protocol"))
+        assert protocol.rstrip().endswith("SMTP Mi… ▼"), protocol  # cut visibly, not "SMTP", which would mislead
+        assert lines[0].rstrip().endswith("✔ no proble…"), lines[0]  # the status line cut visibly too

@@ -71,7 +71,8 @@ class FieldSelectCurrent(SelectCurrent):
         room = max(0, self.content_size.width - 2)  # the arrow takes 2 cells: one of padding, then itself
         expanded = isinstance(self.parent, Select) and self.parent.expanded
         arrow = Content.styled("▲" if expanded else "▼", component_style(self, "field-select-current--arrow"))
-        return value.truncate(room) + " " * max(0, room - value.cell_length + 1) + arrow
+        value = value.truncate(room, ellipsis=True)  # "SMTP Mi…" in a narrow terminal, never a word that misleads
+        return value + " " * (room - value.cell_length + 1) + arrow
 
 
 class FieldSelect(Select):
