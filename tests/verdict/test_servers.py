@@ -254,6 +254,9 @@ def test_wrongname_listeners_have_a_trusted_certificate_for_another_name(mail_se
         assert s.has_extn("auth")
 
 
+# Its own servers, not the fixture's: grouped with the other Postfix tests anyway (as tests/verdict/conftest.py says of
+# this folder), else it is handed out last (collection order) and its start and stop (2-3 s) end the parallel run.
+@pytest.mark.xdist_group("mail_servers")
 def test_stop_ends_every_process_and_removes_the_directory():
     servers = MailServers()
     servers.start()
