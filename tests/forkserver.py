@@ -12,7 +12,8 @@ namespace; it must define `cycle(path: pathlib.Path) -> None`, one complete writ
 then in every child too; the real folder sees only the children's writes) and reports the median time of one cycle.
 Each `fork()` forks a child that calls `cycle(target)` in a loop; `kill()` has the server send it SIGKILL and reap
 it, and returns its exit code as `subprocess.Popen.returncode` gives it (-9 when the signal ended it; 1 when the loop
-raised first, the traceback on stderr). The server is single-threaded, so forking it is safe.
+raised first, the traceback on stderr). The server is single-threaded, so forking it is safe; a child whose server
+died stops after its current cycle.
 
     with ForkServer(CODE, path, warm_up_folder) as server:
         server.fork()
@@ -80,13 +81,16 @@ class ForkServer:
         return int(code)
 
     def close(self) -> None:
-        if self.child is not None:
-            self.kill()
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
+        """End the server (EOF on its stdin: it kills and reaps a running child first) and wait for it. A child whose
+        server is gone stops by itself after its current cycle."""
+        self.child = None
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        try:
+            self.proc.stdin.close()
+        except BrokenPipeError:  # the server is gone already
+            pass
         self.proc.wait(timeout=30)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        self.proc.stdout.close()
 
     def __enter__(self) -> ForkServer:
         return self
@@ -121,11 +125,12 @@ def _serve(code: str, target: Path, warm_up_folder: Path, args: tuple[str, ...])
     for line in sys.stdin.buffer:
         command = line.strip()
         if command == b"fork" and child is None:
+            server = os.getpid()
             child = os.fork()
             if child == 0:  # the child: one write, the readiness line, then the loop until the kill
                 try:
                     os.write(1, b"ready %d\n" % os.getpid())
-                    while True:
+                    while os.getppid() == server:  # an orphan (the server died) stops
                         cycle(target)
                 except BaseException:
                     traceback.print_exc()
