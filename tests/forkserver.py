@@ -1,10 +1,11 @@
 """A fork server for the kill -9 tests: one Python process imports the code under test once, then forks a child per
 kill that runs a real write loop until it is killed with a real SIGKILL.
 
-Why: starting a Python per kill (the interpreter, then the imports) costs more than the write being killed, and the
-random kill moment had to be long enough to cover that start. A forked child starts in its loop at once, so the kill
-moment can be drawn over a few write cycles (`ForkServer.cycle_seconds`, measured by the server) and still fall
-anywhere in a cycle.
+Why: a new Python per kill pays the interpreter's start and the imports every time (some 50-100 ms, against about
+1 ms for a settings save and 20 ms for a large export on this machine), and the kill moment was drawn over 0-0.2 s,
+dozens of cycles. A forked child is in its loop at once, and the kill moment is drawn over a few cycles
+(`ForkServer.cycle_seconds`, seconds, measured by the server under the load of the moment): still anywhere in a
+cycle.
 
 The child's code is Python source run once in the server, with `ARGS` (the extra arguments, a tuple of str) in its
 namespace; it must define `cycle(path: pathlib.Path) -> None`, one complete write of `path`. The server then runs
