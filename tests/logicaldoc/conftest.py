@@ -14,6 +14,11 @@ DATA = Path(__file__).parent / "data"
 JAVA_DUMP = Path(__file__).parent / "java" / "PropsDump.java"
 FIXTURE = DATA / "context.properties"
 FIXTURE_CRLF = DATA / "context-crlf.properties"
+# Tenant t with every field of the table (test_bridge, test_bridge_generated: kept here so that the generated tests do
+# not import test_bridge, which pytest would then load, assertion-rewrite and run a second time under another name)
+FULL_T = (b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\nt.smtp.connectionSecurity=0\n"
+          b"t.smtp.authEncrypted=false\nt.smtp.username=\nt.smtp.password=\nt.smtp.clientId=\n"
+          b"t.smtp.clientTenant=\nt.smtp.clientSecret=\nt.smtp.sender=s@t.example\nt.smtp.userasfrom=false\n")
 
 
 def reference_load(text: str) -> dict[str, str]:

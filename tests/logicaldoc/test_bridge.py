@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tomlkit
 
-from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, changed_region, edit_smtp
+from tests.logicaldoc.conftest import FIXTURE, FIXTURE_CRLF, FULL_T, changed_region, edit_smtp
 from tui.logicaldoc.exporting import apply_export, plan_export
 from tui.logicaldoc.importing import apply_import, plan_import
 from tui.logicaldoc.plans import BridgeError
@@ -425,9 +425,6 @@ def test_broken_settings_file_is_reported_and_untouched(tmp_path: Path) -> None:
 
 # --------------------------------------------------------------------------------- keys outside the field table
 
-FULL_T = (b"t.smtp.protocol=smtp\nt.smtp.host=h\nt.smtp.port=25\nt.smtp.connectionSecurity=0\n"
-          b"t.smtp.authEncrypted=false\nt.smtp.username=\nt.smtp.password=\nt.smtp.clientId=\n"
-          b"t.smtp.clientTenant=\nt.smtp.clientSecret=\nt.smtp.sender=s@t.example\nt.smtp.userasfrom=false\n")
 T_TOML = ('[tenants.t.smtp]\nprotocol = "smtp"\nhost = "h"\nport = 25\nconnectionSecurity = 0\nauthEncrypted = false\n'
           'username = ""\npassword = ""\nclientId = ""\nclientTenant = ""\nclientSecret = ""\n'
           'sender = "s@t.example"\nuserasfrom = false\n')

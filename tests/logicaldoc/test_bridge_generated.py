@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from tests.logicaldoc.test_bridge import FULL_T
+from tests.logicaldoc.conftest import FULL_T
 from tui.logicaldoc.exporting import plan_export
 from tui.logicaldoc.importing import apply_import, plan_import
 from tui.logicaldoc.properties import escape
