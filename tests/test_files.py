@@ -115,6 +115,27 @@ def test_write_new_takes_the_first_free_name_and_is_private(tmp_path: Path) -> N
         files.write_new(tmp_path / "gone", "x-", "", "data")
 
 
+def test_names_taken_in_the_same_second_cost_a_link_each_not_a_write(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    at = time.mktime((2026, 3, 1, 9, 5, 7, 0, 0, -1))
+    for n in range(20):  # twenty backups already made in that second
+        (tmp_path / ("x.bak-20260301-090507" + (f"-{n + 1}" if n else ""))).write_text(f"earlier {n}")
+    opened: list[str] = []
+    real_open = os.open
+
+    def counting_open(path, flags, *args):
+        if flags & os.O_CREAT:
+            opened.append(str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    made = files.write_new(tmp_path, "x.bak-", "", b"the data " * 1000, now=at)
+    assert made.name == "x.bak-20260301-090507-21" and made.read_bytes() == b"the data " * 1000
+    assert len(opened) == 1  # one temporary file written, whatever the names taken
+    assert (tmp_path / "x.bak-20260301-090507-5").read_text() == "earlier 4"  # none replaced
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")] and _mode(made) == 0o600
+
+
 def test_backup_keeps_the_originals_mode_and_never_overwrites(tmp_path: Path) -> None:
     path = tmp_path / "context.properties"
     path.write_bytes(b"a.smtp.clientSecret=s\n")

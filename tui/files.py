@@ -24,6 +24,7 @@ file is removed first. `exclusive` writes raise FileExistsError when the target 
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import re
 import stat
@@ -139,6 +140,16 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, mode: int | No
     Raises OSError; nothing is left behind then (the target is untouched).
     """
     path = Path(path)
+    _write_placed(iter([path]) if exclusive else None, path, data, mode, private=private, like=like,
+                  family=family)
+
+
+def _write_placed(candidates: Iterator[Path] | None, path: Path, data: str | bytes, mode: int | None, *,
+                  private: bool = False, like: os.stat_result | None = None,
+                  family: str | os.PathLike[str] | None = None) -> Path:
+    """Write `data` once to a private temporary file (fsynced, its mode and owner set), then put it in place: over
+    `path` (`candidates` None), or linked under the first of `candidates` that does not exist (FileExistsError when
+    they run out). Returns where it went; nothing is left behind on an error."""
     folder = path.parent if str(path.parent) else Path(".")
     family = Path(family) if family is not None else path
     clean_stale_temps(family)
@@ -163,19 +174,11 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, mode: int | No
             os.fsync(fd)
         finally:
             os.close(fd)
-        if exclusive:
-            try:
-                os.link(tmp, path)  # fails when path exists: never replaces another file
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links
-                if os.path.lexists(path):
-                    raise FileExistsError(errno.EEXIST, "exists", str(path)) from None
-                os.rename(tmp, path)
-            else:
-                os.unlink(tmp)
-        else:
+        if candidates is None:
             os.replace(tmp, path)
+            placed = path
+        else:
+            placed = _link_first_free(tmp, candidates)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -183,6 +186,25 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, mode: int | No
             pass
         raise
     _fsync_folder(folder)
+    return placed
+
+
+def _link_first_free(tmp: Path, candidates: Iterator[Path]) -> Path:
+    """Link the written temporary file under the first candidate that does not exist (never over another file), then
+    drop the temporary name. FileExistsError when every candidate exists."""
+    for candidate in candidates:
+        try:
+            os.link(tmp, candidate)  # fails when the name exists: never replaces another file
+        except FileExistsError:
+            continue
+        except OSError:  # a file system without hard links
+            if os.path.lexists(candidate):
+                continue
+            os.rename(tmp, candidate)
+            return candidate
+        os.unlink(tmp)
+        return candidate
+    raise FileExistsError(errno.EEXIST, "exists", str(tmp))
 
 
 # ------------------------------------------------------------------------------------------- stamped, new files
@@ -211,13 +233,11 @@ def write_new(folder: str | os.PathLike[str], prefix: str, suffix: str, data: st
     another file; returns its path. `mode` defaults to PRIVATE_MODE (pass None with `like` to take the mode and owner
     of `like`). `family`: see `atomic_write` (default: the new file's own name). Raises OSError (a missing or
     unwritable folder)."""
-    for candidate in stamped_names(folder, prefix, suffix, now):
-        try:
-            atomic_write(candidate, data, mode, like=like, exclusive=True, family=family)
-        except FileExistsError:
-            continue
-        return candidate
-    raise AssertionError("unreachable")  # pragma: no cover
+    names = stamped_names(folder, prefix, suffix, now)
+    first = next(names)
+    # Written once, then linked under the first free name (a name taken in the same second costs a link, not a
+    # second write and fsync of the whole file).
+    return _write_placed(itertools.chain([first], names), first, data, mode, like=like, family=family or first)
 
 
 def write_backup(path: str | os.PathLike[str], data: bytes, like: os.stat_result, now: float | None = None) -> Path:
