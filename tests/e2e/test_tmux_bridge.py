@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.console.conftest import COMMENTED_M365
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
 SECRET = "Qx7~mK2.S3cr3tV4lue_noShow"  # the client secret, in both files
@@ -73,7 +73,7 @@ def context_properties(smtp_block: str = SMTP_BLOCK) -> bytes:
 # ------------------------------------------------------------------------------------------------ screen helpers
 
 @pytest.fixture
-def term(tmux: Tmux) -> Iterator[Tmux]:  # noqa: F811 - tmux is the fixture of test_tmux_settings
+def term(tmux: Tmux) -> Iterator[Tmux]:
     """The tmux session, whose every capture (each wait polls the screen) must hold no secret."""
     capture = tmux.screen
 

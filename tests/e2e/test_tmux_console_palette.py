@@ -6,7 +6,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 from tests.console.conftest import COMMENTED_M365
 
 
@@ -14,7 +14,7 @@ def flat(screen: str) -> str:
     return " ".join(line.strip() for line in screen.splitlines())
 
 
-def test_screenshot_without_downloads_and_the_keys_panel(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_screenshot_without_downloads_and_the_keys_panel(tmux: Tmux, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     path = tmp_path / "settings.toml"

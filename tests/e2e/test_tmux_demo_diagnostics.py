@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 
 STATES = ("✔ ok", "▲ warn", "✖ FAIL", "… running", "· pending", "– skipped")
 STEP_TITLES = ["Settings", "Token", "Connect", "Banner and EHLO", "STARTTLS", "AUTH", "Envelope", "QUIT"]
@@ -43,7 +43,7 @@ def short_folder() -> Iterator[Path]:
     shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -> None:
     env = base_env(OUTMAIL_SANDBOX_DELAY="0.3")
     # cwd: a private folder, so nothing the demo or a saved report writes lands in the repository
     tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo"], env)
@@ -91,7 +91,7 @@ def test_demo_f5_passes_then_a_fault_fails_at_auth(tmux: Tmux, tmp_path: Path) -
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
 
 
-def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, short_folder: Path) -> None:  # noqa: F811
+def test_demo_failure_in_16_colours_without_colour(tmux: Tmux, short_folder: Path) -> None:
     """TERM=xterm and NO_COLOR=1: every state still reads in words; c copies the PowerShell and says so; s saves the
     report where the demo was started (a short folder, as an admin's: the message names the whole path)."""
     tmp_path = short_folder
@@ -132,7 +132,7 @@ def token_row(screen: str) -> str:
     return step_rows(screen).get("Token", "")
 
 
-def test_demo_token_refused_at_auth_is_renewed_not_reused(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_demo_token_refused_at_auth_is_renewed_not_reused(tmux: Tmux, tmp_path: Path) -> None:
     """The issue's sequence: `outmail demo --fault no-smtp-role`, F5 fails at AUTH (535 5.7.3, the RBAC fix); the
     sandbox panel (F7) switches to no fault; F5 passes with a renewed token, never `Token (from cache)` with the
     refused one; r takes the good token from the cache; n asks Entra ID for a new one, and so does shift+F5 from the
@@ -199,7 +199,7 @@ def test_demo_token_refused_at_auth_is_renewed_not_reused(tmux: Tmux, tmp_path: 
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
 
 
-def test_f5_in_the_sandbox_panel_runs_with_the_highlighted_fault(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_f5_in_the_sandbox_panel_runs_with_the_highlighted_fault(tmux: Tmux, tmp_path: Path) -> None:
     """F7, a fault highlighted, F5: the panel closes, the diagnostics run with that fault, and the message line
     names it while the pane shows the run."""
     env = base_env(OUTMAIL_SANDBOX_DELAY="0.05")

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 
 
-def test_demo_ctrl_t_sends_and_shows_the_queue_id(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_demo_ctrl_t_sends_and_shows_the_queue_id(tmux: Tmux, tmp_path: Path) -> None:
     env = base_env(OUTMAIL_SANDBOX_DELAY="0.3")
     # cwd: a private folder, so nothing the demo writes lands in the repository
     tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo"], env)

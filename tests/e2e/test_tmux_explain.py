@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 
 PASTED_SECRET = "Xy58Q~AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"
 STACK_TRACE = f"""\
@@ -37,7 +37,7 @@ def below_text_area(screen: str) -> str:
     return "\n".join(lines[start:])
 
 
-def test_f10_explains_a_pasted_stack_trace(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_f10_explains_a_pasted_stack_trace(tmux: Tmux, tmp_path: Path) -> None:
     env = base_env(TERM="xterm", NO_COLOR="1")
     tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo"], env)
     tmux.wait_for("✔ no problems")

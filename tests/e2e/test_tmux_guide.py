@@ -8,7 +8,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 
 
 def flat(screen: str) -> str:
@@ -22,7 +22,7 @@ def dialog_words(screen: str) -> str:
     return " ".join(part for part in inside if part)
 
 
-def test_guide_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_guide_in_16_colours_without_colour(tmux: Tmux, tmp_path: Path) -> None:
     env = base_env(TERM="xterm", NO_COLOR="1", OUTMAIL_SANDBOX_DELAY="0.3")
     # cwd: a private folder; the demo saves there (its own settings folder goes when it ends)
     tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo --fault rbac-out-of-scope"], env)

@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.color import Color
 from rich.style import Style
 
-from tests.e2e.test_tmux_settings import OUTMAIL, Tmux, base_env, tmux  # noqa: F401 - tmux is a fixture
+from tests.e2e.tmuxrun import OUTMAIL, Tmux, base_env
 from tests.console import contrast as C
 
 SGR = re.compile(r"\x1b\[([0-9;]*)m")
@@ -79,7 +79,7 @@ def lowest(styles: list[Style]) -> float:
     return min(C.contrast(style, system="standard", palette=palette) for style in styles for palette in C.PALETTES)
 
 
-def run_to_auth_failure(tmux: Tmux, tmp_path: Path, env: dict[str, str], *args: str) -> list:  # noqa: F811
+def run_to_auth_failure(tmux: Tmux, tmp_path: Path, env: dict[str, str], *args: str) -> list:
     tmux.start(["sh", "-c", f"cd {tmp_path} && exec {OUTMAIL} demo --fault no-mailbox-permission {' '.join(args)}"],
                env)
     tmux.wait_for("✔ no problems")
@@ -90,7 +90,7 @@ def run_to_auth_failure(tmux: Tmux, tmp_path: Path, env: dict[str, str], *args: 
     return styled_rows(tmux.run("capture-pane", "-p", "-e", "-t", "e2e"))
 
 
-def test_16_colours_selected_fail_row_and_errors_are_readable(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_16_colours_selected_fail_row_and_errors_are_readable(tmux: Tmux, tmp_path: Path) -> None:
     rows = run_to_auth_failure(tmux, tmp_path, base_env(TERM="xterm", OUTMAIL_SANDBOX_DELAY="0.05"))
     line = next("".join(c for c, _ in row) for row in rows if AUTH_ROW in "".join(c for c, _ in row))
     selected = cells_of(rows, line.strip(), AUTH_ROW)
@@ -108,7 +108,7 @@ def test_16_colours_selected_fail_row_and_errors_are_readable(tmux: Tmux, tmp_pa
     tmux.wait_for("OUTMAIL-EXIT=0", timeout=15)
 
 
-def test_no_color_with_ansi_dark_is_never_black_on_black(tmux: Tmux, tmp_path: Path) -> None:  # noqa: F811
+def test_no_color_with_ansi_dark_is_never_black_on_black(tmux: Tmux, tmp_path: Path) -> None:
     rows = run_to_auth_failure(tmux, tmp_path, base_env(TERM="xterm", NO_COLOR="1", OUTMAIL_SANDBOX_DELAY="0.05"),
                                "--theme", "ansi-dark")
     coloured = {str(style) for row in rows for char, style in row
