@@ -1,4 +1,7 @@
-"""Fixtures for the console tests: commented settings files, a frozen cursor, and an app builder."""
+"""Fixtures for the console tests: commented settings files, a frozen cursor, and an app builder; the waits
+(`ready`, `until`, `run_from_palette`); short intervals for the propagation wait and a fault that clears after
+its first attempt (used by test_propagation_wait.py and test_guide_screen.py). Helpers that are not fixtures
+or waits (type_into, run_f5, FakeSandbox, canned_diagnose) are in tests/console/helpers.py."""
 
 from __future__ import annotations
 
@@ -99,6 +102,33 @@ def demo_settings(sandbox_clean, sandbox_env, tmp_path: Path) -> Path:
     shutil.copy(sandbox_clean.info.settings_path, path)
     path.chmod(0o600)
     return path
+
+
+@pytest.fixture
+def short_intervals(monkeypatch: pytest.MonkeyPatch):
+    """Injects the wait's intervals in seconds (the console's defaults are 5 min and 2 h)."""
+    from tui.console import propagation_wait
+
+    def set_intervals(every: float, limit: float) -> None:
+        monkeypatch.setattr(propagation_wait, "EVERY", every)
+        monkeypatch.setattr(propagation_wait, "LIMIT", limit)
+
+    return set_intervals
+
+
+@pytest.fixture
+def clears_after_first_attempt(monkeypatch: pytest.MonkeyPatch, sandbox_clean):
+    """The sandbox fault goes away (Exchange applied the change) as soon as the first attempt has failed."""
+    from tui.console.propagation_wait import PropagationWait
+
+    original = PropagationWait._on_status
+
+    def on_status(self, status) -> None:
+        if status.phase == "waiting" and status.attempt == 1:
+            sandbox_clean.set_fault(None)
+        original(self, status)
+
+    monkeypatch.setattr(PropagationWait, "_on_status", on_status)
 
 
 async def help_text(pilot) -> str:

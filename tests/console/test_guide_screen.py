@@ -20,7 +20,6 @@ from textual.widgets import Button, OptionList, Static, TextArea
 from tests.guide.verification import verification_for
 from tests.console.conftest import ready, until
 from tests.console.contrast import screen_text
-from tests.console.test_propagation_wait import clears_after_first_attempt, short_intervals  # noqa: F401 - fixtures
 from tui.console.diagnostics_pane import DiagnosticsPane
 from tui.console.guide_screen import GuideScreen, ModelDialog, VerificationDialog
 from tui.console.launch import build_app

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.widgets import Input, Label, Static
 
 from tests.console.conftest import ready
-from tests.console.test_settings_pilot import type_into
+from tests.console.helpers import type_into
 from tui.logicaldoc.bridge import apply_export, plan_export_for
 from tui.settings.store import open_settings_file
 from tui.console.bridge_dialogs import PlanPreviewDialog, PropertiesPathDialog

@@ -11,7 +11,7 @@ from textual.command import CommandPalette
 from textual.widgets import OptionList
 
 from tests.console.conftest import ready
-from tests.console.test_diagnostics_pane import FakeSandbox
+from tests.console.helpers import FakeSandbox, canned_diagnose, run_f5
 from tui.console.launch import build_app
 
 SIZE = (80, 24)
@@ -92,7 +92,6 @@ async def test_the_demo_saves_a_report_where_it_was_started(tmp_path: Path, monk
     """`outmail demo` without --config: the settings file lives in the sandbox's own folder, removed when the demo
     ends, so `s` saves the report in the folder the demo was started from and says why."""
     from tests.console.conftest import COMMENTED_M365
-    from tests.console.test_diagnostics_pane import canned_diagnose, run_f5
     from tui.diagnostics import engine
 
     monkeypatch.setattr(engine, "diagnose", canned_diagnose())

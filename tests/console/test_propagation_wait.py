@@ -28,30 +28,6 @@ def _fresh_tokens() -> None:
     DEFAULT_TOKEN_CACHE.clear()
 
 
-@pytest.fixture
-def short_intervals(monkeypatch: pytest.MonkeyPatch):
-    """Injects the wait's intervals in seconds (the console's defaults are 5 min and 2 h)."""
-
-    def set_intervals(every: float, limit: float) -> None:
-        monkeypatch.setattr(propagation_wait, "EVERY", every)
-        monkeypatch.setattr(propagation_wait, "LIMIT", limit)
-
-    return set_intervals
-
-
-@pytest.fixture
-def clears_after_first_attempt(monkeypatch: pytest.MonkeyPatch, sandbox_clean):
-    """The sandbox fault goes away (Exchange applied the change) as soon as the first attempt has failed."""
-    original = PropagationWait._on_status
-
-    def on_status(self, status) -> None:
-        if status.phase == "waiting" and status.attempt == 1:
-            sandbox_clean.set_fault(None)
-        original(self, status)
-
-    monkeypatch.setattr(PropagationWait, "_on_status", on_status)
-
-
 def pane_of(app) -> DiagnosticsPane:
     return app.main_screen.query_one(DiagnosticsPane)
 

@@ -17,7 +17,7 @@ import textual.constants
 
 from tests.console import contrast as C
 from tests.console.conftest import COMMENTED_M365, ready
-from tests.console.test_diagnostics_pane import canned_diagnose, run_f5
+from tests.console.helpers import canned_diagnose, run_f5
 from tui.console.launch import build_app
 
 SIZE = (80, 24)

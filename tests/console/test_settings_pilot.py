@@ -8,6 +8,7 @@ from textual.widgets import Input, Select, Static
 
 from tests.console.conftest import COMMENTED_M365, ready, run_from_palette, until
 from tests.console.contrast import screen_text
+from tests.console.helpers import type_into
 from tui.console.form import FieldRow
 from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
 from tui.console.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
@@ -24,20 +25,6 @@ def changed_lines(before: str, after: str) -> list[tuple[str, str]]:
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     assert len(old) == len(new), (before, after)
     return [(a, b) for a, b in zip(old, new) if a != b]
-
-
-async def type_into(pilot, widget_id: str, text: str) -> None:
-    """Focus an Input, replace its text and type the last characters as keys (long values are pasted, for speed)."""
-    field = pilot.app.query_one(f"#{widget_id}", Input)
-    field.focus()
-    await pilot.pause()
-    field.value = text[:-2]
-    field.cursor_position = len(field.value)
-    if text[-2:]:
-        await pilot.press(*text[-2:])
-    elif field.value == "":
-        await pilot.press("backspace")
-    await pilot.pause()
 
 
 def problems_text(app, attr: str) -> str:
