@@ -287,7 +287,7 @@ def test_snapshot_dialog_with_send_as(snap_compare, tmp_path: Path, monkeypatch:
 def test_an_auth_failure_shows_the_reply_and_the_fix(sandbox) -> None:
     """A send refused at AUTH (535 5.7.3): what the dialog shows above the steps, from the send's real events; the
     send step skipped (its status line: tests/diagnostics/test_progress.py)."""
-    from tests.diagnostics.test_progress import applied, recorded
+    from tests.diagnostics.recording import applied, recorded
     from tui.console.diagnostics_pane import step_line
     from tui.diagnostics.run_text import run_total_ms
 

@@ -8,10 +8,6 @@ outcome); the Pilot tests keep what only the screen shows (tests/console/).
 
 from __future__ import annotations
 
-import asyncio
-import os
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,80 +28,10 @@ from tui.diagnostics.run_text import (
 )
 from tui.diagnostics.transcript import TranscriptLine
 
+from tests.diagnostics.recording import T0, Recording, applied, recorded, sandbox_settings
+
 CHECK_STEPS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "envelope", "quit"]
 SEND_STEPS = ["settings", "token", "connect", "ehlo", "starttls", "auth", "send", "quit"]
-T0 = 1_000_000.0  # the caller's clock (ms) when the run was asked for; RunStarted is applied 5 ms later
-
-
-# ------------------------------------------------------------------------------------------------ recordings
-
-
-@dataclass
-class Recording:
-    """One real run against the sandbox: the events `emit` got, in order, and what the call returned."""
-
-    events: list[Any] = field(default_factory=list)
-    result: Any = None
-
-
-def _settings(sandbox):
-    from tui.settings.store import load_settings
-
-    return load_settings(Path(sandbox.info.settings_path), env={})
-
-
-async def _run(sandbox, name: str, recording: Recording) -> None:
-    from tui.diagnostics.engine import diagnose
-    from tui.diagnostics.token import TokenCache
-    from tui.mail.message import build_message
-    from tui.mail.send import send_test
-
-    settings = _settings(sandbox)
-    emit = recording.events.append
-    if name in ("passed", "auth-failed"):
-        recording.result = await diagnose(settings, emit=emit, token_cache=TokenCache())
-    elif name == "sent":
-        message = build_message(settings, ["alice@example.com", "bob@example.com"], "progress", "hello\n")
-        recording.result = await send_test(settings, message, emit=emit, token_cache=TokenCache())
-    elif name == "send-as-denied":
-        message = build_message(settings, ["alice@example.com"], "progress", "hello\n", send_as="bob@contoso.test")
-        recording.result = await send_test(settings, message, emit=emit, token_cache=TokenCache())
-    elif name == "send-auth-failed":
-        message = build_message(settings, ["alice@example.com"], "progress", "hello\n")
-        recording.result = await send_test(settings, message, emit=emit, token_cache=TokenCache())
-    else:
-        raise KeyError(name)
-
-
-FAULTS = {"auth-failed": "no-mailbox-permission", "send-auth-failed": "no-mailbox-permission"}
-
-
-def recorded(sandbox, name: str) -> Recording:
-    """The events of one real run against the session's sandbox, recorded on first use and kept on the sandbox
-    (the console's plain tests reuse them): "passed" (check, no fault), "auth-failed" (no-mailbox-permission:
-    535 5.7.3 at AUTH), "sent" (a test send to two recipients), "send-as-denied" (Send As bob@contoso.test: 554
-    5.2.252 after DATA), "send-auth-failed" (a test send refused at AUTH). The sandbox's fault is put back to none."""
-    runs = sandbox.__dict__.setdefault("_progress_recordings", {})
-    if name not in runs:
-        recording = Recording()
-        saved = {key: os.environ.pop(key) for key in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if key in os.environ}
-        sandbox.set_fault(FAULTS.get(name))
-        try:
-            asyncio.run(_run(sandbox, name, recording))
-        finally:
-            sandbox.set_fault(None)
-            os.environ.update(saved)
-        runs[name] = recording
-    return runs[name]
-
-
-def applied(events: list[Any], *, progress: RunProgress | None = None) -> RunProgress:
-    """A RunProgress with `events` applied in order: the run asked for at T0, RunStarted at T0 + 5 ms, each next
-    event a millisecond later."""
-    progress = progress or RunProgress(begun_ms=T0)
-    for i, event in enumerate(events):
-        progress.apply(event, now_ms=T0 + 5 + i)
-    return progress
 
 
 def index_of(events: list[Any], kind: type, step_id: str) -> int:
@@ -295,7 +221,7 @@ def test_cancelled_before_the_engine_started() -> None:
 
 def test_a_broken_run_says_so_with_the_secrets_taken_out(passed: Recording, sandbox) -> None:
     """An unexpected error in the engine: the error text without the settings' secrets; the steps not run say so."""
-    settings = _settings(sandbox)
+    settings = sandbox_settings(sandbox)
     secret = sandbox.info.client_secret
     error = redacted_error(settings, RuntimeError(f"boom [/] {settings.client_secret.reveal()}"))
     assert error.startswith("RuntimeError: boom [/]") and secret not in error

@@ -20,22 +20,9 @@ from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
 from tui.mail.message import build_message
 from tui.mail.send import send_test
-from tui.secret import Secret
 from tui.settings.model import Settings
 
-SENDER = "logicaldoc@example.test"
-OUTSIDE = "someone@external.test"
-
-
-def settings(servers, listener: str, **changes) -> Settings:
-    base = dict(protocol="smtp", host=servers.host, port=servers.ports[listener], connection_security=1,
-                auth_encrypted=False, username="", sender=SENDER, timeout_seconds=3.0, ca_file=str(servers.ca_file))
-    base.update(changes)
-    user = base["username"]
-    if user and "password" not in changes:
-        base["password"] = Secret(servers.users[user])
-    return Settings(**base)
-
+from tests.verdict.servers_settings import OUTSIDE, SENDER, settings
 
 def check(s: Settings, rcpt: str = OUTSIDE):
     return asyncio.run(diagnose(s, token_cache=TokenCache(), rcpt=rcpt))

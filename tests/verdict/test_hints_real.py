@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
-from tests.verdict.test_examples import settings
+from tests.verdict.servers_settings import settings
 from tui.diagnostics.engine import diagnose
 from tui.diagnostics.text import report_text
 from tui.diagnostics.token import TokenCache
