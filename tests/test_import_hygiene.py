@@ -61,3 +61,18 @@ def test_starting_the_console_imports_nothing_heavy() -> None:
     loaded = loaded_after(code)
     assert "textual" in loaded
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in helper modules (tests/console/helpers.py, tests/e2e/tmuxrun.py, ...): a test module
+    imported by another is collected twice on every worker and reads as a test where it is a helper."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            offenders += [f"{path.relative_to(ROOT)}: {name}" for name in names
+                          if name.startswith("tests.") and name.rsplit(".", 1)[-1].startswith("test_")]
+    assert offenders == []
