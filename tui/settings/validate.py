@@ -12,6 +12,7 @@ reference section 1 and verdict.md (LogicalDOC's sender), Microsoft's SMTP AUTH 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass
@@ -35,7 +36,8 @@ Severity = Literal["error", "warning"]
 GUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # A DNS name: labels of letters, digits and hyphens, at least one dot (a verified tenant domain).
 DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63}$")
-HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?)*\.?$")
+# What the form takes for an IPv6 address: hex digits, colons and dots (an embedded IPv4), in brackets or not;
+# `check_host` then asks ipaddress whether it is one.
 IPV6_RE = re.compile(r"^\[?[0-9A-Fa-f:.]+\]?$")
 OFFICE365_HOST_RE = re.compile(r"(^|\.)(office365\.(com|us)|outlook\.(com|office\.com|office365\.com)|partner\.outlook\.cn)$", re.I)
 # Sovereign-cloud authority hosts (reference section 8): LogicalDOC cannot use them (it hard-codes the global cloud).
@@ -61,8 +63,70 @@ def is_guid(text: str) -> bool:
     return bool(GUID_RE.match(text.strip()))
 
 
+def _shown(text: str, limit: int = 40) -> str:
+    """A name as a message quotes it: whole up to `limit` characters, else its start, '…' and its length."""
+    safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
+    return f"'{safe}'" if len(text) <= limit else f"'{safe[:limit]}…' ({len(text)} characters)"
+
+
+def _label_problem(label: str) -> str | None:
+    """Why one ASCII label (as the resolver sees it, after IDNA) cannot be part of a host name; None when it can.
+    RFC 1035 section 2.3.1 / RFC 1123 section 2.1: letters, digits and hyphens, not first or last, 1-63 octets
+    (underscores are kept: internal names use them and resolvers look them up)."""
+    if not label:
+        return "it has an empty label (two dots in a row, or a dot at the start)"
+    if len(label) > 63:
+        return f"a label is {len(label)} characters long, and a label has at most 63 (RFC 1035)"
+    if bad := sorted({c for c in label if not (c.isascii() and (c.isalnum() or c in "-_"))}):
+        shown = ", ".join("a space" if c == " " else repr(c) for c in bad)
+        return f"it has characters a host name cannot have ({shown}); a host name has letters, digits, '-' and '.'"
+    if label[0] == "-" or label[-1] == "-":
+        return "a label starts or ends with '-'"
+    return None
+
+
+def host_name_problem(name: str) -> str | None:
+    """Why `name` (no spaces around it, not an address literal) is not a host name the resolver can look up, in
+    the admin's words; None when it is one. What it refuses is what Python's socket layer (the `idna` codec of the
+    standard library, IDNA 2003, which getaddrinfo applies to every str host) and a DNS resolver refuse, so a name
+    it passes never makes the connect step fail before the lookup: an empty label, a label over 63 octets and a
+    name over 253 (RFC 1035, RFC 1123), characters outside letters, digits, '-' and '_', and a non-ASCII label that
+    IDNA cannot encode. One trailing dot (an absolute name) is allowed; single-label names (localhost) are names."""
+    import encodings.idna
+
+    labels = encodings.idna.dots.split(name)  # the codec's dots: '.', and the ideographic and full-width ones
+    if len(labels) > 1 and labels[-1] == "":
+        labels.pop()
+    encoded: list[str] = []
+    for label in labels:
+        if label and not label.isascii():
+            try:
+                label = encodings.idna.ToASCII(label).decode("ascii")
+            except UnicodeError as exc:
+                if "too long" in str(exc):
+                    return f"the label {_shown(label, 20)} is longer than 63 characters once encoded for DNS (IDNA)"
+                return f"the label {_shown(label, 20)} cannot be encoded as an internationalized name (IDNA: {exc})"
+        if (reason := _label_problem(label)) is not None:
+            return reason
+        encoded.append(label)
+    if (length := len(".".join(encoded))) > 253:
+        return f"the name is {length} characters long, and a host name has at most 253 (RFC 1035)"
+    try:  # what getaddrinfo does with a str host first
+        name.encode("idna")
+    except UnicodeError as exc:
+        return f"IDNA cannot encode it ({exc})"
+    return None
+
+
 def check_host(host: str) -> str | None:
-    """None when the host name or address looks usable, else the reason."""
+    """None when the host name or address is usable, else the reason (a sentence starting with "Server").
+
+    Usable: an IPv4 address, an IPv6 address (bare or in brackets, no zone), or a host name `host_name_problem`
+    passes. Errors: empty, spaces around it, a URL, a port after the name, a malformed IPv6 address, a name the
+    resolver cannot look up (a label over 63 characters, a name over 253, an empty label, characters a host name
+    cannot have, a name IDNA cannot encode)."""
+    if not isinstance(host, str):
+        return "Server must be text"
     text = host.strip()
     if not text:
         return "Server is required"
@@ -70,10 +134,19 @@ def check_host(host: str) -> str | None:
         return "Server has leading or trailing spaces"
     if "://" in text or "/" in text:
         return "Server is a host name (smtp.office365.com), not a URL"
-    if ":" in text and not IPV6_RE.match(text):
-        return "Server is a host name without a port; put the port in Port"
-    if not (HOSTNAME_RE.match(text) or IPV6_RE.match(text)):
-        return f"Server '{text}' is not a valid host name"
+    literal = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if ":" in text:
+        if not IPV6_RE.match(text):
+            return "Server is a host name without a port; put the port in Port"
+        try:
+            ipaddress.IPv6Address(literal)
+        except ValueError:
+            return f"Server {_shown(text)} is not a valid IPv6 address"
+        return None
+    if literal != text or "[" in text or "]" in text:
+        return f"Server {_shown(text)} is not a valid host name: brackets only go around an IPv6 address"
+    if (reason := host_name_problem(text)) is not None:
+        return f"Server {_shown(text)} is not a valid host name: {reason}"
     return None
 
 
