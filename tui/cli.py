@@ -282,14 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("import", "export") and isinstance(args.tenant, str):
         args.tenant = [args.tenant]  # `outmail --tenant t export ...` names one tenant
     command = args.command or "edit"
-    if command == "edit":
-        from tui.console.launch import run_console
+    if command in ("edit", "demo"):
+        # The console will run: keys typed while it loads reach it as typed (tui/terminal.py).
+        from tui.terminal import keys_as_typed
 
-        return run_console(load_invocation(command, args).path, tenant=args.tenant, theme=args.theme)
-    if command == "demo":
-        from tui.demo import run_demo
+        with keys_as_typed():
+            if command == "demo":
+                from tui.demo import run_demo
 
-        return run_demo(args)
+                return run_demo(args)
+            from tui.console.launch import run_console
+
+            return run_console(load_invocation(command, args).path, tenant=args.tenant, theme=args.theme)
     if command == "sandbox":
         from tui.sandbox.cli import run_sandbox
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import time
 from pathlib import Path
 
 from tests.console.conftest import COMMENTED_M365
@@ -49,6 +52,35 @@ def test_keys_typed_at_once_after_launch_reach_the_form(tmux: Tmux, tmp_path: Pa
     assert "port = 2525                     # submission\n" in path.read_text()
     tmux.keys("C-q")
     tmux.wait_for("OUTMAIL-EXIT=0")
+
+
+def terminal_modes(tmux: Tmux) -> str:
+    """`stty -a` of the pane's terminal, as its program has set it."""
+    tty = tmux.run("display-message", "-p", "-t", "e2e", "#{pane_tty}").strip()
+    return subprocess.run(["stty", "-F", tty, "-a"], capture_output=True, text=True, check=True, timeout=10).stdout
+
+
+def test_keys_typed_while_the_console_loads_arrive_as_typed_and_the_terminal_is_put_back(tmux: Tmux,
+                                                                                         tmp_path: Path) -> None:
+    """ctrl+u, ctrl+s and ctrl+q typed while the console is still loading (Textual not imported yet) act as typed
+    slowly: outmail takes the terminal out of its line editing and flow control first thing (tui/terminal.py), where
+    before the kernel ate them (ctrl+u erased the Tab before it, ctrl+s stopped output). After the console ends the
+    terminal has its own modes back."""
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    tmux.start([str(OUTMAIL), "--config", str(path)], base_env())
+    deadline = time.monotonic() + 15
+    while not re.search(r"(?<![-\w])-icanon\b", terminal_modes(tmux)):  # outmail has taken the terminal
+        assert time.monotonic() < deadline, terminal_modes(tmux)
+    # Textual's driver has not started yet (it enters the alternate screen first): the window this test is about.
+    assert tmux.run("display-message", "-p", "-t", "e2e", "#{alternate_on}").strip() == "0"
+    tmux.keys("Tab", "C-u", "m", "x", "Tab", "7", "7", "C-s")
+    tmux.wait_until("the save", lambda screen: "port = 77 " in path.read_text())
+    assert 'host = "mx"' in path.read_text()
+    tmux.keys("C-q")
+    tmux.wait_for("OUTMAIL-EXIT=0")
+    modes = terminal_modes(tmux).split()
+    assert {"icanon", "echo", "isig", "iexten", "icrnl"} <= set(modes), modes  # the shell's cooked mode again
 
 
 def test_keys_that_arrive_together_each_reach_the_field_focused_by_the_one_before(tmux: Tmux, tmp_path: Path) -> None:
