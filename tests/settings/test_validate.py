@@ -189,3 +189,48 @@ def test_keys_the_file_leaves_out_are_named_with_logicaldocs_default(tmp_path):
     path.write_text(path.read_text() + "authEncrypted = false\nconnectionSecurity = 0\n")
     found = {p.attr: p.message for p in validate(load_settings(path, env={})) if p.severity == "warning"}
     assert "not in the settings file" not in " ".join(found.values())
+
+
+@pytest.mark.parametrize("host,reason", [
+    ("a" * 300, "Server 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…' (300 characters) is not a valid host name: a label is "
+                "300 characters long, and a label has at most 63 (RFC 1035)"),
+    ("a" * 5000, "a label is 5000 characters long, and a label has at most 63 (RFC 1035)"),
+    ("a" * 64 + ".example.com", "a label is 64 characters long, and a label has at most 63 (RFC 1035)"),
+    (("a" * 60 + ".") * 4 + "abcdefghij.com", "the name is 258 characters long, and a host name has at most 253 (RFC 1035)"),
+    ("mail..example.com", "Server 'mail..example.com' is not a valid host name: it has an empty label (two dots in a "
+                          "row, or a dot at the start)"),
+    (".example.com", "empty label"),
+    ("mail.example.com..", "empty label"),
+    ("mail\u3002\u3002example.com", "empty label"),  # the ideographic full stop is a dot to IDNA and the resolver
+    ("smtp,office365.com", "it has characters a host name cannot have (','); a host name has letters, digits, '-' "
+                           "and '.'"),
+    ("mail\x00.example.com", "Server 'mail\\x00.example.com' is not a valid host name: it has characters a host name "
+                              "cannot have ('\\x00')"),
+    ("-mail.example.com", "a label starts or ends with '-'"),
+    ("\u0627b.example", "the label '\u0627b' cannot be encoded as an internationalized name (IDNA: Violation of BIDI "
+                        "requirement 2)"),
+    ("\u00e4" * 60 + ".de", "is longer than 63 characters once encoded for DNS (IDNA)"),
+    ("[::1", "Server '[::1' is not a valid IPv6 address"), ("1:2:3", "not a valid IPv6 address"),
+    ("[192.0.2.1]", "brackets only go around an IPv6 address"),
+])
+def test_a_server_the_resolver_cannot_look_up_is_a_field_error(host, reason):
+    """Everything getaddrinfo or a resolver refuses (its idna codec before any lookup, RFC 1035's limits) is an error
+    under Server with the reason, for protocol smtp as for Microsoft 365: nothing validation passes makes the connect
+    step fail before the lookup (tests/diagnostics/test_host_lookup.py)."""
+    for settings in (good_m365(host=host), good_m365(protocol="smtp", host=host)):
+        [(severity, message)] = by_attr(settings)["host"]
+        assert severity == "error" and reason in message, message
+        assert len(message) < 300  # a 5000-character name is quoted by its start and its length
+
+
+@pytest.mark.parametrize("host", [
+    "smtp.office365.com", "smtp.office365.com.", "localhost", "relay", "mail_relay.corp.local", "xn--bcher-kva.example",
+    "b\u00fccher.example", "192.0.2.10", "::1", "[::1]", "2001:db8::25", "[2001:db8::25]", "a" * 63 + ".example.com",
+    ("a" * 62 + ".") * 4 + "a", "deadbeef",
+])
+def test_usable_servers_stay_valid(host):
+    """Host names (single-label and absolute ones included), internationalized names that IDNA encodes, IPv4 and
+    IPv6 addresses bare or in brackets, labels of exactly 63 and names of exactly 253 characters. Each one also
+    passes the codec getaddrinfo applies."""
+    assert "host" not in by_attr(good_m365(protocol="smtp", host=host))
+    host.strip("[]").encode("idna")

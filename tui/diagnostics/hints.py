@@ -31,7 +31,8 @@ from tui.diagnostics.setup_steps import RBAC_SETTLING_NOTE, SETTLING_NOTE, SETUP
 
 # Exception kinds the engine classifies failures into (hints.for_exception).
 EXCEPTION_KINDS = (
-    "dns", "connection-refused", "connect-timeout", "banner-timeout", "timeout", "disconnected", "tls-timeout",
+    "dns", "host-name", "connection-refused", "connect-timeout", "banner-timeout", "timeout", "disconnected",
+    "tls-timeout",
     "tls-verify", "tls-hostname", "tls-version", "tls-handshake",
     "starttls-not-offered", "auth-not-offered", "xoauth2-not-offered",
     "implicit-tls-plain-port", "plain-on-implicit-tls-port", "starttls-required-missing", "refuse-cleartext-auth",
@@ -390,7 +391,12 @@ RULES: tuple[HintRule, ...] = (
              "Open outbound TCP {port} to {host}; check Server and Port.", source="exception",
              exceptions=("connect-timeout",)),
     HintRule("dns-failure", "The server name {host} does not resolve.", "S9",
-             "Check Server ({host}) and this machine's DNS resolver.", source="exception", exceptions=("dns",)),
+             "Check Server ({host}) and this machine's DNS resolver; LogicalDOC's sender looks up the same name, so it "
+             "cannot connect either.", source="exception", exceptions=("dns",)),
+    HintRule("host-name-invalid", "The Server name cannot be looked up: {reason}. LogicalDOC's sender cannot connect "
+             "to it either, so no mail goes out.", None,
+             "Correct Server: a host name (mail.example.com) or an IP address; each label between the dots has at most "
+             "63 characters, the whole name at most 253.", source="exception", exceptions=("host-name",)),
     HintRule("server-silent", "{host}:{port} accepted the connection but sent no greeting (220) within the timeout: "
              "not an SMTP server, a port that expects implicit TLS (usually 465), a proxy that holds the connection, "
              "or an overloaded server.", "S9",

@@ -29,6 +29,30 @@ from tui.diagnostics.token import DEFAULT_TOKEN_CACHE, TokenCache
 PROBE_SECONDS = 5.0  # the longest a read-only probe may take (less when timeout_seconds is shorter)
 
 
+def lookup_error_words(exc: BaseException, host: str = "") -> str:
+    """Why `host` could not be looked up, in the admin's words: the idna codec's refusal (a UnicodeError, raised by
+    getaddrinfo before any lookup: "label too long", "label empty or too long", told apart by looking at `host`'s
+    labels), a NUL in the name (ValueError), or the resolver's own words (socket.gaierror's strerror, "Name or
+    service not known")."""
+    if isinstance(exc, socket.gaierror):
+        return exc.strerror or str(exc)
+    text = str(exc)
+    if "label" in text and ("too long" in text or "empty" in text):
+        labels = host.rstrip(".").split(".") if host.strip(".") else [""]
+        if longest := max((len(label) for label in labels), default=0):
+            if longest > 63:
+                return (f"a label (the text between two dots) is {longest} characters long, more than the 63 "
+                        "a label can have")
+        if "" in labels:
+            return "a label (the text between two dots) is empty: two dots in a row, or a dot at the start"
+        return "a label (the text between two dots) is empty or longer than 63 characters"
+    if "null" in text:
+        return "the name contains a NUL character"
+    if isinstance(exc, UnicodeError):
+        return f"IDNA cannot encode the name ({text})"
+    return text
+
+
 class Run(StepRunner):
     """The state of one run (see the module docstring); `steps` as StepRunner's. Built by `engine.diagnose`."""
 
@@ -37,7 +61,10 @@ class Run(StepRunner):
         super().__init__(settings, emit, steps)
         self.token_cache = token_cache if token_cache is not None else DEFAULT_TOKEN_CACHE
         self.m365 = bool(settings.is_m365)
-        self.host = settings.host.strip()
+        # the name or address to connect to: an IPv6 address without the brackets the form allows around it
+        # (Java's InetAddress takes "[::1]" as it is; getaddrinfo does not)
+        host = settings.host.strip()
+        self.host = host[1:-1] if host.startswith("[") and host.endswith("]") and ":" in host else host
         self.port = int(settings.port) if str(settings.port).isdigit() else 0
         # LogicalDOC's sender (verdict.md section 1): "Use secure authentication" selects the smtps transport,
         # implicit TLS whatever Connection Security says; Connection Security SSL does the same on the smtp transport.
@@ -111,6 +138,8 @@ class Run(StepRunner):
         text = f"{type(exc).__name__}: {exc}"
         if isinstance(exc, socket.gaierror):
             return "dns", text
+        if isinstance(exc, UnicodeError) and step_id == "connect":  # the idna codec refused the name
+            return "host-name", lookup_error_words(exc, self.host)
         if isinstance(exc, ConnectionRefusedError):
             return "connection-refused", text
         if isinstance(exc, ssl.SSLError):
@@ -163,7 +192,8 @@ class Run(StepRunner):
             for line in names:
                 handle.detail(line)
             details = tuple(names)
-        return H.for_exception(kind, text, self.hint_ctx(), details=details)
+        extra = {"reason": text} if kind == "host-name" else None
+        return H.for_exception(kind, text, self.hint_ctx(), details=details, extra=extra)
 
     async def explain_silence(self, handle: StepHandle) -> Hint | None:
         """No greeting in clear: when the port answers a TLS handshake it is an implicit-TLS (SMTPS) port, where

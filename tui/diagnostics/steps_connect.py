@@ -1,6 +1,7 @@
 """The `connect` step and TLS as LogicalDOC's sender sets it up (implicit here, or after STARTTLS in `steps_smtp`).
 
-`connect`: resolve, a TCP connection (every address in turn), the trust (`tls.smtp_context`: ca_file beats
+`connect`: resolve (a name that cannot be looked up, refused by the resolver or by getaddrinfo's idna codec before
+any lookup, is a `fail` that says why: `lookup_failed`), a TCP connection (every address in turn), the trust (`tls.smtp_context`: ca_file beats
 REQUESTS_CA_BUNDLE; protocol smtp speaks TLS 1.2 only, as LogicalDOC), and with implicit TLS ('Use secure
 authentication', or Connection Security SSL) the handshake from the first byte.
 
@@ -22,7 +23,7 @@ import time
 from typing import Any
 
 from tui.diagnostics import hints as H
-from tui.diagnostics.run import Run
+from tui.diagnostics.run import Run, lookup_error_words
 from tui.diagnostics.runner import StepFailed, StepHandle, in_daemon_thread
 
 
@@ -41,10 +42,13 @@ async def tcp_connect(run: Run, h: StepHandle | None) -> socket.socket:
     """A TCP connection to the run's host:port (every address in turn); detail lines go to `h` when given."""
     loop = asyncio.get_running_loop()
     t = time.perf_counter()
-    try:  # an address literal needs no resolver thread
-        infos = socket.getaddrinfo(run.host, run.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
-    except socket.gaierror:
-        infos = await loop.getaddrinfo(run.host, run.port, type=socket.SOCK_STREAM)
+    try:
+        try:  # an address literal needs no resolver thread
+            infos = socket.getaddrinfo(run.host, run.port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            infos = await loop.getaddrinfo(run.host, run.port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise lookup_failed(run, exc) from None
     addrs: list[tuple[int, Any]] = []
     for family, _type, _proto, _name, sockaddr in infos:
         if (family, sockaddr) not in addrs:
@@ -74,6 +78,20 @@ async def tcp_connect(run: Run, h: StepHandle | None) -> socket.socket:
             run.recorder.add("I", f"TCP connected to {peer[0]}:{peer[1]} ({run.host})")
         return s
     raise last or OSError("no address to connect to")
+
+
+def lookup_failed(run: Run, exc: BaseException) -> StepFailed:
+    """The connect step's failure when the Server name cannot be looked up: the resolver's answer (socket.gaierror:
+    hint `dns-failure`), or the name refused before any lookup (getaddrinfo's idna codec: UnicodeError, "label too
+    long"; a NUL: ValueError; hint `host-name-invalid`). The reply and the first detail say it in the admin's words
+    ("Server … cannot be looked up: a label … is longer than 63 characters"), the second the exception's own text;
+    the hint points at the Server field, with Microsoft's setup step only for Exchange Online (hints.render)."""
+    words = lookup_error_words(exc, run.host)
+    shown = run.host if len(run.host) <= 60 else f"{run.host[:60]}… ({len(run.host)} characters)"
+    text = f"Server {shown} cannot be looked up: {words}"
+    kind = "dns" if isinstance(exc, socket.gaierror) else "host-name"
+    return StepFailed(H.for_exception(kind, text, run.hint_ctx(), extra={"reason": words}), text,
+                      f"{type(exc).__name__}: {exc}")
 
 
 def new_smtp(run: Run, tls_context: ssl.SSLContext | None) -> Any:
