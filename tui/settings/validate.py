@@ -63,10 +63,11 @@ def is_guid(text: str) -> bool:
     return bool(GUID_RE.match(text.strip()))
 
 
-def _shown(text: str, limit: int = 40) -> str:
-    """A name as a message quotes it: whole up to `limit` characters, else its start, '…' and its length."""
-    safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit + 1])
-    return f"'{safe}'" if len(text) <= limit else f"'{safe[:limit]}…' ({len(text)} characters)"
+def _shown(text: str, limit: int | None = None) -> str:
+    """A value as a message quotes it: whole (the console cuts a long one where it draws it, `console.shorten`), or
+    with `limit` its first `limit` characters, '…' and its length; characters that do not print are escaped."""
+    safe = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return f"'{safe}'" if limit is None or len(text) <= limit else f"'{safe[:limit]}…' ({len(text)} characters)"
 
 
 def _label_problem(label: str) -> str | None:
