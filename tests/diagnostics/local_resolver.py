@@ -26,8 +26,8 @@ def _is_literal(host: object) -> bool:
         return False
 
 
-def install() -> None:
-    real = socket.getaddrinfo
+def resolver(real):
+    """A getaddrinfo that answers `.invalid` itself, passes literals and localhost to `real`, refuses the rest."""
 
     def getaddrinfo(host, *args, **kwargs):
         if isinstance(host, str) and host.rstrip(".").lower().endswith(".invalid"):
@@ -38,7 +38,12 @@ def install() -> None:
             return real(host, *args, **kwargs)
         raise AssertionError(f"test resolver: no lookup of {host!r} outside this machine")
 
-    socket.getaddrinfo = getaddrinfo
+    return getaddrinfo
+
+
+def install() -> None:
+    """Replace socket.getaddrinfo in this process (the script's use; a test uses `resolver` with monkeypatch)."""
+    socket.getaddrinfo = resolver(socket.getaddrinfo)
 
 
 if __name__ == "__main__":

@@ -116,6 +116,13 @@ def host_name_problem(name: str) -> str | None:
         name.encode("idna")
     except UnicodeError as exc:
         return f"IDNA cannot encode it ({exc})"
+    if not name.isascii():
+        # Python's socket layer converts an internationalized name (IDNA), Java's does not: LogicalDOC's sender
+        # (Jakarta Mail, InetAddress.getByName) looks the name up as written and gets UnknownHostException, where
+        # outmail would connect (checked with the JDK: "bücher.test" unknown, "xn--bcher-kva.test" found; Java's
+        # tutorial: an application calls java.net.IDN.toASCII before the lookup, and LogicalDOC does not).
+        return (f"LogicalDOC's sender (Java) looks the name up as written and does not convert an internationalized "
+                f"name; write it in its ASCII form: {'.'.join(encoded)}")
     return None
 
 
