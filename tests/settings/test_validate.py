@@ -192,11 +192,11 @@ def test_keys_the_file_leaves_out_are_named_with_logicaldocs_default(tmp_path):
 
 
 @pytest.mark.parametrize("host,reason", [
-    ("a" * 300, f"Server '{'a' * 300}' is not a valid host name: a label is 300 characters long, and a label has at "
-                "most 63 (RFC 1035)"),
-    ("a" * 5000, "a label is 5000 characters long, and a label has at most 63 (RFC 1035)"),
-    ("a" * 64 + ".example.com", "a label is 64 characters long, and a label has at most 63 (RFC 1035)"),
-    (("a" * 60 + ".") * 4 + "abcdefghij.com", "the name is 258 characters long, and a host name has at most 253 (RFC 1035)"),
+    ("a" * 300, f"Server '{'a' * 300}' is not a valid host name: a label is 300 characters long (at most 63, RFC "
+                "1035)"),
+    ("a" * 5000, "a label is 5000 characters long (at most 63, RFC 1035)"),
+    ("a" * 64 + ".example.com", "a label is 64 characters long (at most 63, RFC 1035)"),
+    (("a" * 60 + ".") * 4 + "abcdefghij.com", "the name is 258 characters long (at most 253, RFC 1035)"),
     ("mail..example.com", "Server 'mail..example.com' is not a valid host name: it has an empty label (two dots in a "
                           "row, or a dot at the start)"),
     (".example.com", "empty label"),

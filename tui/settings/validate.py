@@ -77,7 +77,7 @@ def _label_problem(label: str) -> str | None:
     if not label:
         return "it has an empty label (two dots in a row, or a dot at the start)"
     if len(label) > 63:
-        return f"a label is {len(label)} characters long, and a label has at most 63 (RFC 1035)"
+        return f"a label is {len(label)} characters long (at most 63, RFC 1035)"
     if bad := sorted({c for c in label if not (c.isascii() and (c.isalnum() or c in "-_"))}):
         shown = ", ".join("a space" if c == " " else repr(c) for c in bad)
         return f"it has characters a host name cannot have ({shown}); a host name has letters, digits, '-' and '.'"
@@ -111,7 +111,7 @@ def host_name_problem(name: str) -> str | None:
             return reason
         encoded.append(label)
     if (length := len(".".join(encoded))) > 253:
-        return f"the name is {length} characters long, and a host name has at most 253 (RFC 1035)"
+        return f"the name is {length} characters long (at most 253, RFC 1035)"
     try:  # what getaddrinfo does with a str host first
         name.encode("idna")
     except UnicodeError as exc:
