@@ -138,3 +138,48 @@ async def test_no_color_with_an_ansi_theme_keeps_the_terminals_colours(monkeypat
         assert not coloured, coloured
         label = C.find_cells(app, "Protocol", row_contains="SMTP Microsoft 365")
         assert all(cell.style.reverse for cell in label)
+
+
+# The form's own looks in every mode above, and a light theme (its placeholders were 248 on 189).
+FORM_MODES = [*MODES, ("catppuccin-latte", "truecolor", False)]
+
+
+@pytest.mark.parametrize("form_mode", FORM_MODES, ids=mode_id)
+async def test_unticked_boxes_and_placeholders_read_as_well_as_the_text_beside_them(
+        form_mode, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The unticked `[ ]` of a yes/no field is as readable as its word "no" (it was 1.2:1, and black on black in 16
+    colours with NO_COLOR); a placeholder ("empty", "from $OUTMAIL_CLIENT_SECRET") at least as readable as the muted
+    note under a field (it was 2:1 and 3.3:1)."""
+    theme, system, no_color = form_mode
+    monkeypatch.setattr(textual.constants, "COLOR_SYSTEM", system)
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("OUTMAIL_CLIENT_SECRET", "env~value-from-environment")
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365.replace('clientSecret = "abc~not-a-real-secret"', 'clientSecret = ""'))
+    app = build_app(path)
+    app.theme = theme
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        box = lowest(C.find_cells(app, "[ ]", row_contains="Use user's email as sender"), system)
+        word = lowest(C.find_cells(app, "no", row_contains="Use user's email as sender [ ]"), system)
+        note = lowest(C.find_cells(app, "(not written to the", row_contains="from $OUTMAIL_CLIENT_SECRET"), system)
+        empty = lowest(C.find_cells(app, "empty", row_contains="Password"), system)
+        from_env = lowest(C.find_cells(app, "from $OUTMAIL_CLIENT_SECRET", row_contains="Client secret"), system)
+        assert box >= word - 0.01, (mode_id(form_mode), round(box, 2), round(word, 2))
+        assert min(empty, from_env) >= min(note, TEXT) - 0.01, (mode_id(form_mode), round(empty, 2),
+                                                                 round(from_env, 2), round(note, 2))
+
+
+async def test_the_ticked_box_keeps_textuals_look(settings_path: Path) -> None:
+    """`[X]` is drawn in Textual's toggle--button style; only the unticked box takes the widget's own text style."""
+    from tui.console.form import YesNoCheckbox
+
+    app = build_app(settings_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        ticked = app.query_one("#f-auth_encrypted", YesNoCheckbox)
+        assert ticked.value and ticked._button.plain == "[X]"
+        assert [span.style for span in ticked._button.spans] == [ticked.get_visual_style("toggle--button")]
+        unticked = app.query_one("#f-userasfrom", YesNoCheckbox)
+        assert not unticked.value and unticked._button.plain == "[ ]" and not unticked._button.spans

@@ -9,6 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
+from textual.events import Blur, Click, Focus
+from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Select, Static
@@ -19,7 +21,7 @@ from tui.settings.fields import FIELDS, FIELDS_BY_ATTR, M365_PRESET, PROTOCOL_M3
 from tui.settings.model import Settings
 from tui.console.drawing import component_style
 from tui.console.messages import SettingsEdited
-from tui.console.settings_screen import IGNORED_NOTE, show_text
+from tui.console.settings_screen import IGNORED_NOTE, MainScreen, show_text
 
 if TYPE_CHECKING:
     from tui.settings.validate import Problem
@@ -27,15 +29,22 @@ if TYPE_CHECKING:
 
 
 class YesNoCheckbox(Checkbox):
-    """A one-row checkbox that shows its state as `[X] yes` / `[ ] no`, so it does not rest on colour."""
+    """A one-row checkbox that shows its state as `[X] yes` / `[ ] no`, so it does not rest on colour.
+
+    The ticked box is drawn in Textual's `toggle--button` style; the unticked `[ ]` in the widget's own text style,
+    as its word "no" is: Textual's unticked style (`$panel-darken-2` on `$panel`) was 1.2:1 in the default theme and
+    black on black in 16 colours with NO_COLOR (tests/console/test_readability.py measures it). As wide as `[ ] no`
+    (app.tcss), so a click far right of it is no toggle.
+    """
 
     def __init__(self, value: bool, **kwargs: Any) -> None:
         super().__init__("yes" if value else "no", value, **kwargs)
 
     @property
     def _button(self) -> Content:
-        style = self.get_visual_style("toggle--button")
-        return Content.assemble(("[X]" if self.value else "[ ]", style))
+        if not self.value:
+            return Content("[ ]")
+        return Content.assemble(("[X]", self.get_visual_style("toggle--button")))
 
     def watch_value(self) -> None:
         self.label = "yes" if self.value else "no"
@@ -160,6 +169,27 @@ class FieldInput(Input):
             self.refresh()  # a component's style may change with the input's (its background under the focus)
         return frozenset()
 
+    # The placeholder's words (`placeholder` is set from them, fitted to the width when drawn): "" for none.
+    placeholder_words = ""
+
+    def render_line(self, y: int) -> Any:
+        if self.placeholder_words and not self.value:
+            fitted = fit_placeholder(self.placeholder_words, self.scrollable_content_region.width)
+            if fitted != self.placeholder:
+                self.set_reactive(Input.placeholder, fitted)  # no watcher: this draw shows it
+        return super().render_line(y)
+
+    def on_blur(self, event: Blur) -> None:
+        """Show the value from its start once the admin leaves the field (Textual keeps the view where the cursor
+        was: the end of a long value, which hid what an error under it is about). Value and cursor stay."""
+        self.scroll_to(x=0, animate=False, immediate=True)
+
+    def on_focus(self, event: Focus) -> None:
+        """Back in the field, the cursor is in view again, as Textual left it (this runs before Input's own focus
+        handler, which scrolls only when it moves the cursor)."""
+        self.scroll_to_region(Region(self._cursor_offset, 0, width=1, height=1), force=True, animate=False,
+                              immediate=True)
+
     def get_component_styles(self, *names: str) -> Any:
         for name in names:
             if name not in self._component_styles and name in Input.COMPONENT_CLASSES:
@@ -168,6 +198,15 @@ class FieldInput(Input):
                 self.app.stylesheet.apply(node, animate=False)
                 self._component_styles[name] = node.styles
         return super().get_component_styles(*names)
+
+
+def fit_placeholder(words: str, width: int) -> str:
+    """A placeholder in `width` cells: whole, else without a leading "from " ("$OUTMAIL_CLIENT_SECRET"), else cut
+    with "…" (Rich wrapped it at a space: "from" alone at 60 columns)."""
+    for candidate in (words, words.removeprefix("from ")):
+        if len(candidate) <= width:
+            return candidate
+    return str(Content(words.removeprefix("from ")).truncate(max(1, width), ellipsis=True))
 
 
 LABEL_WIDTH = 28  # cells: the label column (app.tcss: the row's padding, then its widget's margin)
@@ -218,6 +257,12 @@ class FieldRow(Widget):
 
     def watch_note(self, note: str) -> None:
         self.set_class(bool(self.title or note), "-tall")
+
+    def on_click(self, event: Click) -> None:
+        """A click on the row's own cells (its label, title, note, the blank right of a checkbox) focuses the field;
+        a click on the widget is the widget's."""
+        if event.widget is self and self.children and self.children[0].focusable:
+            self.children[0].focus()
 
     def _note_lines(self, width: int) -> list[Content]:
         """The note wrapped in the cells right of the label column, as a Static of that width wraps it."""
@@ -301,10 +346,13 @@ def _new_widget_for(field: Field, settings: Settings) -> Widget:
         source = settings.secret_source(field.attr)
         if source.startswith("env:"):
             # The value came from the environment: keep it out of the form (and out of the file unless retyped).
-            name = source.removeprefix("env:")
-            return FieldInput("", placeholder=f"from ${name}; type to replace", password=True, id=wid,
-                         classes=INPUT_CLASSES)
-        return FieldInput(value.reveal(), password=True, id=wid, classes=INPUT_CLASSES, placeholder="empty")
+            widget = FieldInput("", placeholder=_secret_placeholder(source), password=True, id=wid,
+                                classes=INPUT_CLASSES)
+        else:
+            widget = FieldInput(value.reveal(), password=True, id=wid, classes=INPUT_CLASSES,
+                                placeholder=_secret_placeholder(source))
+        widget.placeholder_words = widget.placeholder
+        return widget
     if field.kind == "int":
         return FieldInput(str(value), type="integer", id=wid, classes=INPUT_CLASSES)
     if field.kind == "float":
@@ -317,7 +365,8 @@ class SettingsForm(VerticalScroll):
     """One row per field of the field table, in LogicalDOC's order; posts SettingsEdited on every change.
 
     `base` is the loaded Settings: the form's values are applied on top of it (`with_changes`), so attributes the
-    form does not show (tenant, path, secret sources) and secrets supplied by the environment are kept.
+    form does not show (tenant, path, secret sources) and secrets supplied by the environment are kept. Setting it
+    (the app does, after a save) redraws what the secrets' rows say of their source (placeholder and note).
     """
 
     can_focus = False  # focus goes to the fields; the view scrolls to follow them
@@ -330,7 +379,7 @@ class SettingsForm(VerticalScroll):
         """`marked`: the attr of the field whose row starts marked (the one about to be focused: its mark is then
         no restyle of the row and its widget once they are mounted)."""
         super().__init__(**kwargs)
-        self.base = base
+        self._base = base
         self._marked = marked
         self._protocol = base.protocol
         self._problem_lines: dict[str, Static] = {}  # created on a field's first problem (fewer widgets to mount)
@@ -349,6 +398,24 @@ class SettingsForm(VerticalScroll):
                            note=_note(field, protocol, self.base), state="hidden" if field.kind == "secret" else None)
             row.display = applies(field, protocol)
             yield row
+
+    @property
+    def base(self) -> Settings:
+        return self._base
+
+    @base.setter
+    def base(self, settings: Settings) -> None:
+        self._base = settings
+        for field in FIELDS:
+            if field.kind == "secret" and self.query(f"#row-{field.attr}"):
+                widget = self.query_one(f"#f-{field.attr}", FieldInput)
+                widget.placeholder = widget.placeholder_words = _secret_placeholder(settings.secret_source(field.attr))
+                self._show_note(field)
+
+    def _show_note(self, field: Field) -> None:
+        """The field's note for the protocol and, for a secret, what the admin has typed (FieldRow.note)."""
+        typed = field.kind == "secret" and bool(self.widget(field.attr).value)  # type: ignore[attr-defined]
+        self.query_one(f"#row-{field.attr}", FieldRow).note = _note(field, self._protocol, self._base, typed=typed)
 
     # ------------------------------------------------------------------------------------------------ reading
 
@@ -385,7 +452,7 @@ class SettingsForm(VerticalScroll):
             row = self.query_one(f"#row-{field.attr}", FieldRow)
             row.display = applies(field, protocol)
             row.ignored = _ignored(field, protocol)
-            row.note = _note(field, protocol, self.base)
+            self._show_note(field)
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Each field's errors and warnings below it, as words (✖ error / ▲ warning), not colour alone."""
@@ -433,14 +500,17 @@ class SettingsForm(VerticalScroll):
                 self.query_one(f"#f-{field.attr}", Input).password = not revealed
                 self.query_one(f"#row-{field.attr}", FieldRow).state = "SHOWN" if revealed else "hidden"
 
-    def apply_m365_preset(self) -> None:
-        """What LogicalDOC does when SMTP Microsoft 365 is chosen: smtp.office365.com, 587, STARTTLS, secure auth."""
+    def apply_m365_preset(self) -> str:
+        """What LogicalDOC does when SMTP Microsoft 365 is chosen: smtp.office365.com, 587, STARTTLS, secure auth.
+        Returns what that changed, in words (`preset_words`; "" when the form already held the preset)."""
+        before = self.read()
         for attr, value in M365_PRESET.items():
             widget = self.widget(attr)
             if isinstance(widget, Input):
                 widget.value = str(value)
             elif isinstance(widget, (Select, Checkbox)):
                 widget.value = value
+        return preset_words(before)
 
     # ------------------------------------------------------------------------------------------------ events
 
@@ -453,10 +523,14 @@ class SettingsForm(VerticalScroll):
         if widget_id == "f-protocol":
             protocol = event.value
             if protocol != self._protocol:
-                if protocol == PROTOCOL_M365:
-                    self.apply_m365_preset()
+                said = self.apply_m365_preset() if protocol == PROTOCOL_M365 else ""
                 self._protocol = protocol
                 self.show_protocol(protocol)
+                if said and isinstance(self.screen, MainScreen):
+                    # Kept on the message line while the form holds these values (MainScreen.say's `about`).
+                    self.screen.say(said, about=self.read())
+        elif widget_id and widget_id[2:] in FIELDS_BY_ATTR and FIELDS_BY_ATTR[widget_id[2:]].kind == "secret":
+            self._show_note(FIELDS_BY_ATTR[widget_id[2:]])  # "replaces $OUTMAIL_CLIENT_SECRET when saved"
         settings = self.read()
         if settings != self._reported:
             # Every widget reports its first value when it is mounted (a dozen at start-up): values the app already
@@ -480,16 +554,55 @@ SECTION_TITLES = {"microsoft365": "outmail only: token service (LogicalDOC alway
                   "console": "outmail only: console"}
 
 
-def _note(field: Field, protocol: object, base: Settings) -> str:
-    """The words under a field: ignored by LogicalDOC, or where its secret comes from ("" for none)."""
+def _note(field: Field, protocol: object, base: Settings, *, typed: bool = False) -> str:
+    """The words under a field: ignored by LogicalDOC, or where its secret comes from ("" for none). A secret the
+    environment supplies (`base.secret_source`: "env:NAME") says so until the admin types one (`typed`), then that
+    the typed one replaces it when saved; once saved, the file holds it (source "file") and nothing is said."""
     notes = []
     if _ignored(field, protocol):
         notes.append(IGNORED_NOTE)
     if field.kind == "secret":
         source = base.secret_source(field.attr)
         if source.startswith("env:"):
-            notes.append(f"from ${source.removeprefix('env:')} (not written to the file unless you type one)")
+            name = source.removeprefix("env:")
+            notes.append(f"replaces ${name} when saved" if typed
+                         else f"from ${name} (not written to the file unless you type one)")
     return "  ".join(notes)
+
+
+def _secret_placeholder(source: str) -> str:
+    """What an empty secret field shows: where the value comes from (the note under it says how to replace it)."""
+    return f"from ${source.removeprefix('env:')}" if source.startswith("env:") else "empty"
+
+
+def preset_words(before: Settings) -> str:
+    """What choosing SMTP Microsoft 365 changed (M365_PRESET over `before`'s values), for the message line:
+    "SMTP Microsoft 365 sets Server smtp.office365.com, Port 587, STARTTLS and secure authentication, as LogicalDOC
+    does (was 127.0.0.1:37369, None, no secure authentication)"; "" when `before` already held the preset."""
+    security = dict(FIELDS_BY_ATTR["connection_security"].choices)
+    changed = {attr for attr, value in M365_PRESET.items() if getattr(before, attr) != value}
+    if not changed:
+        return ""
+    sets, was = [], []
+    if "host" in changed:
+        sets.append(f"Server {M365_PRESET['host']}")
+    if "port" in changed:
+        sets.append(f"Port {M365_PRESET['port']}")
+    if {"host", "port"} <= changed:
+        was.append(f"{before.host}:{before.port}")
+    elif "host" in changed:
+        was.append(f"Server {before.host}")
+    elif "port" in changed:
+        was.append(f"Port {before.port}")
+    if "connection_security" in changed:
+        sets.append(str(security[M365_PRESET["connection_security"]]))
+        old = before.connection_security
+        was.append(f"Connection Security {security.get(old, old)}")  # type: ignore[call-overload]
+    if "auth_encrypted" in changed:
+        sets.append("secure authentication" if M365_PRESET["auth_encrypted"] else "no secure authentication")
+        was.append("no secure authentication" if M365_PRESET["auth_encrypted"] else "secure authentication")
+    listed = sets[0] if len(sets) == 1 else ", ".join(sets[:-1]) + " and " + sets[-1]
+    return f"SMTP Microsoft 365 sets {listed}, as LogicalDOC does (was {', '.join(was)})"
 
 
 def _to_number(text: str, kind: type) -> Any:

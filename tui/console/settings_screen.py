@@ -151,6 +151,41 @@ class StatusLine(Widget):
         return Content.assemble(" ", path, " " * (room - path.cell_length + 1), *right)
 
 
+HELP_LINES = 2  # the help line's height at most (app.tcss: #help-line max-height)
+
+
+def fit_lines(text: str, width: int, lines: int = HELP_LINES) -> Content:
+    """`text` wrapped at `width` cells in at most `lines` lines; what does not fit is cut at the last line's end
+    with an ellipsis (…), so a cut is seen. `width` < 1: the text as it is (not laid out yet)."""
+    if width < 1:
+        return Content(text)
+    wrapped = Content(text).wrap(width)
+    if len(wrapped) > lines:
+        rest = " ".join(str(line).strip() for line in wrapped[lines - 1:])
+        wrapped = [*wrapped[:lines - 1], Content(rest).truncate(width, ellipsis=True)]
+    return Content("\n").join(wrapped)
+
+
+class HelpLine(Static):
+    """The help line under the form (`#help-line`): a Static whose text is wrapped in at most HELP_LINES lines and,
+    when it needs more (a terminal narrower than 80 columns), cut with "…" at the end (`fit_lines`) rather than
+    clipped without a mark. Updated as a Static is (`show_text`)."""
+
+    def render(self) -> Content:
+        return fit_lines(str(self.content), self.content_size.width)
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return len(fit_lines(str(self.content), width).split("\n"))
+
+
+def _field_of(widget: Any) -> Any:
+    """The form's field widget (`#f-<attr>`) that `widget` is or lies in (its Select's list), else `widget`."""
+    if widget is None:
+        return None
+    return next((node for node in widget.ancestors_with_self
+                 if (getattr(node, "id", None) or "").startswith("f-")), widget)
+
+
 class KeysFooter(Footer):
     """Textual's Footer, recomposed only when the keys it would show change.
 
@@ -208,6 +243,7 @@ class MainScreen(Screen[None]):
         self._help = ""
         self._message: tuple[str, str] | None = None  # (text, severity) shown above the help line
         self._message_focus: Any = None  # the widget focused when it was said (focus coming back keeps it)
+        self._message_about: Settings | None = None  # the form's values the message describes (`say`)
         self._focus_coming_back = False  # a dialog closed: the next focus is the screen giving it back
 
     def compose(self) -> ComposeResult:
@@ -219,7 +255,7 @@ class MainScreen(Screen[None]):
         message = Static("", id="message-line", markup=False)
         message.display = False
         yield message
-        yield Static(self.default_help, id="help-line", markup=False)
+        yield HelpLine(self.default_help, id="help-line", markup=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -250,7 +286,7 @@ class MainScreen(Screen[None]):
     def show_pane(self, pane: str) -> None:
         """Show the form or the diagnostics pane; focus leaves a pane that is hidden."""
         self.query_one("#panes", ContentSwitcher).current = pane
-        self.clear_message()  # another pane, or a new run: what was said is about the last one
+        self._drop_message()  # another pane, or a new run: what was said is about the last one
         if pane != SETTINGS_PANE:
             self.set_focus(None)
             self.set_help(fill(self, "Diagnostics of the settings on screen. {show_settings} returns to the form."))
@@ -267,17 +303,29 @@ class MainScreen(Screen[None]):
         self._help = text
         show_text(self.query_one("#help-line", Static), text)
 
-    def say(self, text: str, severity: str = "information") -> None:
+    def say(self, text: str, severity: str = "information", *, about: Settings | None = None) -> None:
         """Say what an action did (saved, copied, the sandbox's fault) on the message line above the help, where it
         covers nothing: a toast at 80x24 hid a dialog's buttons and the pane's fix. It stays until the next
-        message, an edit, another pane or run, or the admin moving to another field."""
+        message, an edit, another pane or run, or the admin moving to another field (the focus moving within the
+        same field, a choice list closing, is no move). `about`: the form's values the message describes (what
+        choosing SMTP Microsoft 365 set); the edits that brought those values do not clear it."""
         self._message = (text, severity)
         self._message_focus = self.focused
+        self._message_about = about
         self._show_message()
 
     def clear_message(self) -> None:
+        """An edit: what was said no longer describes the values on screen, unless it was said `about` them."""
+        if self._message is not None and self._message_about is not None:
+            forms = self.query("#form")
+            if forms and forms.first().read() == self._message_about:  # type: ignore[attr-defined]
+                return
+        self._drop_message()
+
+    def _drop_message(self) -> None:
         if self._message is not None:
             self._message = None
+            self._message_about = None
             self._show_message()
 
     @property
@@ -313,8 +361,8 @@ class MainScreen(Screen[None]):
         if self._focus_coming_back:
             self._focus_coming_back = False
             self._message_focus = event.widget
-        elif self._message is not None and event.widget is not self._message_focus:
-            self.clear_message()
+        elif self._message is not None and _field_of(event.widget) is not _field_of(self._message_focus):
+            self._drop_message()
         self.show_focus(event.widget)
 
     def show_focus(self, widget: Any) -> None:
@@ -332,7 +380,8 @@ class MainScreen(Screen[None]):
             node_id = getattr(node, "id", None) or ""
             if node_id.startswith("f-") and node_id[2:] in FIELDS_BY_ATTR:
                 field = FIELDS_BY_ATTR[node_id[2:]]
-                extra = fill(self, " {reveal_secrets} shows or hides it.") if field.kind == "secret" else ""
+                # Short enough that Client secret's help fits its two lines at 80 columns (HelpLine cuts the rest).
+                extra = fill(self, " {reveal_secrets}: show/hide.") if field.kind == "secret" else ""
                 self.set_help(f"{field.label}: {field.help}{extra}")
                 return
         self.set_help(self.default_help)
