@@ -81,7 +81,7 @@ async def test_a_theme_change_reaches_the_components_already_drawn():
         assert styles(plain) == after != before
 
 
-async def test_in_a_narrow_terminal_a_select_value_and_the_status_line_are_cut_with_an_ellipsis(tmp_path):
+async def test_in_a_narrow_terminal_a_select_value_is_cut_with_an_ellipsis_and_the_file_name_kept(tmp_path):
     from textual.widgets._select import SelectCurrent
 
     from tests.console.conftest import COMMENTED_M365, ready, until
@@ -104,10 +104,32 @@ async def test_in_a_narrow_terminal_a_select_value_and_the_status_line_are_cut_w
         # The form's scroll bar takes a cell once the layout has settled: the screen and the widget's width agree then.
         await until(pilot, cut_to_its_room, what="the value cut to its room")
         assert current.content_size.width - 2 < len("SMTP Microsoft 365") and shown().startswith("SMTP Mi")
-        assert screen_text(app).splitlines()[0].rstrip().endswith("✔ no proble…")  # the status line cut visibly too
+        # The status line keeps the file's name: the tenant, the saved state and the counts say it in fewer words
+        assert screen_text(app).splitlines()[0].split() == ["…settings.toml", "default", "✔", "saved", "✔", "ok"]
 
 
 def protocol_line(app) -> str:
     from tests.console.contrast import screen_text
 
     return next(line for line in screen_text(app).splitlines() if line.strip().startswith("Protocol")).rstrip()
+
+
+async def test_the_status_line_gives_up_words_before_the_file_name(tmp_path):
+    """In the width the terminal leaves, the file's name first: the tenant and the saved state in fewer words, then
+    the counts; in full where they fit."""
+    from tests.console.conftest import COMMENTED_M365, ready
+    from tests.console.contrast import screen_text
+    from tui.console.launch import build_app
+
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365.replace('host = "smtp.office365.com"', 'host = ""'))  # one error
+    seen = {}
+    for width in (100, 48, 41):
+        app = build_app(path)
+        async with app.run_test(size=(width, 20)) as pilot:
+            await ready(pilot)
+            seen[width] = screen_text(app).splitlines()[0].split()
+    assert seen[100][-6:] == ["tenant", "default", "✔", "saved", "✖", "1", "error"][-6:] and \
+        seen[100][0].endswith("/settings.toml") and "tenant" in seen[100], seen
+    assert seen[48][0].endswith("/settings.toml") and seen[48][1:] == ["default", "✔", "saved", "✖", "1", "error"], seen
+    assert seen[41][0].endswith("/settings.toml") and seen[41][1:] == ["default", "✔", "saved", "✖", "1"], seen

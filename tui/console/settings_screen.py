@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -98,57 +99,83 @@ class StatusLine(Widget):
 
     def update_status(self, *, path: str, tenant: str, tenants: tuple[str, ...], dirty: bool, exists: bool,
                       errors: int, warnings: int) -> None:
-        tenant_text = f"tenant {tenant}"
+        tenant_text, tenant_short = f"tenant {tenant}", tenant
         if len(tenants) > 1:
             key = fill(self, "{switch_tenant}")
-            tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, {key})" if tenant in tenants else f" ({key})"
+            if tenant in tenants:
+                tenant_text += f" ({tenants.index(tenant) + 1}/{len(tenants)}, {key})"
+                tenant_short += f" {tenants.index(tenant) + 1}/{len(tenants)}"
+            else:
+                tenant_text += f" ({key})"
         if dirty:
-            dirty_text = "● unsaved changes"
+            dirty_text, dirty_short = "● unsaved changes", "● unsaved"
         elif not exists:
-            dirty_text = "○ new file, not saved yet"
+            dirty_text, dirty_short = "○ new file, not saved yet", "○ new file"
         else:
-            dirty_text = "✔ saved"
+            dirty_text = dirty_short = "✔ saved"
         if errors or warnings:
-            parts = []
+            parts, shorts = [], []
             if errors:
                 parts.append(f"✖ {errors} error{'s' if errors != 1 else ''}")
+                shorts.append(f"✖ {errors}")
             if warnings:
                 parts.append(f"▲ {warnings} warning{'s' if warnings != 1 else ''}")
-            counts_text = " ".join(parts)
+                shorts.append(f"▲ {warnings}")
+            counts_text, counts_short = " ".join(parts), " ".join(shorts)
         else:
-            counts_text = "✔ no problems"
+            counts_text, counts_short = "✔ no problems", "✔ ok"
         counts_style = "errors" if errors else ("warnings" if warnings else "")
-        self._show(path, tenant_text, dirty_text, dirty or not exists, counts_text, counts_style)
+        self._show(path, tenant_text, dirty_text, dirty or not exists, counts_text, counts_style,
+                   (tenant_short, dirty_short, counts_short))
 
     def show_checking(self) -> None:
         """The counts while validation has not run yet."""
-        self._show(self.path, self.tenant_text, self.dirty_text, self._dirty, "… checking", "")
+        self._show(self.path, self.tenant_text, self.dirty_text, self._dirty, "… checking", "",
+                   (*self._short[:2], "…"))
+
+    _short: tuple[str, str, str] = ("", "", "")  # the tenant, saved state and counts in fewer words (render)
 
     def _show(self, path: str, tenant_text: str, dirty_text: str, dirty: bool, counts_text: str,
-              counts_style: str) -> None:
-        state = (path, tenant_text, dirty_text, dirty, counts_text, counts_style)
-        if state == (self.path, self.tenant_text, self.dirty_text, self._dirty, self.counts_text, self._counts_style):
+              counts_style: str, short: tuple[str, str, str]) -> None:
+        state = (path, tenant_text, dirty_text, dirty, counts_text, counts_style, short)
+        if state == (self.path, self.tenant_text, self.dirty_text, self._dirty, self.counts_text, self._counts_style,
+                     self._short):
             return  # an update costs a repaint, and the status line is updated on every key
         if path != self.path:
             self.tooltip = path
-        self.path, self.tenant_text, self.dirty_text, self._dirty, self.counts_text, self._counts_style = state
+        (self.path, self.tenant_text, self.dirty_text, self._dirty, self.counts_text, self._counts_style,
+         self._short) = state
         self.refresh()
 
     def render(self) -> Content:
+        """The parts in full; in a terminal too narrow to keep the file's name beside them, the tenant and the saved
+        state in fewer words ("acme 1/2", "● unsaved"), then the counts too ("✖ 1 ▲ 2", "✔ ok"): the file name is
+        what says which settings these are."""
         from tui.console.shorten import fit_path
 
         width = self.content_size.width
-        plain = Style()
-        right = [Content(" "), Content(self.tenant_text), Content("  "),
-                 Content.styled(self.dirty_text, component_style(self, "status-line--dirty") if self._dirty else plain),
-                 Content("  "),
-                 Content.styled(self.counts_text, component_style(self, f"status-line--{self._counts_style}")
-                                if self._counts_style else plain),
-                 Content(" ")]
-        used = sum(part.cell_length for part in right)
-        room = max(0, width - used - 2)  # the path's own padding: one cell either side
+        # "…/" and the file name (up to 24 cells) with its padding: which folder is cut, but never the name
+        wanted = min(len(PurePath(self.path).name), 24) + 4
+        tenant_short, dirty_short, counts_short = self._short
+        for tenant, dirty, counts in ((self.tenant_text, self.dirty_text, self.counts_text),
+                                      (tenant_short, dirty_short, self.counts_text),
+                                      (tenant_short, dirty_short, counts_short)):
+            right = self._right(tenant, dirty, counts)
+            room = width - sum(part.cell_length for part in right)
+            if room >= wanted:
+                break
+        room = max(0, room - 2)  # the path's own padding: one cell either side
         path = Content.styled(fit_path(self.path, room) if room else "", component_style(self, "status-line--path"))
         return Content.assemble(" ", path, " " * (room - path.cell_length + 1), *right)
+
+    def _right(self, tenant: str, dirty: str, counts: str) -> list[Content]:
+        plain = Style()
+        return [Content(" "), Content(tenant), Content("  "),
+                Content.styled(dirty, component_style(self, "status-line--dirty") if self._dirty else plain),
+                Content("  "),
+                Content.styled(counts, component_style(self, f"status-line--{self._counts_style}")
+                               if self._counts_style else plain),
+                Content(" ")]
 
 
 HELP_LINES = 2  # the help line's height at most (app.tcss: #help-line max-height)
