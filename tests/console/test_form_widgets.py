@@ -133,3 +133,28 @@ async def test_the_status_line_gives_up_words_before_the_file_name(tmp_path):
         seen[100][0].endswith("/settings.toml") and "tenant" in seen[100], seen
     assert seen[48][0].endswith("/settings.toml") and seen[48][1:] == ["default", "✔", "saved", "✖", "1", "error"], seen
     assert seen[41][0].endswith("/settings.toml") and seen[41][1:] == ["default", "✔", "saved", "✖", "1"], seen
+
+
+async def test_the_first_paste_into_an_empty_field_shows_its_end_and_the_cursor(tmp_path):
+    """Textual 8.2.8's Input scrolled to the cursor before its width grew: the first paste into an empty field left
+    the view at the start with the cursor out of sight (a new user's trial, a 74-character client secret)."""
+    from textual import events
+
+    from tests.console.conftest import COMMENTED_M365, ready, until
+    from tests.console.contrast import screen_text
+    from tui.console.launch import build_app
+
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365.replace('clientSecret = "abc~not-a-real-secret"', 'clientSecret = ""'))
+    app = build_app(path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        field = app.query_one("#f-client_secret", Input)
+        field.focus()
+        await pilot.press("ctrl+r")
+        pasted = "Zq8Q~abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_tail1234"
+        field.post_message(events.Paste(pasted))
+        await until(pilot, lambda: field.value == pasted, what="the paste")
+        await until(pilot, lambda: any("_tail1234" in line for line in screen_text(app).splitlines()
+                                       if line.startswith(" Client secret ")), what="the end of the paste in view")
+        assert field.value == pasted and field.cursor_position == len(pasted)  # pasted once, the cursor at its end

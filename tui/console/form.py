@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
-from textual.events import Blur, Click, Focus
+from textual.events import Blur, Click, Focus, Paste
 from textual.geometry import Region
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -187,6 +187,15 @@ class FieldInput(Input):
     def on_focus(self, event: Focus) -> None:
         """Back in the field, the cursor is in view again, as Textual left it (this runs before Input's own focus
         handler, which scrolls only when it moves the cursor)."""
+        self._cursor_in_view()
+
+    def on_paste(self, event: Paste) -> None:
+        """After Input's own paste handler (Textual calls both): the cursor brought into view once the longer value
+        is laid out. Textual 8.2.8 scrolls to the cursor before the input's scrollable width has grown, so the first
+        paste into an empty field left the view at its start, the cursor out of sight (a plain Input does the same)."""
+        self.call_after_refresh(self._cursor_in_view)
+
+    def _cursor_in_view(self) -> None:
         self.scroll_to_region(Region(self._cursor_offset, 0, width=1, height=1), force=True, animate=False,
                               immediate=True)
 
