@@ -2,8 +2,8 @@
 
 `connect`: resolve (a name that cannot be looked up, refused by the resolver or by getaddrinfo's idna codec before
 any lookup, is a `fail` that says why: `lookup_failed`), a TCP connection (every address in turn), the trust
-(`tls.smtp_context`: ca_file beats REQUESTS_CA_BUNDLE; protocol smtp speaks TLS 1.2 only, as LogicalDOC), and with implicit TLS ('Use secure
-authentication', or Connection Security SSL) the handshake from the first byte.
+(`tls.smtp_context`: ca_file beats REQUESTS_CA_BUNDLE; protocol smtp speaks TLS 1.2 only, as LogicalDOC), and with
+implicit TLS ('Use secure authentication', or Connection Security SSL) the handshake from the first byte.
 
 A failed handshake is judged as LogicalDOC would (`tls_failed`), from read-only probes on a separate connection
 (`tls.plain_banner`, `speaks_only_tls13`, `speaks_only_old_tls`, `peek_certificate`), never by guessing: where
