@@ -158,3 +158,37 @@ async def test_the_first_paste_into_an_empty_field_shows_its_end_and_the_cursor(
         await until(pilot, lambda: any("_tail1234" in line for line in screen_text(app).splitlines()
                                        if line.startswith(" Client secret ")), what="the end of the paste in view")
         assert field.value == pasted and field.cursor_position == len(pasted)  # pasted once, the cursor at its end
+
+
+@pytest.mark.parametrize("size", [(40, 15), (80, 24)])
+async def test_every_button_of_the_quit_dialog_is_on_screen(size, tmp_path):
+    """At 40 columns the Save / Discard / Cancel row is wider than the dialog: the buttons stand one under another
+    (Cancel was off screen); at 80 they are in a row."""
+    from tests.console.conftest import COMMENTED_M365, ready
+    from tests.console.contrast import screen_text
+    from tests.console.helpers import type_into
+    from tui.console.dialogs import QuitDialog
+    from tui.console.launch import build_app
+
+    path = tmp_path / "settings.toml"
+    path.write_text(COMMENTED_M365)
+    app = build_app(path)
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        await type_into(pilot, "f-port", "25")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.pause()
+        screen = screen_text(app)
+        for label in ("Save (s)", "Discard (d)", "Cancel (c)"):
+            assert label in screen, screen
+        rows = [i for i, line in enumerate(screen.splitlines()) if "Save (s)" in line or "Cancel (c)" in line]
+        assert (len(set(rows)) == 1) == (size[0] >= 80), screen  # a row at 80 columns, stacked at 40
+        if size[0] < 80:  # the terminal made wide again: a row again
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            await pilot.pause()
+            screen = screen_text(app)
+            assert len({i for i, line in enumerate(screen.splitlines()) if "Save (s)" in line or "Cancel (c)" in line
+                        }) == 1, screen

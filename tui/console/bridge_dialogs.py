@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from tui.console.dialogs import DialogButtons
 from tui.console.keytext import first_key, key_after, keys
 DEFAULT_PROPERTIES_PATH = "/opt/logicaldoc/conf/context.properties"
 Direction = Literal["import", "export"]
@@ -99,7 +100,7 @@ class PropertiesPathDialog(ModalScreen[str]):
             # Enter is the Input's own key (submit); the dialog's keys are its bindings.
             yield Label(f"{first_key(Input, 'submit')} shows the changes; nothing is written before you confirm.",
                         id="bridge-path-status", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(key_after(Input, "submit", "Show changes"), id="bridge-path-ok", variant="primary",
                              compact=True)
                 yield Button(key_after(self, "cancel", "Cancel"), id="bridge-path-cancel", compact=True)

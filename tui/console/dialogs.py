@@ -19,6 +19,19 @@ from textual.widgets.option_list import Option
 from tui.console.keytext import key_after
 
 
+class DialogButtons(Horizontal):
+    """A dialog's buttons in a row on the right (class `dialog-buttons`); one under another (`-stacked`) when the row
+    is wider than the dialog, in a terminal of ~40 columns, so that no button (Cancel last) is pushed off screen."""
+
+    DEFAULT_CLASSES = "dialog-buttons"
+    _row_width = 0  # cells the buttons take in a row, measured while they are in one (stacked, each fills the width)
+
+    def on_resize(self) -> None:
+        if not self.has_class("-stacked"):
+            self._row_width = sum(button.outer_size.width + button.styles.margin.left for button in self.query(Button))
+        self.set_class(self._row_width > self.size.width, "-stacked")
+
+
 class Choice(NamedTuple):
     """One answer of a ChoiceDialog, declared once: the dialog's binding is made from it (`keys`, `description`
     for F1) and its button says `label (key)`, the key read back from that binding (tui/console/keytext.py)."""
@@ -63,7 +76,7 @@ class ChoiceDialog(ModalScreen[str]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title", markup=False)
             yield Static(self.body, classes="dialog-body", markup=False)
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 for choice in self.CHOICES:
                     yield Button(key_after(self, choice.action, choice.label), id=f"choice-{choice.value}",
                                  variant=choice.variant, compact=True)
@@ -143,7 +156,7 @@ class TenantPickerDialog(ModalScreen[str]):
                          markup=False)
             # Option prompts are markup-free Content: tenant names come from the file.
             yield OptionList(*[Option(Content(name), id=name) for name in self.tenants], id="tenant-choice")
-            with Horizontal(classes="dialog-buttons"):
+            with DialogButtons():
                 yield Button(key_after(self, "cancel", "Cancel"), id="cancel", compact=True)
 
     def on_mount(self) -> None:
