@@ -5,6 +5,8 @@
 - `pane_of(app)`: the app's DiagnosticsPane (LookupError from Textual's query_one when there is none).
 - `run_f5(pilot)`: F5, then wait for the run to end (worker complete, its last message handled); returns the pane.
   Each wait is bounded at 30 s (then AssertionError from conftest.until, or asyncio.TimeoutError).
+- `field_line(app, label)`: the screen line of the field labelled `label` (the first that starts with it), its runs
+  of spaces as one: "Protocol SMTP Microsoft 365 ▼", "Client secret ••• hidden".
 - `FakeSandbox`: what the demo's sandbox panel uses of a `tui.sandbox.Sandbox` (fault, set_fault, messages).
 - `canned_diagnose()`: a stand-in for `tui.diagnostics.engine.diagnose` that replays one fixed run failed at AUTH
   (535 5.7.3, a classic token; fixed times in ms, ids and replies) through the engine's events, for stable screens.
@@ -18,6 +20,7 @@ from email.message import EmailMessage
 from textual.widgets import Input
 
 from tests.console.conftest import until
+from tests.console.contrast import screen_text
 from tui.console.diagnostics_pane import DiagnosticsPane
 
 
@@ -112,3 +115,9 @@ def canned_diagnose():
         return report
 
     return diagnose
+
+
+def field_line(app, label: str) -> str:
+    """The screen line of the field labelled `label` (the first line that starts with it), spaces collapsed."""
+    line = next(line for line in screen_text(app).splitlines() if line.strip().startswith(label))
+    return " ".join(line.split())

@@ -7,6 +7,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Input
 
+from tests.console.helpers import field_line
 from tui.console.form import FieldInput
 
 COMPONENTS = sorted(Input.COMPONENT_CLASSES)
@@ -96,7 +97,7 @@ async def test_in_a_narrow_terminal_a_select_value_is_cut_with_an_ellipsis_and_t
         current = app.query_one("#f-protocol").query_one(SelectCurrent)
 
         def shown() -> str:
-            return protocol_line(app).split("Protocol", 1)[1].strip()
+            return field_line(app, "Protocol").split("Protocol", 1)[1].strip()
 
         def cut_to_its_room() -> bool:  # the value's room: the widget's width less the arrow's 2 cells
             return shown() == "SMTP Microsoft 365"[: current.content_size.width - 3] + "… ▼"
@@ -106,12 +107,6 @@ async def test_in_a_narrow_terminal_a_select_value_is_cut_with_an_ellipsis_and_t
         assert current.content_size.width - 2 < len("SMTP Microsoft 365") and shown().startswith("SMTP Mi")
         # The status line keeps the file's name: the tenant, the saved state and the counts say it in fewer words
         assert screen_text(app).splitlines()[0].split() == ["…settings.toml", "default", "✔", "saved", "✔", "ok"]
-
-
-def protocol_line(app) -> str:
-    from tests.console.contrast import screen_text
-
-    return next(line for line in screen_text(app).splitlines() if line.strip().startswith("Protocol")).rstrip()
 
 
 async def test_the_status_line_gives_up_words_before_the_file_name(tmp_path):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.console.conftest import COMMENTED_M365
+from tests.console.helpers import field_line
 from tui.console.launch import build_app, run_console
 
 
@@ -176,31 +177,24 @@ async def test_a_choice_list_is_mounted_when_it_first_opens(settings_path: Path)
         await ready(pilot)
         protocol = app.query_one("#f-protocol")
         assert not app.query(SelectOverlay)
-        assert protocol_line(app).endswith("SMTP Microsoft 365 ▼")  # value and arrow drawn by FieldSelectCurrent
+        assert field_line(app, "Protocol").endswith("SMTP Microsoft 365 ▼")  # value and arrow drawn by FieldSelectCurrent
         await pilot.press("enter")
         await app.keys.idle()
         await pilot.pause()
         choices = protocol.query_one(SelectOverlay)
         assert protocol.expanded and choices.has_focus and choices.highlighted == 1  # SMTP, SMTP Microsoft 365
-        assert protocol_line(app).endswith("SMTP Microsoft 365 ▲")  # the arrow says the list is open
+        assert field_line(app, "Protocol").endswith("SMTP Microsoft 365 ▲")  # the arrow says the list is open
         await pilot.press("up", "enter")
         await app.keys.idle()
         await pilot.pause()
         assert not protocol.expanded and app.focused is protocol
-        assert protocol_line(app).endswith("SMTP ▼")
+        assert field_line(app, "Protocol").endswith("SMTP ▼")
         assert app.current_settings.protocol == PROTOCOL_SMTP
         security = app.query_one("#f-connection_security")
         assert not security.query(SelectOverlay)
         await pilot.click("#f-connection_security")
         await pilot.pause()
         assert security.expanded and security.query_one(SelectOverlay).has_focus
-
-
-def protocol_line(app) -> str:
-    from tests.console.contrast import screen_text
-
-    line = next(line for line in screen_text(app).splitlines() if line.strip().startswith("Protocol"))
-    return " ".join(line.split())
 
 
 async def test_keys_typed_ahead_open_and_pick_a_choice(settings_path: Path) -> None:

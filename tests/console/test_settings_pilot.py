@@ -8,7 +8,7 @@ from textual.widgets import Input, Select, Static
 
 from tests.console.conftest import COMMENTED_M365, ready, run_from_palette, until
 from tests.console.contrast import screen_text
-from tests.console.helpers import type_into
+from tests.console.helpers import field_line, type_into
 from tui.console.form import FieldRow
 from tui.settings.fields import PROTOCOL_M365, PROTOCOL_SMTP
 from tui.console.dialogs import ConflictDialog, ErrorDialog, NewFileDialog, QuitDialog, SwitchTenantDialog, TenantPickerDialog
@@ -247,12 +247,6 @@ async def test_new_file_quit_writes_nothing(tmp_path: Path) -> None:
     assert not path.exists()
 
 
-def state_on_screen(app, label: str) -> str:
-    """The last word of the screen line that starts with the field's label: a secret's state, right of its widget."""
-    line = next(line for line in screen_text(app).splitlines() if line.strip().startswith(label))
-    return line.split()[-1]
-
-
 async def test_reveal_toggles_the_secret(settings_path: Path) -> None:
     app = build_app(settings_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -264,12 +258,12 @@ async def test_reveal_toggles_the_secret(settings_path: Path) -> None:
         await pilot.pause()
         assert "abc~" not in screen_text(app)
         assert row.state == "hidden"
-        assert state_on_screen(app, "Client secret") == "hidden"
+        assert field_line(app, "Client secret").split()[-1] == "hidden"
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert not secret.password
         assert row.state == "SHOWN"
-        assert state_on_screen(app, "Client secret") == "SHOWN"
+        assert field_line(app, "Client secret").split()[-1] == "SHOWN"
         assert "abc~not-a-real-secret" in screen_text(app)
         await pilot.press("ctrl+r")
         await pilot.pause()
